@@ -1,0 +1,31 @@
+import { cloudflareTest } from "@cloudflare/vitest-plugin";
+import { defineConfig } from "vitest/config";
+
+/**
+ * Tests run inside workerd with the real bindings of wrangler.toml (DO, R2,
+ * Cache). `test/global-setup.ts` starts, in Node, the local HTTP servers that
+ * play upstream gateways and remote services; their base URLs reach the
+ * tests through `inject()` and the worker through the bindings below.
+ */
+export default defineConfig({
+  plugins: [
+    cloudflareTest(({ inject }) => ({
+      wrangler: { configPath: "./wrangler.toml" },
+      miniflare: {
+        bindings: {
+          UPSTREAMS: inject<string>("upstreamBase") + "/honest",
+          ADMIN_TOKEN: "test-admin-token",
+          HEDGE_DELAY_MS: "150",
+          TTFB_TIMEOUT_MS: "3000",
+          IDLE_TIMEOUT_MS: "1500",
+        },
+      },
+    })),
+  ],
+  test: {
+    globalSetup: ["./test/global-setup.ts"],
+    include: ["test/**/*.test.ts"],
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+  },
+});
