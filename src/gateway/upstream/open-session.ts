@@ -1,0 +1,36 @@
+import { gatewayConfig } from "../gateway-config";
+import { VerifiedBlockSession } from "./block-session";
+import { healthView, outcomeSink, regionOf } from "./health";
+import { HttpTrustlessGateway } from "./trustless-gateway";
+
+export interface OpenSessionOptions {
+  /** Extra upstream base URLs for this request only (e.g. a pin's origins), tried after the configured ones. */
+  extraUpstreams?: string[];
+  signal?: AbortSignal;
+  request?: Request;
+}
+
+/**
+ * A verified block session over the configured upstreams in health order.
+ * Outcomes are flushed to GatewayHealth through `waitUntil` once the
+ * session is closed: the request path never awaits the Durable Object.
+ */
+export function openSession(env: Env, waitUntil: (p: Promise<unknown>) => void, opts: OpenSessionOptions = {}) {
+  const config = gatewayConfig(env);
+  const region = opts.request ? regionOf(opts.request) : "local";
+  const ranked = healthView(env, region).rank(config.upstreams);
+  const all = [...ranked, ...(opts.extraUpstreams ?? []).filter((u) => !ranked.includes(u))];
+  const sink = outcomeSink(env, region);
+  const session = new VerifiedBlockSession({
+    upstreams: all.map((base) => new HttpTrustlessGateway(base)),
+    hedgeDelayMs: config.hedgeDelayMs,
+    ttfbTimeoutMs: config.ttfbTimeoutMs,
+    idleTimeoutMs: config.idleTimeoutMs,
+    maxConcurrent: config.maxConcurrent,
+    sink,
+    signal: opts.signal,
+  });
+  /** Call when the response is done (or failed): checks for trailing junk and reports outcomes in the background. */
+  const finish = () => waitUntil(session.close().finally(() => sink.flush()));
+  return { session, finish };
+}
