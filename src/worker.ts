@@ -19,6 +19,8 @@ app.notFound((c) => c.text("404 page not found\n", 404));
 // Path + trustless gateway: /ipfs/{cid}[/path], /ipns/{name}[/path] (DESIGN.md request flow).
 app.route("/", gatewayRoutes);
 
+export { GatewayHealth } from "./durable-objects/gateway-health";
+
 export default {
   fetch: app.fetch,
 } satisfies ExportedHandler<Env>;

@@ -1,0 +1,106 @@
+/**
+ * The request path's side of GatewayHealth (DESIGN.md: "a gateway request
+ * never waits on a single global Durable Object"):
+ *
+ * - `healthView()` ranks upstreams from a snapshot cached in this isolate. It
+ *   is synchronous: when the snapshot is older than REFRESH_AFTER_MS it starts
+ *   a refresh in the background and answers from what it has (nothing, on an
+ *   isolate's first request: configured order).
+ * - `outcomeSink()` collects a request's outcomes; the gateway sends them in
+ *   one RPC with `ctx.waitUntil(sink.flush())` after the response.
+ */
+import { gatewayHealth } from "../../durable-objects/gateway-health";
+import type { HealthSnapshot } from "./health-snapshot";
+import { byUpstream, hedgeDelayFor, rankUpstreams } from "./health-score";
+import type { OutcomeSink, UpstreamHealthView, UpstreamOutcome } from "./outcome";
+
+/** A snapshot older than this is refreshed (in the background) by the next view. */
+export const REFRESH_AFTER_MS = 5000;
+/**
+ * A refresh still pending after this long is presumed lost (its request's
+ * context ended before the RPC settled) and another one may start.
+ */
+export const REFRESH_GIVE_UP_MS = 15_000;
+
+interface CachedSnapshot {
+  snapshot: HealthSnapshot | undefined;
+  /** Start time of the last refresh that settled (successful or not); 0 before the first. */
+  fetchedAt: number;
+  /**
+   * Start time of the pending refresh, if any. A time, not the promise: a
+   * promise of one request must not be awaited by another.
+   */
+  inFlight: number | undefined;
+}
+
+/** Region → its cached snapshot. Module scope: shared by every request this isolate serves. */
+const cache = new Map<string, CachedSnapshot>();
+
+/**
+ * The health view of `region` at `now`. Never awaits anything.
+ *
+ * @example
+ * const order = healthView(env, regionOf(request)).rank(parseUpstreams(env.UPSTREAMS));
+ */
+export function healthView(env: Env, region: string, now: number = Date.now()): UpstreamHealthView {
+  let entry = cache.get(region);
+  if (entry === undefined) {
+    entry = { snapshot: undefined, fetchedAt: 0, inFlight: undefined };
+    cache.set(region, entry);
+  }
+  const stale = now - entry.fetchedAt >= REFRESH_AFTER_MS;
+  const pending = entry.inFlight !== undefined && now - entry.inFlight < REFRESH_GIVE_UP_MS;
+  if (stale && !pending) void refresh(env, region, entry, now);
+
+  const known = byUpstream(entry.snapshot);
+  return {
+    rank: (upstreams) => rankUpstreams(known, upstreams, now),
+    hedgeDelayMs: (upstream) => hedgeDelayFor(known.get(upstream)),
+  };
+}
+
+/** Fetch a fresh snapshot into `entry`. Never rejects: a failed refresh is logged and retried by a later view. */
+async function refresh(env: Env, region: string, entry: CachedSnapshot, startedAt: number): Promise<void> {
+  entry.inFlight = startedAt;
+  try {
+    const snapshot = await gatewayHealth(env, region).snapshot();
+    // A slower, older refresh must not overwrite a newer one.
+    if (entry.snapshot === undefined || snapshot.takenAt >= entry.snapshot.takenAt) entry.snapshot = snapshot;
+  } catch (err) {
+    // Keep the old snapshot: stale knowledge ranks better than none.
+    console.error("gateway health: snapshot refresh failed", region, err instanceof Error ? err.message : String(err));
+  } finally {
+    // A failed attempt counts too, so a failing object is asked once per REFRESH_AFTER_MS, not on every request.
+    entry.fetchedAt = Math.max(entry.fetchedAt, startedAt);
+    if (entry.inFlight === startedAt) entry.inFlight = undefined;
+  }
+}
+
+/**
+ * Collects one request's outcomes; `flush()` sends them in one `report()` RPC
+ * and never rejects (health is advisory: losing a report must not fail anything).
+ */
+export function outcomeSink(env: Env, region: string): OutcomeSink & { flush(): Promise<void> } {
+  let pending: UpstreamOutcome[] = [];
+  return {
+    report(outcome) {
+      pending.push(outcome);
+    },
+    async flush() {
+      if (pending.length === 0) return;
+      const batch = pending;
+      pending = [];
+      try {
+        await gatewayHealth(env, region).report(batch);
+      } catch (err) {
+        console.error("gateway health: report failed", region, err instanceof Error ? err.message : String(err));
+      }
+    },
+  };
+}
+
+/** The region a request is served in: its Cloudflare colo, or "local" (wrangler dev without cf data, tests, cron). */
+export function regionOf(request: Request): string {
+  const colo = (request.cf as { colo?: unknown } | undefined)?.colo;
+  return typeof colo === "string" && colo !== "" ? colo : "local";
+}

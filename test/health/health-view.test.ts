@@ -1,0 +1,147 @@
+/**
+ * The isolate-local side: the snapshot cache behind healthView(), the
+ * batched outcome sink and regionOf(). The object behind them is the real
+ * GatewayHealth (env.GATEWAY_HEALTH); each test uses its own region, so each
+ * starts with an empty cache entry and an empty object.
+ */
+import { env } from "cloudflare:workers";
+import { describe, expect, it, vi } from "vitest";
+import { gatewayHealth } from "../../src/durable-objects/gateway-health";
+import { healthView, outcomeSink, regionOf, REFRESH_AFTER_MS } from "../../src/gateway/upstream/health";
+import type { UpstreamOutcome } from "../../src/gateway/upstream/outcome";
+
+const A = "https://a.example";
+const B = "https://b.example";
+const C = "https://c.example";
+const configured = [A, B, C];
+
+let regions = 0;
+const freshRegion = () => `test-view-${++regions}-${crypto.randomUUID()}`;
+
+const ok = (upstream: string, ttfbMs: number, at = 1000): UpstreamOutcome => ({
+  upstream,
+  result: "ok",
+  ttfbMs,
+  bytes: 1000,
+  durationMs: ttfbMs + 10,
+  at,
+});
+const lie = (upstream: string, at = 1000): UpstreamOutcome => ({ upstream, result: "invalid_block", bytes: 0, durationMs: 5, at });
+
+/** Lets a background refresh (one RPC) run to completion; a refresh that was never started changes nothing. */
+async function settle(region: string): Promise<void> {
+  await gatewayHealth(env, region).snapshot();
+  await new Promise((resolve) => setTimeout(resolve, 50));
+}
+
+describe("healthView", () => {
+  it("answers the first call from an empty snapshot (configured order) without waiting, then from the refreshed one", async () => {
+    const region = freshRegion();
+    // The object knows A lies and B is fast: a fresh snapshot ranks B, C, A.
+    await gatewayHealth(env, region).report([lie(A), ok(B, 100)]);
+    const t0 = Date.now();
+
+    const first = healthView(env, region, t0);
+    expect(first.rank(configured)).toEqual([A, B, C]);
+    expect(first.hedgeDelayMs!(B)).toBeUndefined();
+
+    await vi.waitFor(() => expect(healthView(env, region, t0 + 1).rank(configured)).toEqual([B, C, A]), {
+      timeout: 5000,
+      interval: 10,
+    });
+    expect(healthView(env, region, t0 + 1).hedgeDelayMs!(B)).toBe(200);
+  });
+
+  it("refreshes only when the snapshot is older than REFRESH_AFTER_MS", async () => {
+    const region = freshRegion();
+    const t0 = Date.now();
+    healthView(env, region, t0); // starts the first refresh (of an empty object)
+    await settle(region);
+    expect(healthView(env, region, t0 + 1).rank(configured)).toEqual([A, B, C]);
+
+    await gatewayHealth(env, region).report([lie(A, t0)]);
+    // Younger than 5 s: served from the cache, no refresh started.
+    expect(healthView(env, region, t0 + REFRESH_AFTER_MS - 1).rank(configured)).toEqual([A, B, C]);
+    await settle(region);
+    expect(healthView(env, region, t0 + REFRESH_AFTER_MS - 1).rank(configured)).toEqual([A, B, C]);
+
+    // 5 s old: this call still answers from the old snapshot and starts a refresh.
+    expect(healthView(env, region, t0 + REFRESH_AFTER_MS).rank(configured)).toEqual([A, B, C]);
+    await vi.waitFor(() => expect(healthView(env, region, t0 + REFRESH_AFTER_MS).rank(configured)).toEqual([B, C, A]), {
+      timeout: 5000,
+      interval: 10,
+    });
+  });
+
+  it("re-evaluates an open circuit at the time of the view: half-open after the cool-down ranks before open", async () => {
+    const region = freshRegion();
+    const t0 = Date.now();
+    await gatewayHealth(env, region).report([lie(A, t0), lie(B, t0 + 1000)]);
+    healthView(env, region, t0 + 2000);
+    await vi.waitFor(() => expect(healthView(env, region, t0 + 2000).rank(configured)).toEqual([C, A, B]), {
+      timeout: 5000,
+      interval: 10,
+    });
+    // Same cached snapshot, 30 s later: A (opened first) is half-open, B still open.
+    const later = t0 + 30_500;
+    expect(healthView(env, region, later).rank([B, A, C])).toEqual([C, A, B]);
+    // Both half-open: equal, so configured order.
+    expect(healthView(env, region, t0 + 31_000).rank([B, A, C])).toEqual([C, B, A]);
+  });
+
+  it("suggests twice the TTFB EWMA as hedge delay, clamped to [50, 2000] ms", async () => {
+    const region = freshRegion();
+    await gatewayHealth(env, region).report([ok(A, 10), ok(B, 333), ok(C, 5000)]);
+    const t0 = Date.now();
+    healthView(env, region, t0);
+    await vi.waitFor(() => expect(healthView(env, region, t0).hedgeDelayMs!(A)).toBe(50), { timeout: 5000, interval: 10 });
+    const view = healthView(env, region, t0);
+    expect([view.hedgeDelayMs!(B), view.hedgeDelayMs!(C), view.hedgeDelayMs!("https://unknown.example")]).toEqual([
+      666,
+      2000,
+      undefined,
+    ]);
+  });
+});
+
+describe("outcomeSink", () => {
+  it("sends the collected outcomes in one report on flush, and nothing when empty", async () => {
+    const region = freshRegion();
+    const sink = outcomeSink(env, region);
+    await sink.flush(); // nothing collected: no call, the object stays empty
+    expect((await gatewayHealth(env, region).snapshot()).upstreams).toEqual([]);
+
+    sink.report(ok(A, 100));
+    sink.report({ upstream: B, result: "not_found", bytes: 0, durationMs: 30, at: 1000 });
+    expect((await gatewayHealth(env, region).snapshot()).upstreams).toEqual([]); // not before flush
+    await sink.flush();
+    const snap = await gatewayHealth(env, region).snapshot();
+    expect(snap.upstreams.map((u) => [u.upstream, u.counts.ok, u.counts.notFound])).toEqual([
+      [A, 1, 0],
+      [B, 0, 1],
+    ]);
+    await sink.flush(); // already sent: not sent twice
+    expect((await gatewayHealth(env, region).snapshot()).upstreams.map((u) => u.counts.ok)).toEqual([1, 0]);
+  });
+
+  it("never rejects: a failed report is logged and dropped", async () => {
+    // A strict stub of the binding whose object fails (a rejecting real RPC leaks an
+    // unhandled rejection under the vitest pool, workers-sdk#14736).
+    const failing = {
+      GATEWAY_HEALTH: { getByName: () => ({ report: () => Promise.reject(new Error("object overloaded")) }) },
+    } as unknown as Env;
+    const errors = vi.spyOn(console, "error").mockImplementation(() => {});
+    const sink = outcomeSink(failing, "anywhere");
+    sink.report(ok(A, 1));
+    await expect(sink.flush()).resolves.toBeUndefined();
+    expect(errors).toHaveBeenCalledWith("gateway health: report failed", "anywhere", "object overloaded");
+    errors.mockRestore();
+  });
+});
+
+describe("regionOf", () => {
+  it("is the request's colo, or local without one", () => {
+    expect(regionOf(new Request("https://gw.example/ipfs/bafkqaaa"))).toBe("local");
+    expect(regionOf(new Request("https://gw.example/ipfs/bafkqaaa", { cf: { colo: "FRA" } }))).toBe("FRA");
+  });
+});
