@@ -34,6 +34,11 @@ export class R2BlockStore implements BlockStore {
     return (await this.#bucket.head(blockKey(cid))) !== null;
   }
 
+  /** Size in bytes of a stored block (an R2 HEAD, no body), or undefined when absent. */
+  async sizeOf(cid: CID): Promise<number | undefined> {
+    return (await this.#bucket.head(blockKey(cid)))?.size;
+  }
+
   async put(cid: CID, bytes: Uint8Array): Promise<void> {
     // R2 needs a known length: a Uint8Array gives it (a stream would not).
     await this.#bucket.put(blockKey(cid), bytes);

@@ -1,0 +1,126 @@
+import { DurableObject } from "cloudflare:workers";
+import { base58btc } from "multiformats/bases/base58";
+import { identity } from "multiformats/hashes/identity";
+import { newId, newToken } from "../accounts/token-hash";
+import { hashToken } from "../accounts/token-hash";
+import { migrate } from "./sql-migrations";
+
+/** Numbered schema migrations (docs/storage.md, "Accounts"). Append only. */
+const MIGRATIONS = [
+  `CREATE TABLE accounts (
+     id TEXT PRIMARY KEY,
+     created INTEGER NOT NULL
+   );
+   CREATE TABLE tokens (
+     id TEXT PRIMARY KEY,
+     account TEXT NOT NULL REFERENCES accounts(id),
+     name TEXT NOT NULL,
+     sha256 TEXT NOT NULL UNIQUE,
+     created INTEGER NOT NULL
+   );
+   CREATE INDEX tokens_account ON tokens(account);
+   CREATE TABLE service_key (
+     id INTEGER PRIMARY KEY CHECK (id = 1),
+     public_key BLOB NOT NULL,
+     private_jwk TEXT NOT NULL
+   );`,
+];
+
+export type TokenRecord = { id: string; account: string; name: string; created: string };
+export type MintedToken = TokenRecord & { token: string };
+
+/**
+ * Operator-level records: API tokens (stored as SHA-256 only, each bound to
+ * an account) and the service's Ed25519 identity (the peer ID advertised in
+ * PSA `delegates`). One instance, named "accounts": only token minting,
+ * revocation and bearer-token lookups reach it, never a gateway request.
+ */
+export class Accounts extends DurableObject<Env> {
+  readonly #sql: SqlStorage;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.#sql = ctx.storage.sql;
+    ctx.blockConcurrencyWhile(async () => migrate(ctx.storage, MIGRATIONS));
+  }
+
+  /**
+   * A new token. Without `account`, a new account is created for it (the
+   * DESIGN.md contract: "a token bound to its own account"); with one, the
+   * token is one more device token of that existing account.
+   */
+  async mintToken(name: string, account?: string): Promise<MintedToken | { error: "unknown_account" }> {
+    const token = newToken();
+    const sha256 = await hashToken(token);
+    const now = Date.now();
+    const id = newId("tok_");
+    if (account === undefined) {
+      account = newId("acc_");
+      this.#sql.exec("INSERT INTO accounts (id, created) VALUES (?, ?)", account, now);
+    } else if (!this.accountExists(account)) {
+      return { error: "unknown_account" };
+    }
+    this.#sql.exec(
+      "INSERT INTO tokens (id, account, name, sha256, created) VALUES (?, ?, ?, ?, ?)",
+      id, account, name, sha256, now,
+    );
+    return { id, account, name, created: new Date(now).toISOString(), token };
+  }
+
+  listTokens(account?: string): TokenRecord[] {
+    const rows = account === undefined
+      ? this.#sql.exec<TokenRow>("SELECT id, account, name, created FROM tokens ORDER BY created, id")
+      : this.#sql.exec<TokenRow>("SELECT id, account, name, created FROM tokens WHERE account = ? ORDER BY created, id", account);
+    return rows.toArray().map(toRecord);
+  }
+
+  /** Revokes a token at once: the next request carrying it gets a 401. */
+  revokeToken(id: string): boolean {
+    return this.#sql.exec("DELETE FROM tokens WHERE id = ?", id).rowsWritten > 0;
+  }
+
+  /** The account a token hash belongs to, or null (unknown or revoked). */
+  accountOf(sha256: string): string | null {
+    const row = this.#sql.exec<{ account: string }>("SELECT account FROM tokens WHERE sha256 = ?", sha256).toArray()[0];
+    return row?.account ?? null;
+  }
+
+  accountExists(account: string): boolean {
+    return this.#sql.exec("SELECT 1 FROM accounts WHERE id = ?", account).toArray().length > 0;
+  }
+
+  listAccounts(): string[] {
+    return this.#sql.exec<{ id: string }>("SELECT id FROM accounts ORDER BY id").toArray().map((r) => r.id);
+  }
+
+  /**
+   * The service's libp2p peer ID: identity multihash of the protobuf
+   * `PublicKey { Type: Ed25519 (1), Data: <32 bytes> }`, base58btc (libp2p
+   * peer-ids spec). The key pair is generated once and kept, so the ID is
+   * stable across deploys of the same storage.
+   */
+  async servicePeerId(): Promise<string> {
+    let row = this.#sql.exec<{ public_key: ArrayBuffer }>("SELECT public_key FROM service_key WHERE id = 1").toArray()[0];
+    if (row === undefined) {
+      const pair = (await crypto.subtle.generateKey({ name: "Ed25519" }, true, ["sign", "verify"])) as CryptoKeyPair;
+      const publicKey = (await crypto.subtle.exportKey("raw", pair.publicKey)) as ArrayBuffer;
+      const privateJwk = JSON.stringify(await crypto.subtle.exportKey("jwk", pair.privateKey));
+      this.#sql.exec("INSERT OR IGNORE INTO service_key (id, public_key, private_jwk) VALUES (1, ?, ?)", publicKey, privateJwk);
+      row = this.#sql.exec<{ public_key: ArrayBuffer }>("SELECT public_key FROM service_key WHERE id = 1").toArray()[0]!;
+    }
+    const key = new Uint8Array(row.public_key);
+    const protobuf = new Uint8Array([0x08, 0x01, 0x12, key.length, ...key]);
+    return base58btc.baseEncode(identity.digest(protobuf).bytes);
+  }
+}
+
+type TokenRow = { id: string; account: string; name: string; created: number };
+
+function toRecord(row: TokenRow): TokenRecord {
+  return { id: row.id, account: row.account, name: row.name, created: new Date(row.created).toISOString() };
+}
+
+/** The one Accounts object. */
+export function accountsStub(env: Env): DurableObjectStub<Accounts> {
+  return env.ACCOUNTS.get(env.ACCOUNTS.idFromName("accounts"));
+}

@@ -1,0 +1,421 @@
+import { DurableObject } from "cloudflare:workers";
+import { CID } from "multiformats/cid";
+import { R2BlockStore } from "../backends/r2-block-store";
+import { HttpError } from "../http/errors";
+import { holdBlocks, releaseHolder } from "../pinning/block-refs";
+import { upstreamDagSource } from "../pinning/dag-source";
+import { whereClause } from "../pinning/list-query";
+import { originUrls } from "../pinning/origins";
+import { walkDag } from "../pinning/pin-walk";
+import { PIN_REGISTRY_MIGRATIONS } from "../pinning/registry-schema";
+import type { AccountLimits, PinFilter, PinInput, PinRecord, PinState, RegistryFailure } from "../pinning/pin-types";
+import { migrate } from "./sql-migrations";
+
+/** Wall-clock budget of one pin step inside an alarm, well under the alarm's limit. */
+const STEP_MS = 20_000;
+/** Retry backoff after a failed attempt: 5 s doubling, at most 15 min. */
+const BACKOFF_BASE_MS = 5_000;
+const BACKOFF_MAX_MS = 15 * 60_000;
+
+type PinRow = {
+  requestid: string;
+  cid: string;
+  root: string;
+  name: string | null;
+  origins: string;
+  meta: string;
+  status: PinState;
+  created: number;
+  deadline: number;
+  attempt_count: number;
+  last_error: string | null;
+  status_details: string | null;
+  dag_size: number | null;
+  replaces: string | null;
+};
+type WorkRow = { kind: "pin" | "release"; target: string };
+
+/**
+ * The pins of one account (DESIGN.md "Durable Objects"): PSA pin records,
+ * the state machine queued → pinning → pinned | failed, and the table of
+ * due work one alarm drives. Every step is idempotent and its progress is
+ * durable (SQLite rows, blocks in R2), so an object evicted or restarted
+ * mid-pin resumes where the data says it was.
+ */
+export class PinRegistry extends DurableObject<Env> {
+  readonly #sql: SqlStorage;
+  readonly #store: R2BlockStore;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.#sql = ctx.storage.sql;
+    this.#store = new R2BlockStore(env.BLOCKS);
+    ctx.blockConcurrencyWhile(async () => {
+      migrate(ctx.storage, PIN_REGISTRY_MIGRATIONS);
+      // A restart may have lost an in-flight alarm: due work must run again.
+      await this.#schedule();
+    });
+  }
+
+  // ---- PSA operations -------------------------------------------------
+
+  /** `POST /pins`. `root` is `input.cid` as CIDv1 (validated by the caller). */
+  async createPin(input: PinInput, root: string, opts: { replaces?: string; webhookId?: string } = {}): Promise<PinRecord | RegistryFailure> {
+    if (opts.webhookId !== undefined) {
+      const seen = this.#sql.exec<{ requestid: string }>("SELECT requestid FROM webhook_deliveries WHERE webhook_id = ?", opts.webhookId).toArray()[0];
+      if (seen !== undefined) {
+        return this.getPin(seen.requestid) ?? { failure: "not_found", message: "the pin this webhook created was removed since" };
+      }
+    }
+    const limits = this.limits();
+    const usage = this.usage();
+    if (usage.pins >= limits.maxPins) {
+      return { failure: "insufficient_funds", message: `pin quota of this account reached (${limits.maxPins} pins)` };
+    }
+    if (usage.bytes >= limits.maxBytes) {
+      return { failure: "insufficient_funds", message: `storage quota of this account reached (${limits.maxBytes} bytes)` };
+    }
+    const now = Date.now();
+    const last = this.#sql.exec<{ c: number | null }>("SELECT MAX(created) AS c FROM pins").one().c ?? 0;
+    const created = Math.max(now, last + 1);
+    const requestid = crypto.randomUUID();
+    const rootRow = this.#root(root);
+    const pinned = rootRow?.complete === 1;
+    this.ctx.storage.transactionSync(() => {
+      this.#sql.exec(
+        `INSERT INTO pins (requestid, cid, root, name, name_folded, origins, meta, status, created, updated, deadline, dag_size, replaces)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        requestid, input.cid, root, input.name ?? null, input.name?.toLowerCase() ?? null,
+        JSON.stringify(input.origins), JSON.stringify(input.meta), pinned ? "pinned" : "queued",
+        created, now, created + limits.deadlineMs, pinned ? rootRow.dag_size : null, opts.replaces ?? null,
+      );
+      for (const [key, value] of Object.entries(input.meta)) {
+        this.#sql.exec("INSERT INTO pin_meta (requestid, key, value) VALUES (?, ?, ?)", requestid, key, value);
+      }
+      if (opts.webhookId !== undefined) {
+        this.#sql.exec("INSERT INTO webhook_deliveries (webhook_id, requestid, received) VALUES (?, ?, ?)", opts.webhookId, requestid, now);
+      }
+      if (rootRow === undefined) {
+        this.#sql.exec("INSERT INTO roots (root, complete) VALUES (?, 0)", root);
+        this.#sql.exec("INSERT INTO holders (holder, root) VALUES (?, ?)", this.#newHolder(root), root);
+      }
+      if (!pinned) this.#sql.exec("INSERT OR REPLACE INTO work (kind, target, due_at) VALUES ('pin', ?, ?)", requestid, now);
+    });
+    if (pinned && opts.replaces !== undefined) this.#removePin(opts.replaces);
+    if (!pinned) await this.#schedule();
+    return this.getPin(requestid)!;
+  }
+
+  getPin(requestid: string): PinRecord | null {
+    const row = this.#sql.exec<PinRow>("SELECT * FROM pins WHERE requestid = ?", requestid).toArray()[0];
+    return row === undefined ? null : toRecord(row);
+  }
+
+  /** `GET /pins`: newest first, `count` = every match (PSA PinResults). */
+  listPins(filter: PinFilter): { count: number; results: PinRecord[] } {
+    const where = whereClause(filter);
+    const count = this.#sql.exec<{ n: number }>(`SELECT COUNT(*) AS n FROM pins p WHERE ${where.sql}`, ...where.params).one().n;
+    const rows = this.#sql
+      .exec<PinRow>(`SELECT p.* FROM pins p WHERE ${where.sql} ORDER BY p.created DESC LIMIT ?`, ...where.params, filter.limit)
+      .toArray();
+    return { count, results: rows.map(toRecord) };
+  }
+
+  /** `DELETE /pins/{requestid}`; false when there is no such pin. */
+  deletePin(requestid: string): boolean {
+    return this.#removePin(requestid);
+  }
+
+  /**
+   * `POST /pins/{requestid}` (replace): a new pin with a new requestid; the
+   * old one is removed only once the new one holds its data (or at once
+   * when the new root is already held).
+   */
+  async replacePin(requestid: string, input: PinInput, root: string): Promise<PinRecord | RegistryFailure> {
+    if (this.getPin(requestid) === null) return { failure: "not_found", message: "The specified resource was not found" };
+    return this.createPin(input, root, { replaces: requestid });
+  }
+
+  // ---- uploads ----------------------------------------------------------
+
+  /** Pins a DAG an upload already wrote to R2 under `holder` (it becomes the root's holder). */
+  completeUpload(input: PinInput, root: string, holder: string, dagSize: number, blocks: number): PinRecord {
+    const now = Date.now();
+    const last = this.#sql.exec<{ c: number | null }>("SELECT MAX(created) AS c FROM pins").one().c ?? 0;
+    const created = Math.max(now, last + 1);
+    const requestid = crypto.randomUUID();
+    const limits = this.limits();
+    this.ctx.storage.transactionSync(() => {
+      this.#sql.exec(
+        `INSERT INTO roots (root, complete, dag_size, blocks) VALUES (?, 1, ?, ?)
+         ON CONFLICT (root) DO UPDATE SET complete = 1, dag_size = excluded.dag_size, blocks = excluded.blocks`,
+        root, dagSize, blocks,
+      );
+      this.#sql.exec("INSERT INTO holders (holder, root) VALUES (?, ?)", holder, root);
+      this.#sql.exec(
+        `INSERT INTO pins (requestid, cid, root, name, name_folded, origins, meta, status, created, updated, deadline, dag_size)
+         VALUES (?, ?, ?, ?, ?, '[]', ?, 'pinned', ?, ?, ?, ?)`,
+        requestid, input.cid, root, input.name ?? null, input.name?.toLowerCase() ?? null,
+        JSON.stringify(input.meta), created, now, created + limits.deadlineMs, dagSize,
+      );
+      for (const [key, value] of Object.entries(input.meta)) {
+        this.#sql.exec("INSERT INTO pin_meta (requestid, key, value) VALUES (?, ?, ?)", requestid, key, value);
+      }
+    });
+    this.#settleRoot(root, dagSize);
+    return this.getPin(requestid)!;
+  }
+
+  /** An upload that failed lets go of the blocks it held. */
+  async abandonUpload(holder: string): Promise<void> {
+    this.#sql.exec("INSERT OR REPLACE INTO work (kind, target, due_at) VALUES ('release', ?, ?)", holder, Date.now());
+    await this.#schedule();
+  }
+
+  // ---- account settings ---------------------------------------------------
+
+  limits(): AccountLimits {
+    const get = (key: string, fallback: string | undefined, dflt: number): number => {
+      const row = this.#sql.exec<{ value: string }>("SELECT value FROM settings WHERE key = ?", key).toArray()[0];
+      const n = Number(row?.value ?? fallback);
+      return Number.isFinite(n) && n >= 0 ? n : dflt;
+    };
+    return {
+      maxPins: get("max_pins", this.env.ACCOUNT_MAX_PINS, 100_000),
+      maxBytes: get("max_bytes", this.env.ACCOUNT_MAX_BYTES, 100 * 2 ** 30),
+      deadlineMs: get("deadline_ms", this.env.PIN_DEADLINE_MS, 86_400_000),
+      maxConcurrent: Math.max(1, get("max_concurrent", this.env.PIN_MAX_CONCURRENT, 4)),
+      stepBlocks: Math.max(1, get("step_blocks", undefined, 10_000)),
+    };
+  }
+
+  setLimits(limits: Partial<AccountLimits>): AccountLimits {
+    const keys: Record<keyof AccountLimits, string> = {
+      maxPins: "max_pins", maxBytes: "max_bytes", deadlineMs: "deadline_ms", maxConcurrent: "max_concurrent", stepBlocks: "step_blocks",
+    };
+    for (const [field, key] of Object.entries(keys) as [keyof AccountLimits, string][]) {
+      const value = limits[field];
+      if (value !== undefined) this.#sql.exec("INSERT OR REPLACE INTO settings (key, value) VALUES (?, ?)", key, String(value));
+    }
+    return this.limits();
+  }
+
+  /** Pins counted against the quota (all but failed) and bytes of distinct pinned roots. */
+  usage(): { pins: number; bytes: number } {
+    const pins = this.#sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM pins WHERE status != 'failed'").one().n;
+    const bytes = this.#sql.exec<{ b: number | null }>("SELECT SUM(dag_size) AS b FROM roots WHERE complete = 1").one().b ?? 0;
+    return { pins, bytes };
+  }
+
+  setWebhookSecrets(secrets: string[]): void {
+    this.#sql.exec("INSERT OR REPLACE INTO settings (key, value) VALUES ('webhook_secrets', ?)", JSON.stringify(secrets));
+  }
+
+  webhookSecrets(): string[] {
+    const row = this.#sql.exec<{ value: string }>("SELECT value FROM settings WHERE key = 'webhook_secrets'").toArray()[0];
+    return row === undefined ? [] : (JSON.parse(row.value) as string[]);
+  }
+
+  /** Holders of this account's roots (tests, diagnostics). */
+  holdersOf(root: string): string[] {
+    return this.#sql.exec<{ holder: string }>("SELECT holder FROM holders WHERE root = ?", root).toArray().map((r) => r.holder);
+  }
+
+  /** Work still to do (tests, diagnostics). */
+  pendingWork(): { kind: string; target: string; due_at: number }[] {
+    return this.#sql.exec<{ kind: string; target: string; due_at: number }>("SELECT kind, target, due_at FROM work ORDER BY due_at").toArray();
+  }
+
+  // ---- the alarm ------------------------------------------------------------
+
+  /**
+   * Runs the work that is due, at most `maxConcurrent` items at once, then
+   * re-arms for the next due item. Each item records its own outcome, so
+   * one failing pin never blocks the others.
+   */
+  override async alarm(): Promise<void> {
+    const limits = this.limits();
+    const due = this.#sql
+      .exec<WorkRow>("SELECT kind, target FROM work WHERE due_at <= ? ORDER BY due_at, target LIMIT ?", Date.now(), limits.maxConcurrent)
+      .toArray();
+    await Promise.all(due.map((work) => (work.kind === "pin" ? this.#pinStep(work.target, limits) : this.#release(work.target))));
+    await this.#schedule();
+  }
+
+  async #schedule(): Promise<void> {
+    const next = this.#sql.exec<{ t: number | null }>("SELECT MIN(due_at) AS t FROM work").one().t;
+    if (next === null) return;
+    const current = await this.ctx.storage.getAlarm();
+    if (current === null || current > next) await this.ctx.storage.setAlarm(Math.max(next, Date.now()));
+  }
+
+  async #release(holder: string): Promise<void> {
+    try {
+      await releaseHolder(this.env, holder);
+      this.#sql.exec("DELETE FROM work WHERE kind = 'release' AND target = ?", holder);
+    } catch (err) {
+      console.error("release failed", err instanceof Error ? err.message : String(err));
+      this.#sql.exec("UPDATE work SET due_at = ? WHERE kind = 'release' AND target = ?", Date.now() + BACKOFF_BASE_MS, holder);
+    }
+  }
+
+  /** One resumable step of pinning `requestid` (docs/storage.md "State machine"). */
+  async #pinStep(requestid: string, limits: AccountLimits): Promise<void> {
+    const pin = this.#sql.exec<PinRow>("SELECT * FROM pins WHERE requestid = ?", requestid).toArray()[0];
+    if (pin === undefined || pin.status === "pinned" || pin.status === "failed") {
+      this.#sql.exec("DELETE FROM work WHERE kind = 'pin' AND target = ?", requestid);
+      return;
+    }
+    const rootRow = this.#root(pin.root);
+    if (rootRow?.complete === 1) {
+      this.#settleRoot(pin.root, rootRow.dag_size ?? 0);
+      return;
+    }
+    const holder = this.#holderOf(pin.root);
+    if (pin.status === "queued") {
+      this.#sql.exec(
+        "UPDATE pins SET status = 'pinning', attempt_count = attempt_count + 1, updated = ?, status_details = 'fetching the DAG' WHERE requestid = ?",
+        Date.now(), requestid,
+      );
+    }
+    const root = CID.parse(pin.root);
+    const used = this.usage().bytes;
+    try {
+      const result = await walkDag(
+        root,
+        {
+          store: this.#store,
+          hold: (cids) => holdBlocks(this.env, holder, cids),
+          source: upstreamDagSource(this.env, originUrls(JSON.parse(pin.origins) as string[])),
+        },
+        { maxNewBlocks: limits.stepBlocks, until: Date.now() + STEP_MS, maxDagBytes: Math.max(0, limits.maxBytes - used) },
+      );
+      switch (result.kind) {
+        case "complete":
+          this.#sql.exec("UPDATE roots SET complete = 1, dag_size = ?, blocks = ? WHERE root = ?", result.dagSize, result.blocks, pin.root);
+          this.#settleRoot(pin.root, result.dagSize);
+          break;
+        case "paused":
+          this.#sql.exec(
+            "UPDATE pins SET status_details = ?, dag_size = ?, updated = ? WHERE requestid = ? AND status = 'pinning'",
+            `fetched ${result.blocks} blocks (${result.dagSize} bytes) so far`, result.dagSize, Date.now(), requestid,
+          );
+          this.#sql.exec("UPDATE work SET due_at = ? WHERE kind = 'pin' AND target = ?", Date.now(), requestid);
+          break;
+        case "over_quota":
+          this.#fail(requestid, `INSUFFICIENT_FUNDS: the DAG exceeds the storage left to this account (${Math.max(0, limits.maxBytes - used)} bytes)`);
+          break;
+      }
+    } catch (err) {
+      const message = err instanceof HttpError ? err.message : err instanceof Error ? `internal error: ${err.message}` : "internal error";
+      if (!(err instanceof HttpError)) console.error("pin step failed", message);
+      const attempts = pin.attempt_count + (pin.status === "queued" ? 1 : 0);
+      const backoff = Math.min(BACKOFF_BASE_MS * 2 ** Math.max(0, attempts - 1), BACKOFF_MAX_MS);
+      const now = Date.now();
+      if (now + backoff >= pin.deadline) {
+        this.#fail(requestid, `the DAG could not be fetched before the deadline (${new Date(pin.deadline).toISOString()}): ${message}`, message);
+      } else {
+        this.#sql.exec(
+          "UPDATE pins SET status = 'queued', last_error = ?, status_details = ?, updated = ? WHERE requestid = ? AND status = 'pinning'",
+          message, `attempt ${attempts} failed, retrying at ${new Date(now + backoff).toISOString()}`, now, requestid,
+        );
+        this.#sql.exec("UPDATE work SET due_at = ? WHERE kind = 'pin' AND target = ?", now + backoff, requestid);
+      }
+    }
+    // Removed while this step ran: the blocks it held must be let go.
+    this.#releaseRootIfUnused(pin.root);
+  }
+
+  /** The root is complete: every pin waiting on it becomes `pinned`; replaced pins go. */
+  #settleRoot(root: string, dagSize: number): void {
+    const waiting = this.#sql
+      .exec<{ requestid: string; replaces: string | null }>("SELECT requestid, replaces FROM pins WHERE root = ? AND status IN ('queued', 'pinning')", root)
+      .toArray();
+    const now = Date.now();
+    for (const pin of waiting) {
+      this.#sql.exec(
+        "UPDATE pins SET status = 'pinned', dag_size = ?, status_details = NULL, updated = ? WHERE requestid = ?",
+        dagSize, now, pin.requestid,
+      );
+      this.#sql.exec("DELETE FROM work WHERE kind = 'pin' AND target = ?", pin.requestid);
+    }
+    for (const pin of waiting) if (pin.replaces !== null) this.#removePin(pin.replaces);
+  }
+
+  #fail(requestid: string, reason: string, lastError?: string): void {
+    const pin = this.#sql.exec<{ root: string }>("SELECT root FROM pins WHERE requestid = ?", requestid).toArray()[0];
+    this.#sql.exec(
+      "UPDATE pins SET status = 'failed', status_details = ?, last_error = COALESCE(?, last_error), updated = ? WHERE requestid = ?",
+      reason, lastError ?? null, Date.now(), requestid,
+    );
+    this.#sql.exec("DELETE FROM work WHERE kind = 'pin' AND target = ?", requestid);
+    if (pin !== undefined) this.#releaseRootIfUnused(pin.root);
+  }
+
+  #removePin(requestid: string): boolean {
+    const pin = this.#sql.exec<{ root: string }>("SELECT root FROM pins WHERE requestid = ?", requestid).toArray()[0];
+    if (pin === undefined) return false;
+    this.ctx.storage.transactionSync(() => {
+      this.#sql.exec("DELETE FROM pins WHERE requestid = ?", requestid);
+      this.#sql.exec("DELETE FROM pin_meta WHERE requestid = ?", requestid);
+      this.#sql.exec("DELETE FROM work WHERE kind = 'pin' AND target = ?", requestid);
+    });
+    this.#releaseRootIfUnused(pin.root);
+    return true;
+  }
+
+  /**
+   * When no live pin (queued, pinning, pinned) needs `root` any more, its
+   * holders are released (durably, as work) and never reused; a later pin
+   * of the same root starts with a fresh holder.
+   */
+  #releaseRootIfUnused(root: string): void {
+    const live = this.#sql.exec("SELECT 1 FROM pins WHERE root = ? AND status != 'failed' LIMIT 1", root).toArray().length > 0;
+    if (live) return;
+    const holders = this.#sql.exec<{ holder: string }>("SELECT holder FROM holders WHERE root = ?", root).toArray();
+    const now = Date.now();
+    this.ctx.storage.transactionSync(() => {
+      for (const { holder } of holders) {
+        this.#sql.exec("INSERT OR REPLACE INTO work (kind, target, due_at) VALUES ('release', ?, ?)", holder, now);
+      }
+      this.#sql.exec("DELETE FROM holders WHERE root = ?", root);
+      this.#sql.exec("DELETE FROM roots WHERE root = ?", root);
+    });
+    if (holders.length > 0) void this.#schedule();
+  }
+
+  #root(root: string): { complete: number; dag_size: number | null } | undefined {
+    return this.#sql.exec<{ complete: number; dag_size: number | null }>("SELECT complete, dag_size FROM roots WHERE root = ?", root).toArray()[0];
+  }
+
+  #holderOf(root: string): string {
+    const row = this.#sql.exec<{ holder: string }>("SELECT holder FROM holders WHERE root = ? LIMIT 1", root).toArray()[0];
+    if (row !== undefined) return row.holder;
+    // A failed pin retried later: its root row was released; start afresh.
+    const holder = this.#newHolder(root);
+    this.#sql.exec("INSERT OR IGNORE INTO roots (root, complete) VALUES (?, 0)", root);
+    this.#sql.exec("INSERT INTO holders (holder, root) VALUES (?, ?)", holder, root);
+    return holder;
+  }
+
+  #newHolder(root: string): string {
+    return `${this.ctx.id.toString()}/${root}/${crypto.randomUUID()}`;
+  }
+}
+
+function toRecord(row: PinRow): PinRecord {
+  const info: Record<string, string> = {};
+  if (row.status_details !== null) info.status_details = row.status_details;
+  if (row.dag_size !== null) info.dag_size = String(row.dag_size);
+  info.attempt_count = String(row.attempt_count);
+  if (row.last_error !== null) info.last_error = row.last_error;
+  if (row.status === "failed" && row.status_details !== null) info.failure_reason = row.status_details;
+  const pin: PinInput = { cid: row.cid, origins: JSON.parse(row.origins) as string[], meta: JSON.parse(row.meta) as Record<string, string> };
+  if (row.name !== null) pin.name = row.name;
+  return { requestid: row.requestid, status: row.status, created: row.created, pin, info };
+}
+
+/** The registry of one account. */
+export function registryStub(env: Env, account: string): DurableObjectStub<PinRegistry> {
+  return env.PIN_REGISTRY.get(env.PIN_REGISTRY.idFromName(account));
+}

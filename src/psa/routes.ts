@@ -1,0 +1,67 @@
+import { Hono, type Context } from "hono";
+import { requireToken, type AuthEnv } from "../accounts/auth";
+import { registryStub } from "../durable-objects/pin-registry";
+import { HttpError, notFound } from "../http/errors";
+import { isFailure, type PinRecord, type RegistryFailure } from "../pinning/pin-types";
+import { delegateFor, servicePeerId } from "./delegates";
+import { parseListFilter } from "./list-filter";
+import { parsePin, readJson } from "./pin-input";
+import { pinStatus } from "./pin-status";
+import { psaErrorResponse } from "./psa-errors";
+
+/**
+ * IPFS Pinning Service API v1.0.0 (ipfs-pinning-service.yaml), mounted at
+ * `/psa`. Each account's pins live in its own PinRegistry object.
+ */
+export const psaRoutes = new Hono<AuthEnv>();
+
+psaRoutes.onError((err, c) => psaErrorResponse(err, c));
+psaRoutes.use("*", requireToken);
+
+psaRoutes.get("/pins", async (c) => {
+  const filter = parseListFilter(new URL(c.req.url));
+  const [list, delegates] = await Promise.all([registry(c).listPins(filter), delegatesOf(c)]);
+  return c.json({ count: list.count, results: list.results.map((r) => pinStatus(r, delegates)) });
+});
+
+psaRoutes.post("/pins", async (c) => {
+  const { input, root } = parsePin(await readJson(c.req.raw));
+  const record = unwrap(await registry(c).createPin(input, root));
+  return c.json(pinStatus(record, await delegatesOf(c)), 202);
+});
+
+psaRoutes.get("/pins/:requestid", async (c) => {
+  const record = await registry(c).getPin(c.req.param("requestid"));
+  if (record === null) throw notFound("The specified resource was not found");
+  return c.json(pinStatus(record, await delegatesOf(c)));
+});
+
+psaRoutes.post("/pins/:requestid", async (c) => {
+  const { input, root } = parsePin(await readJson(c.req.raw));
+  const record = unwrap(await registry(c).replacePin(c.req.param("requestid"), input, root));
+  return c.json(pinStatus(record, await delegatesOf(c)), 202);
+});
+
+psaRoutes.delete("/pins/:requestid", async (c) => {
+  if (!(await registry(c).deletePin(c.req.param("requestid")))) throw notFound("The specified resource was not found");
+  return c.body(null, 202);
+});
+
+psaRoutes.all("*", () => {
+  throw notFound("The specified resource was not found");
+});
+
+function registry(c: Context<AuthEnv>) {
+  return registryStub(c.env, c.get("account"));
+}
+
+async function delegatesOf(c: Context<AuthEnv>): Promise<string[]> {
+  return [delegateFor(new URL(c.req.url), await servicePeerId(c.env))];
+}
+
+/** A registry failure as the HttpError it stands for. */
+export function unwrap(result: PinRecord | RegistryFailure): PinRecord {
+  if (!isFailure(result)) return result;
+  const kind = result.failure === "insufficient_funds" ? "conflict" : result.failure;
+  throw new HttpError(kind, result.message);
+}
