@@ -7,6 +7,8 @@
 import { Hono } from "hono";
 import { errorResponse } from "./http/error-response";
 import { gatewayRoutes } from "./gateway/routes";
+import { healthRoutes } from "./api/health-routes";
+import { runScheduled } from "./cron/scheduled";
 
 export type AppEnv = { Bindings: Env };
 
@@ -19,8 +21,12 @@ app.notFound((c) => c.text("404 page not found\n", 404));
 // Path + trustless gateway: /ipfs/{cid}[/path], /ipns/{name}[/path] (DESIGN.md request flow).
 app.route("/", gatewayRoutes);
 
+// Upstream health of a region, read-only (src/api/health-routes.ts).
+app.route("/api/v1/health", healthRoutes);
+
 export { GatewayHealth } from "./durable-objects/gateway-health";
 
 export default {
   fetch: app.fetch,
+  scheduled: (controller, env, ctx) => runScheduled(controller, env, ctx),
 } satisfies ExportedHandler<Env>;

@@ -1,0 +1,27 @@
+/**
+ * The one `scheduled()` handler: Cron Triggers (wrangler.toml `[triggers]
+ * crons`) are told apart by their expression, each runs its job. A job that
+ * throws fails the invocation, so the platform records it and retries.
+ */
+import { probeUpstreams } from "./probe-upstreams";
+
+/** Every 5 minutes: probe the upstreams (src/cron/probe-upstreams.ts). */
+export const PROBE_CRON = "*/5 * * * *";
+
+/**
+ * Health of this deployment's upstreams is kept per region (colo); a cron
+ * invocation is not a request and carries no colo, so probes are filed under
+ * the region requests use when they carry none (`regionOf()`).
+ */
+export const PROBE_REGION = "local";
+
+export async function runScheduled(controller: ScheduledController, env: Env, _ctx: ExecutionContext): Promise<void> {
+  switch (controller.cron) {
+    case PROBE_CRON:
+      await probeUpstreams(env, PROBE_REGION);
+      return;
+    default:
+      // A trigger in wrangler.toml without a job here: a deployment mistake, say so loudly.
+      throw new Error(`scheduled: no job for cron "${controller.cron}"`);
+  }
+}
