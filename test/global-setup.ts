@@ -1,0 +1,18 @@
+/**
+ * vitest globalSetup, run in Node before any test: starts the local HTTP
+ * servers that play the worker's remote peers on 127.0.0.1 and hands their
+ * base URLs to the tests (`inject()` from "vitest") and to the worker's
+ * bindings (`vitest.config.ts`). The returned function stops them.
+ */
+import type { TestProject } from "vitest/node";
+import { startTrustlessGatewayServer } from "./servers/trustless-gateway-server";
+
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  // Upstream trustless gateways, honest and hostile: `${upstreamBase}/${personality}`.
+  const upstream = await startTrustlessGatewayServer();
+  project.provide("upstreamBase", upstream.base);
+
+  return async () => {
+    await upstream.close();
+  };
+}
