@@ -4,9 +4,14 @@
  * throws fails the invocation, so the platform records it and retries.
  */
 import { probeUpstreams } from "./probe-upstreams";
+import { refreshDenylists } from "../denylist/refresh";
+import { collectGarbage, GC_CRON } from "../pinning/gc";
 
 /** Every 5 minutes: probe the upstreams (src/cron/probe-upstreams.ts). */
 export const PROBE_CRON = "*/5 * * * *";
+
+/** Every 30 minutes: re-fetch the denylists of DENYLIST_URLS (src/denylist/refresh.ts). */
+export const DENYLIST_CRON = "*/30 * * * *";
 
 /**
  * Health of this deployment's upstreams is kept per region (colo); a cron
@@ -19,6 +24,13 @@ export async function runScheduled(controller: ScheduledController, env: Env, _c
   switch (controller.cron) {
     case PROBE_CRON:
       await probeUpstreams(env, PROBE_REGION);
+      return;
+    case DENYLIST_CRON:
+      await refreshDenylists(env);
+      return;
+    case GC_CRON:
+      // Blocks no pin holds any more (src/pinning/gc.ts).
+      await collectGarbage(env);
       return;
     default:
       // A trigger in wrangler.toml without a job here: a deployment mistake, say so loudly.

@@ -1,0 +1,89 @@
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { blockKey } from "../../src/backends/r2-block-store";
+import { blockRefsShard, holdBlocks, shardOf } from "../../src/pinning/block-refs";
+import { collectGarbage } from "../../src/pinning/gc";
+import { call, newAccount, pinJson, pseudoRandomBytes, settle } from "./helpers";
+
+type Upload = { cid: string; requestid: string };
+
+async function upload(token: string, bytes: Uint8Array): Promise<Upload> {
+  const res = await call("POST", "/api/v1/upload", { token, body: bytes });
+  expect(res.status).toBe(201);
+  return (await res.json()) as Upload;
+}
+
+async function leafKeys(bytes: Uint8Array): Promise<string[]> {
+  const { unixfsDag } = await import("./helpers");
+  const dag = await unixfsDag(bytes, 1024 * 1024);
+  return dag.blocks.map((b) => blockKey(b.cid));
+}
+
+async function present(keys: string[]): Promise<number> {
+  let n = 0;
+  for (const key of keys) if ((await env.BLOCKS.head(key)) !== null) n++;
+  return n;
+}
+
+describe("garbage collection (cron)", () => {
+  it("deletes blocks of an unpinned DAG once no pin holds them, and only after the grace period", async () => {
+    const { token, account } = await newAccount();
+    const bytes = pseudoRandomBytes(1024 * 1024 + 10, 31);
+    const keys = await leafKeys(bytes);
+    const up = await upload(token, bytes);
+    expect(await present(keys)).toBe(keys.length);
+
+    expect((await call("DELETE", `/psa/pins/${up.requestid}`, { token })).status).toBe(202);
+    await settle(account); // runs the durable 'release' work
+    await collectGarbage(env, 60_000); // still within the grace period: kept
+    expect(await present(keys)).toBe(keys.length);
+    await collectGarbage(env, 0);
+    expect(await present(keys)).toBe(0);
+  });
+
+  it("never deletes a block another pin still needs (same DAG in two accounts, or twice in one)", async () => {
+    const a = await newAccount("a");
+    const b = await newAccount("b");
+    const bytes = pseudoRandomBytes(1024 * 1024 + 20, 32);
+    const keys = await leafKeys(bytes);
+    const upA = await upload(a.token, bytes);
+    const upB = await upload(b.token, bytes);
+    const again = await pinJson(await call("POST", "/psa/pins", { token: a.token, body: { cid: upA.cid } }));
+    expect(again.status).toBe("pinned");
+
+    await call("DELETE", `/psa/pins/${upA.requestid}`, { token: a.token });
+    await settle(a.account);
+    await collectGarbage(env, 0);
+    expect(await present(keys)).toBe(keys.length); // a's second pin and b's pin hold them
+
+    await call("DELETE", `/psa/pins/${again.requestid}`, { token: a.token });
+    await settle(a.account);
+    await collectGarbage(env, 0);
+    expect(await present(keys)).toBe(keys.length); // b still holds them
+
+    await call("DELETE", `/psa/pins/${upB.requestid}`, { token: b.token });
+    await settle(b.account);
+    await collectGarbage(env, 0);
+    expect(await present(keys)).toBe(0);
+  });
+
+  it("a hold that arrives while its block is being deleted waits for the delete, so the pinner sees it absent", async () => {
+    const { unixfsDag } = await import("./helpers");
+    const dag = await unixfsDag(pseudoRandomBytes(100, 33), 1024);
+    const cid = dag.root;
+    const key = blockKey(cid);
+    await env.BLOCKS.put(key, dag.blocks[0]!.bytes);
+    const shard = blockRefsShard(env, shardOf(cid));
+    await holdBlocks(env, "test/holder-1", [cid]);
+    await shard.release("test/holder-1");
+    const collecting = shard.collect(0, 10);
+    await holdBlocks(env, "test/holder-2", [cid]);
+    expect(await env.BLOCKS.head(key)).toBeNull(); // the pinner now re-fetches it
+    expect(await collecting).toBe(1);
+    expect(await shard.holders(key)).toBe(1);
+    // Held again: a later GC leaves it alone even once re-written.
+    await env.BLOCKS.put(key, dag.blocks[0]!.bytes);
+    expect(await collectGarbage(env, 0)).toBeGreaterThanOrEqual(0);
+    expect(await env.BLOCKS.head(key)).not.toBeNull();
+  });
+});

@@ -1,0 +1,127 @@
+import { env } from "cloudflare:workers";
+import { evictDurableObject, runDurableObjectAlarm } from "cloudflare:test";
+import { CID } from "multiformats/cid";
+import { sha256 } from "multiformats/hashes/sha2";
+import { describe, expect, it } from "vitest";
+import { blockKey } from "../../src/backends/r2-block-store";
+import { registryStub } from "../../src/durable-objects/pin-registry";
+import { blockRefsShard, shardOf } from "../../src/pinning/block-refs";
+import { upstreamDagSource } from "../../src/pinning/dag-source";
+import { originUrls } from "../../src/pinning/origins";
+import { importFile, requestLog, uniquePersonality, upstreamBase } from "../helpers/upstream";
+import { call, newAccount, pinJson, pseudoRandomBytes, settle } from "./helpers";
+
+async function blocksInR2(blocks: { cid: CID; bytes: Uint8Array }[]): Promise<number> {
+  let n = 0;
+  for (const b of blocks) if ((await env.BLOCKS.head(blockKey(b.cid))) !== null) n++;
+  return n;
+}
+
+async function absentCid(seed: string): Promise<CID> {
+  return CID.createV1(0x55, await sha256.digest(new TextEncoder().encode(`nobody has this ${seed} ${crypto.randomUUID()}`)));
+}
+
+describe("pinning fetches the DAG through the verified upstream race", () => {
+  it("queued → pinning → pinned; every block in R2; dag_size is the sum of the blocks", async () => {
+    const { token, account } = await newAccount();
+    const dag = await importFile(pseudoRandomBytes(300_000, 21), { chunkSize: 16_384 });
+    const created = await pinJson(await call("POST", "/psa/pins", { token, body: { cid: dag.cid.toString() } }));
+    expect(created.status).toBe("queued");
+    await settle(account);
+    const pin = await pinJson(await call("GET", `/psa/pins/${created.requestid}`, { token }), 200);
+    expect(pin.status).toBe("pinned");
+    expect(pin.info.dag_size).toBe(String(dag.blocks.reduce((n, b) => n + b.bytes.length, 0)));
+    expect(await blocksInR2(dag.blocks)).toBe(dag.blocks.length);
+  });
+
+  it("origins given as HTTP multiaddrs are used as extra upstreams", async () => {
+    const dag = await importFile(pseudoRandomBytes(5_000, 22), { chunkSize: 1024 });
+    const personality = uniquePersonality("honest");
+    const { port } = new URL(upstreamBase());
+    const origin = `/ip4/127.0.0.1/tcp/${port}/http/http-path/${encodeURIComponent("/" + personality)}/p2p/12D3KooWDpJ7As7BWAwRMfu1VU2WCqNjvq387JEYKDBj4kx6nXTN`;
+    // The configured upstream has nothing: only the origin can serve the DAG.
+    const source = upstreamDagSource({ ...env, UPSTREAMS: `${upstreamBase()}/not-found` }, originUrls([origin, "/ip4/1.2.3.4/tcp/4001/p2p/QmX"]));
+    const got: string[] = [];
+    for await (const block of source(dag.cid, new AbortController().signal)) got.push(block.cid.toString());
+    expect(got.sort()).toEqual(dag.blocks.map((b) => b.cid.toString()).sort());
+    expect((await requestLog(personality)).length).toBeGreaterThan(0);
+  });
+
+  it("a DAG nobody has: retried with backoff, attempt_count and last_error visible", async () => {
+    const { token, account } = await newAccount();
+    const cid = await absentCid("retry");
+    const created = await pinJson(await call("POST", "/psa/pins", { token, body: { cid: cid.toString() } }));
+    await runDurableObjectAlarm(registryStub(env, account));
+    const pin = await pinJson(await call("GET", `/psa/pins/${created.requestid}`, { token }), 200);
+    expect(pin.status).toBe("queued");
+    expect(pin.info.attempt_count).toBe("1");
+    expect(pin.info.last_error).toBeTruthy();
+    expect(pin.info.status_details).toMatch(/^attempt 1 failed, retrying at \d{4}-\d\d-\d\dT/);
+    const work = await registryStub(env, account).pendingWork();
+    expect(work).toHaveLength(1);
+    expect(work[0]!.due_at).toBeGreaterThan(Date.now() + 3_000);
+  });
+
+  it("a DAG nobody has fails after the configured deadline, with the reason", async () => {
+    const { token, account } = await newAccount();
+    await registryStub(env, account).setLimits({ deadlineMs: 2_000 });
+    const cid = await absentCid("deadline");
+    const created = await pinJson(await call("POST", "/psa/pins", { token, body: { cid: cid.toString() } }));
+    await runDurableObjectAlarm(registryStub(env, account));
+    const pin = await pinJson(await call("GET", `/psa/pins/${created.requestid}`, { token }), 200);
+    expect(pin.status).toBe("failed");
+    expect(pin.info.status_details).toMatch(/^the DAG could not be fetched before the deadline \(.+\): /);
+    expect(pin.info.failure_reason).toBe(pin.info.status_details);
+    expect((await registryStub(env, account).pendingWork()).filter((w) => w.kind === "pin")).toEqual([]);
+    const failed = (await (await call("GET", "/psa/pins?status=failed", { token })).json()) as { count: number };
+    expect(failed.count).toBe(1);
+  });
+
+  it("resumes after the object is evicted mid-pin (resumable steps)", async () => {
+    const { token, account } = await newAccount();
+    const registry = registryStub(env, account);
+    await registry.setLimits({ stepBlocks: 3 });
+    const dag = await importFile(pseudoRandomBytes(20_000, 23), { chunkSize: 1024 });
+    const created = await pinJson(await call("POST", "/psa/pins", { token, body: { cid: dag.cid.toString() } }));
+    await runDurableObjectAlarm(registry);
+    const mid = await pinJson(await call("GET", `/psa/pins/${created.requestid}`, { token }), 200);
+    expect(mid.status).toBe("pinning");
+    expect(mid.info.status_details).toMatch(/^fetched \d+ blocks \(\d+ bytes\) so far$/);
+    const stored = await blocksInR2(dag.blocks);
+    expect(stored).toBeGreaterThan(0);
+    expect(stored).toBeLessThan(dag.blocks.length);
+
+    await evictDurableObject(registry);
+    await settle(account, 100);
+    const done = await pinJson(await call("GET", `/psa/pins/${created.requestid}`, { token }), 200);
+    expect(done.status).toBe("pinned");
+    expect(done.info.dag_size).toBe(String(dag.blocks.reduce((n, b) => n + b.bytes.length, 0)));
+    expect(await blocksInR2(dag.blocks)).toBe(dag.blocks.length);
+  });
+
+  it("the same CID pinned by two accounts shares its R2 blocks; each account holds them once", async () => {
+    const a = await newAccount("a");
+    const b = await newAccount("b");
+    const dag = await importFile(pseudoRandomBytes(4_000, 24), { chunkSize: 1024 });
+    for (const acct of [a, b]) {
+      await pinJson(await call("POST", "/psa/pins", { token: acct.token, body: { cid: dag.cid.toString() } }));
+      await pinJson(await call("POST", "/psa/pins", { token: acct.token, body: { cid: dag.cid.toString() } }));
+      await settle(acct.account);
+    }
+    for (const block of dag.blocks) {
+      expect(await blockRefsShard(env, shardOf(block.cid)).holders(blockKey(block.cid))).toBe(2);
+    }
+  });
+
+  it("concurrent POSTs never corrupt state: distinct requestids and created times", async () => {
+    const { token } = await newAccount();
+    const responses = await Promise.all(
+      Array.from({ length: 30 }, (_, i) => call("POST", "/psa/pins", { token, body: { cid: "bafkqaaa", name: `c${i}` } })),
+    );
+    const pins = await Promise.all(responses.map((r) => pinJson(r)));
+    expect(new Set(pins.map((p) => p.requestid)).size).toBe(30);
+    expect(new Set(pins.map((p) => p.created)).size).toBe(30);
+    const list = (await (await call("GET", "/psa/pins?status=queued,pinning,pinned&limit=1000", { token })).json()) as { count: number };
+    expect(list.count).toBe(30);
+  });
+});
