@@ -5,7 +5,7 @@
  * runtime types only (no `@types/node`, which would put Node globals next to
  * the Workers ones in the same program). The servers under `test/servers/`
  * and `test/global-setup.ts` run in Node (vitest globalSetup), so they
- * declare here exactly the Node API surface they call, nothing more.
+ * declare here the small Node API surface they call.
  * If `@types/node` is ever added to the project, delete this file.
  */
 
@@ -50,13 +50,14 @@ declare module "node:http" {
     write(chunk: Uint8Array | string, callback?: (error?: Error | null) => void): boolean;
     end(chunk?: Uint8Array | string, callback?: () => void): this;
     end(callback?: () => void): this;
-    on(event: "close" | "finish" | "drain", listener: () => void): this;
-    off(event: "close" | "finish" | "drain", listener: () => void): this;
-    once(event: "close" | "finish" | "drain", listener: () => void): this;
+    destroy(error?: Error): this;
+    on(event: "close" | "finish" | "drain", listener: (...args: any[]) => void): this;
+    off(event: "close" | "finish" | "drain", listener: (...args: any[]) => void): this;
+    once(event: "close" | "finish" | "drain", listener: (...args: any[]) => void): this;
   }
 
   export interface Server {
-    listen(port: number, host: string, callback: () => void): this;
+    listen(port: number, host: string, callback: (...args: any[]) => void): this;
     close(callback?: (error?: Error) => void): this;
     closeAllConnections(): void;
     address(): AddressInfo | string | null;
@@ -66,6 +67,14 @@ declare module "node:http" {
   export function createServer(
     listener: (req: IncomingMessage, res: ServerResponse) => void,
   ): Server;
+}
+
+declare module "node:crypto" {
+  export interface Hash {
+    update(data: string | Uint8Array): Hash;
+    digest(encoding: "hex" | "base64" | "base64url"): string;
+  }
+  export function createHash(algorithm: string): Hash;
 }
 
 declare module "node:fs/promises" {
