@@ -111,6 +111,12 @@ export class PinRegistry extends DurableObject<Env> {
     return row === undefined ? null : toRecord(row);
   }
 
+  /** The pin a webhook delivery created earlier, or null (replays are idempotent). */
+  pinOfDelivery(webhookId: string): PinRecord | null {
+    const row = this.#sql.exec<{ requestid: string }>("SELECT requestid FROM webhook_deliveries WHERE webhook_id = ?", webhookId).toArray()[0];
+    return row === undefined ? null : this.getPin(row.requestid);
+  }
+
   /** `GET /pins`: newest first, `count` = every match (PSA PinResults). */
   listPins(filter: PinFilter): { count: number; results: PinRecord[] } {
     const where = whereClause(filter);
