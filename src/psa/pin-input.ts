@@ -2,7 +2,7 @@ import { badRequest } from "../http/errors";
 import { parseUserCid } from "../pinning/parse-cid";
 import type { PinInput } from "../pinning/pin-types";
 
-/** Limits of a `Pin` (PSA schema: name ≤ 255, origins ≤ 20, meta ≤ 1000 entries; sizes ours, docs/api.md). */
+/** Limits of a `Pin` (PSA schema: name ≤ 255, origins ≤ 20, meta ≤ 1000 entries; sizes ours, docs/pinning.md). */
 export const MAX_BODY_BYTES = 256 * 1024;
 export const MAX_NAME = 255;
 export const MAX_ORIGINS = 20;

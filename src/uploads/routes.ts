@@ -17,7 +17,7 @@ import { UnixfsFileBuilder } from "./unixfs-file-builder";
 export const UPLOAD_CHUNK_BYTES = 1024 * 1024;
 
 /**
- * `POST /api/v1/upload` (docs/api.md): the body is a CAR
+ * `POST /api/v1/upload` (docs/pinning.md): the body is a CAR
  * (`Content-Type: application/vnd.ipld.car`) or the raw bytes of one file,
  * imported as UnixFS. Everything is verified, written to R2 as it streams,
  * and pinned for the token's account before the answer:

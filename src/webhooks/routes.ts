@@ -13,7 +13,7 @@ import { verifyGithubWebhook, verifyStandardWebhook, type Verdict } from "./sign
 const MAX_BODY = 64 * 1024;
 
 /**
- * `POST /webhooks/pin?account=<account id>` (docs/api.md "Webhooks"): a
+ * `POST /webhooks/pin?account=<account id>` (docs/pinning.md "Webhooks"): a
  * signed request creates a pin in that account. Signed with the Standard
  * Webhooks scheme or GitHub's `X-Hub-Signature-256`, under one of the
  * account's secrets (set by the operator). Payload: `{ cid, name?, meta?,
