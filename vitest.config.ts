@@ -18,6 +18,8 @@ export default defineConfig({
           HEDGE_DELAY_MS: "150",
           TTFB_TIMEOUT_MS: "3000",
           IDLE_TIMEOUT_MS: "1500",
+          ROUTERS: inject<string>("routingBase"),
+          DOH_RESOLVER: inject<string>("dohBase") + "/dns-query",
         },
       },
     })),

@@ -9,6 +9,8 @@ interface __BaseEnv_Env {
 	IDLE_TIMEOUT_MS: string;
 	MAX_CONCURRENT_UPSTREAMS: string;
 	GATEWAY_DOMAIN: string;
+	ROUTERS: string;
+	DOH_RESOLVER: string;
 	ADMIN_TOKEN: string;
 	GATEWAY_HEALTH: DurableObjectNamespace /* GatewayHealth */;
 }
@@ -24,7 +26,7 @@ type StringifyValues<EnvType extends Record<string, unknown>> = {
 	[Binding in keyof EnvType]: EnvType[Binding] extends string ? EnvType[Binding] : string;
 };
 declare namespace NodeJS {
-	interface ProcessEnv extends StringifyValues<Pick<Cloudflare.Env, "UPSTREAMS" | "HEDGE_DELAY_MS" | "TTFB_TIMEOUT_MS" | "IDLE_TIMEOUT_MS" | "MAX_CONCURRENT_UPSTREAMS" | "GATEWAY_DOMAIN" | "ADMIN_TOKEN">> {}
+	interface ProcessEnv extends StringifyValues<Pick<Cloudflare.Env, "UPSTREAMS" | "HEDGE_DELAY_MS" | "TTFB_TIMEOUT_MS" | "IDLE_TIMEOUT_MS" | "MAX_CONCURRENT_UPSTREAMS" | "GATEWAY_DOMAIN" | "ROUTERS" | "DOH_RESOLVER" | "ADMIN_TOKEN">> {}
 }
 declare module "*.txt" {
 	const value: string;

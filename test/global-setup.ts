@@ -5,14 +5,23 @@
  * bindings (`vitest.config.ts`). The returned function stops them.
  */
 import type { TestProject } from "vitest/node";
+import { startDelegatedRoutingServer } from "./servers/delegated-routing-server";
+import { startDohServer } from "./servers/doh-server";
 import { startTrustlessGatewayServer } from "./servers/trustless-gateway-server";
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   // Upstream trustless gateways, honest and hostile: `${upstreamBase}/${personality}`.
   const upstream = await startTrustlessGatewayServer();
   project.provide("upstreamBase", upstream.base);
+  // IPNS records (conformance fixtures + PUT) over delegated routing v1, and DNSLink over DoH JSON.
+  const routing = await startDelegatedRoutingServer();
+  project.provide("routingBase", routing.base);
+  const doh = await startDohServer();
+  project.provide("dohBase", doh.base);
 
   return async () => {
+    await routing.close();
+    await doh.close();
     await upstream.close();
   };
 }
