@@ -11,7 +11,7 @@ export interface RequestLogEntry {
   accept: string | null;
   /** 0 until the response headers are sent. */
   status: number;
-  /** Body bytes written to the socket so far. */
+  /** Body bytes handed to the socket so far (the last ones may still be in its buffer). */
   bytesSent: number;
   /** The client went away before the response ended. */
   aborted: boolean;

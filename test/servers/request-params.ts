@@ -30,11 +30,11 @@ export type TrustlessRequest =
 
 /** A request the server refuses, with the status to answer. */
 export class RequestError extends Error {
-  constructor(
-    readonly status: 400 | 404 | 406,
-    message: string,
-  ) {
+  readonly status: 400 | 404 | 406;
+
+  constructor(status: 400 | 404 | 406, message: string) {
     super(message);
+    this.status = status;
   }
 }
 

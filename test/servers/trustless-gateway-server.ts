@@ -74,16 +74,17 @@ function delay(ms: number, res: ServerResponse): Promise<void> {
   });
 }
 
-/** Writes with backpressure; resolves once the chunk is handed to the socket (or the socket is gone). */
-function write(res: ServerResponse, chunk: Uint8Array): Promise<void> {
-  return new Promise((done) => {
-    const finish = (): void => {
-      res.off("close", finish);
-      done();
-    };
-    res.on("close", finish);
-    res.write(chunk, finish);
-  });
+/**
+ * Writes with backpressure: `accepted` resolves at once while the socket
+ * buffer has room, else on drain (or when the connection is gone, `closed`);
+ * `flushed` once the chunk is handed to the socket.
+ */
+function write(res: ServerResponse, chunk: Uint8Array, closed: Promise<void>): { accepted: Promise<void>; flushed: Promise<void> } {
+  let markFlushed = (): void => {};
+  const flushed = new Promise<void>((done) => (markFlushed = done));
+  const room = res.write(chunk, () => markFlushed());
+  const accepted = room ? Promise.resolve() : Promise.race([new Promise<void>((drained) => res.once("drain", () => drained())), closed]);
+  return { accepted, flushed: Promise.race([flushed, closed]) };
 }
 
 async function readBody(req: IncomingMessage): Promise<Uint8Array> {
@@ -150,11 +151,14 @@ async function sendBody(res: ServerResponse, entry: RequestLogEntry, personality
     waited = true;
     await delay(personality.n ?? 1000, res);
   };
+  const closed = new Promise<void>((done) => res.once("close", () => done()));
+  let lastFlushed = Promise.resolve();
   const endByFault = async (): Promise<void> => {
     if (personality.name === "truncate") {
       res.end();
     } else if (personality.name === "die") {
-      // The n bytes are flushed (write callback); then the connection drops mid-body.
+      // The n bytes reach the socket first; then the connection drops mid-body.
+      await lastFlushed;
       cut.byServer = true;
       res.socket?.destroy();
     }
@@ -169,8 +173,10 @@ async function sendBody(res: ServerResponse, entry: RequestLogEntry, personality
     }
     await firstByteDelay();
     if (res.destroyed) return;
-    await write(res, chunk);
+    const written = write(res, chunk, closed);
+    lastFlushed = written.flushed;
     entry.bytesSent += chunk.length;
+    await written.accepted;
   }
   if (limit !== undefined && entry.bytesSent >= limit) return endByFault();
   await firstByteDelay();
