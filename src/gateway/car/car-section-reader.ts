@@ -6,9 +6,13 @@ import { decodeVarint } from "./varint";
 
 /** Something wrong with the CAR bytes themselves (the upstream lied or broke). */
 export class CarFormatError extends Error {
-  constructor(message: string) {
+  /** A stream that simply ended too soon is a failure, not a lie. */
+  readonly truncated: boolean;
+
+  constructor(message: string, truncated = false) {
     super(message);
     this.name = "CarFormatError";
+    this.truncated = truncated;
   }
 }
 
@@ -46,7 +50,7 @@ export class CarSectionReader {
     const len = await this.#varint();
     if (len === undefined) throw new CarFormatError("empty CAR stream");
     if (len === 0 || len > MAX_HEADER_BYTES) throw new CarFormatError(`bad CAR header length ${len}`);
-    if (!(await this.#in.fill(len))) throw new CarFormatError("CAR header truncated");
+    if (!(await this.#in.fill(len))) throw new CarFormatError("CAR header truncated", true);
     let header: unknown;
     try {
       header = dagCbor.decode(this.#in.take(len));
@@ -65,7 +69,7 @@ export class CarSectionReader {
     const len = await this.#varint();
     if (len === undefined) return (this.#head = null);
     if (len > MAX_BLOCK_BYTES + MAX_CID_BYTES) throw new CarFormatError(`section of ${len} bytes exceeds the ${MAX_BLOCK_BYTES}-byte block limit`);
-    if (!(await this.#in.fill(Math.min(len, MAX_CID_BYTES), len))) throw new CarFormatError("CAR section truncated");
+    if (!(await this.#in.fill(Math.min(len, MAX_CID_BYTES), len))) throw new CarFormatError("CAR section truncated", true);
     const view = this.#in.view();
     const cidLength = cidByteLength(view, Math.min(len, view.length));
     if (cidLength === undefined || cidLength > len) throw new CarFormatError("CAR section has no valid CID");
@@ -83,7 +87,7 @@ export class CarSectionReader {
   async readData(): Promise<Uint8Array> {
     const head = await this.peek();
     if (!head) throw new CarFormatError("no section to read");
-    if (!(await this.#in.fill(head.dataLength))) throw new CarFormatError("CAR section truncated");
+    if (!(await this.#in.fill(head.dataLength))) throw new CarFormatError("CAR section truncated", true);
     this.#head = undefined;
     return this.#in.take(head.dataLength);
   }
@@ -94,7 +98,7 @@ export class CarSectionReader {
     if (!head) return;
     let left = head.dataLength;
     while (left > 0) {
-      if (!(await this.#in.fill(1, left))) throw new CarFormatError("CAR section truncated");
+      if (!(await this.#in.fill(1, left))) throw new CarFormatError("CAR section truncated", true);
       const n = Math.min(left, this.#in.available);
       this.#in.consume(n);
       left -= n;
@@ -117,7 +121,7 @@ export class CarSectionReader {
       if (view.length >= 9) throw new CarFormatError("invalid varint");
       if (!(await this.#in.fill(view.length + 1, 64))) {
         if (this.#in.available === 0) return undefined;
-        throw new CarFormatError("truncated varint");
+        throw new CarFormatError("truncated varint", true);
       }
     }
   }

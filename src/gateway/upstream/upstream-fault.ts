@@ -29,6 +29,6 @@ export function toFault(upstream: string, err: unknown, signal: AbortSignal): Up
   const reason: unknown = signal.aborted ? signal.reason : undefined;
   if (err instanceof IdleTimeout || reason instanceof IdleTimeout) return new UpstreamFault(upstream, "timeout", (reason as Error | undefined)?.message ?? String(err));
   if (reason instanceof TtfbTimeout) return new UpstreamFault(upstream, "timeout", reason.message);
-  if (err instanceof CarFormatError) return new UpstreamFault(upstream, "invalid_block", err.message);
+  if (err instanceof CarFormatError) return new UpstreamFault(upstream, err.truncated ? "error" : "invalid_block", err.message);
   return new UpstreamFault(upstream, "error", err instanceof Error ? err.message : String(err));
 }
