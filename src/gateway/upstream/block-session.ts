@@ -2,6 +2,7 @@ import type { CID } from "multiformats/cid";
 import { HttpError } from "../../http/errors";
 import { MAX_BLOCK_BYTES, blockKey } from "../blocks/block";
 import { verifyBlock } from "../blocks/verify-block";
+import { safeText } from "../request/content-path";
 import { ByteReader, IdleTimeout } from "../car/byte-reader";
 import { CarSectionReader } from "../car/car-section-reader";
 import { resumeKey, type BlockSource, type ResumePoint } from "../traversal/block-source";
@@ -201,7 +202,7 @@ export class VerifiedBlockSession implements BlockSource {
   #race(cid: CID, key: string, rp: ResumePoint): Promise<{ active: Active; bytes: Uint8Array }> {
     const candidates = this.#o.upstreams.filter((u) => !this.#excluded.has(u.base));
     if (candidates.length === 0 || ++this.#races > this.#o.upstreams.length * 3 + 3) {
-      return Promise.reject(this.#exhausted(cid));
+      return Promise.reject(this.#exhausted(cid, rp));
     }
     return new Promise((resolve, reject) => {
       const running = new Set<Active>();
@@ -241,7 +242,7 @@ export class VerifiedBlockSession implements BlockSource {
             this.#drop(a, toFault(gw.base, err, a.controller.signal));
             if (settled) return;
             if (next < candidates.length) startNext();
-            else if (running.size === 0) finish(() => reject(this.#exhausted(cid)));
+            else if (running.size === 0) finish(() => reject(this.#exhausted(cid, rp)));
           },
         );
         hedge = setTimeout(startNext, this.#o.hedgeDelayMs);
@@ -304,11 +305,13 @@ export class VerifiedBlockSession implements BlockSource {
   }
 
   /** The error when no upstream is left for `cid`. */
-  #exhausted(cid: CID): HttpError {
+  #exhausted(cid: CID, rp: ResumePoint): HttpError {
     const faults = this.#faults;
+    // Upstreams answer 404 for a whole request: name the path when the request had one.
+    const what = rp.kind === "car" && rp.segments.length > 0 && cid.equals(rp.root) ? safeText(`/ipfs/${rp.root}/${rp.segments.join("/")}`) : String(cid);
     const detail = faults.map((f) => `${f.upstream}: ${f.result} (${f.message})`).join("; ");
     if (faults.length > 0 && faults.every((f) => f.result === "not_found")) {
-      return new HttpError("not_found", `${cid} not found on any upstream`);
+      return new HttpError("not_found", `${what} not found on any upstream`);
     }
     const retry = { "Retry-After": "30" };
     if (faults.some((f) => f.result === "timeout")) {
