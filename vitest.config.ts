@@ -14,6 +14,8 @@ export default defineConfig({
       miniflare: {
         bindings: {
           UPSTREAMS: inject<string>("upstreamBase") + "/honest",
+          // Never the real badbits list: a cron run in tests reads the local publisher.
+          DENYLIST_URLS: inject<string>("denylistBase") + "/lists/default.deny",
           ADMIN_TOKEN: "test-admin-token",
           HEDGE_DELAY_MS: "150",
           TTFB_TIMEOUT_MS: "3000",

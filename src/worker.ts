@@ -9,6 +9,7 @@ import { errorResponse } from "./http/error-response";
 import { gatewayRoutes } from "./gateway/routes";
 import { healthRoutes } from "./api/health-routes";
 import { runScheduled } from "./cron/scheduled";
+import { denylistAdminRoutes } from "./denylist/admin-routes";
 
 export type AppEnv = { Bindings: Env };
 
@@ -24,7 +25,11 @@ app.route("/", gatewayRoutes);
 // Upstream health of a region, read-only (src/api/health-routes.ts).
 app.route("/api/v1/health", healthRoutes);
 
+// Operator denylist entries and list state, ADMIN_TOKEN (src/denylist/admin-routes.ts).
+app.route("/api/v1/denylist", denylistAdminRoutes);
+
 export { GatewayHealth } from "./durable-objects/gateway-health";
+export { Denylist } from "./denylist/denylist-object";
 
 export default {
   fetch: app.fetch,

@@ -8,11 +8,15 @@ import type { TestProject } from "vitest/node";
 import { startDelegatedRoutingServer } from "./servers/delegated-routing-server";
 import { startDohServer } from "./servers/doh-server";
 import { startTrustlessGatewayServer } from "./servers/trustless-gateway-server";
+import { startDenylistServer } from "./servers/denylist-server";
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   // Upstream trustless gateways, honest and hostile: `${upstreamBase}/${personality}`.
   const upstream = await startTrustlessGatewayServer();
   project.provide("upstreamBase", upstream.base);
+  // Denylist publishers (IPIP-383 lists, a generated badbits-style list): test/servers/denylist-server.ts.
+  const denylists = await startDenylistServer();
+  project.provide("denylistBase", denylists.base);
   // IPNS records (conformance fixtures + PUT) over delegated routing v1, and DNSLink over DoH JSON.
   const routing = await startDelegatedRoutingServer();
   project.provide("routingBase", routing.base);
@@ -20,6 +24,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide("dohBase", doh.base);
 
   return async () => {
+    await denylists.close();
     await routing.close();
     await doh.close();
     await upstream.close();

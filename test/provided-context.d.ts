@@ -8,6 +8,8 @@ declare module "vitest" {
   export interface ProvidedContext {
     /** Base URL of the local trustless-gateway server; upstreams are `${upstreamBase}/${personality}`. */
     upstreamBase: string;
+    /** Base URL of the local denylist publisher (test/servers/denylist-server.ts). */
+    denylistBase: string;
     /** Base URL of the local delegated routing server (`/routing/v1/ipns/{name}`, test/servers/delegated-routing-server.ts). */
     routingBase: string;
     /** Base URL of the local DNS-over-HTTPS server; the resolver is `${dohBase}/dns-query` (test/servers/doh-server.ts). */
