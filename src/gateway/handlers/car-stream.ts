@@ -56,7 +56,7 @@ export async function serveCar(req: GatewayRequest, src: BlockSource, done: (ok:
   return new Response(carBody(path.root, all(), dups, done), { status: 200, headers });
 }
 
-/** The CAR bytes of `blocks`, pulled one block at a time (backpressure bounds memory to about one block). */
+/** The CAR bytes of `blocks`, pulled one block at a time (backpressure bounds memory to the output buffer plus one block). */
 export function carBody(root: VerifiedBlock["cid"], blocks: AsyncGenerator<VerifiedBlock>, dups: boolean, done: (ok: boolean) => void): ReadableStream<Uint8Array> {
   const emitted = new Set<string>();
   let finished = false;
@@ -101,5 +101,11 @@ export function carBody(root: VerifiedBlock["cid"], blocks: AsyncGenerator<Verif
       end(false);
       await blocks.return(undefined);
     },
-  });
+  }, OUTPUT_BUFFER);
 }
+
+/**
+ * Up to ~2 MiB of verified output may wait for the client, so the next block
+ * is fetched and hashed while the previous one is still being written.
+ */
+const OUTPUT_BUFFER = new ByteLengthQueuingStrategy({ highWaterMark: 2 * 1024 * 1024 });
