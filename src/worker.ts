@@ -10,6 +10,10 @@ import { gatewayRoutes } from "./gateway/routes";
 import { healthRoutes } from "./api/health-routes";
 import { runScheduled } from "./cron/scheduled";
 import { denylistAdminRoutes } from "./denylist/admin-routes";
+import { psaRoutes } from "./psa/routes";
+import { accountRoutes } from "./accounts/routes";
+import { uploadRoutes } from "./uploads/routes";
+import { webhookRoutes } from "./webhooks/routes";
 
 export type AppEnv = { Bindings: Env };
 
@@ -28,8 +32,20 @@ app.route("/api/v1/health", healthRoutes);
 // Operator denylist entries and list state, ADMIN_TOKEN (src/denylist/admin-routes.ts).
 app.route("/api/v1/denylist", denylistAdminRoutes);
 
+// IPFS Pinning Service API v1.0.0, bearer tokens, PSA error bodies (src/psa/routes.ts).
+app.route("/psa", psaRoutes);
+// Operator API (ADMIN_TOKEN): tokens, webhook secrets, limits (src/accounts/routes.ts).
+app.route("/api/v1", accountRoutes);
+// CAR and raw-file uploads, pinned on arrival (src/uploads/routes.ts).
+app.route("/api/v1", uploadRoutes);
+// Signed webhooks that create pins (src/webhooks/routes.ts).
+app.route("/webhooks", webhookRoutes);
+
 export { GatewayHealth } from "./durable-objects/gateway-health";
 export { Denylist } from "./denylist/denylist-object";
+export { PinRegistry } from "./durable-objects/pin-registry";
+export { Accounts } from "./durable-objects/accounts";
+export { BlockRefs } from "./durable-objects/block-refs";
 
 export default {
   fetch: app.fetch,
