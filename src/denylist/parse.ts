@@ -108,7 +108,8 @@ export async function parseDenylist(body: ReadableStream<Uint8Array>, sink: Deny
       headerBytes += line.length + 1;
       // A block item cannot start a YAML header, and a header is at most 1 MiB:
       // either way there is no header and the buffered lines are items.
-      if (/^\s*[/!+-]/.test(line) && !/^\s*-\s/.test(line) || headerBytes > MAX_HEADER_BYTES) flushAsItems();
+      const looksLikeItem = /^\s*[/!+-]/.test(line) && !/^\s*-\s/.test(line); // `- x` is a YAML list entry
+      if (looksLikeItem || headerBytes > MAX_HEADER_BYTES) flushAsItems();
       continue;
     }
     item(line, stats.lines);
