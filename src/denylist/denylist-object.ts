@@ -221,7 +221,7 @@ export class Denylist extends DurableObject<Env> {
     let tooMany: string | undefined;
     let ruleCount = 0;
     try {
-      stats = await parseDenylist(body.pipeThrough(byteLimit(MAX_LIST_BYTES)), {
+      stats = await parseDenylist(byteLimited(body, MAX_LIST_BYTES), {
         hash: (digest) => {
           if (!hashes.add(digest)) tooMany ??= `more than ${MAX_HASH_ENTRIES} double-hash entries`;
         },
@@ -457,15 +457,25 @@ function chunkHas(chunk: Uint8Array, digest: Uint8Array): boolean {
   return false;
 }
 
-/** Errors the stream once more than `max` bytes went through (a list larger than any real one). */
-function byteLimit(max: number): TransformStream<Uint8Array, Uint8Array> {
+/**
+ * The body, erroring once more than `max` bytes went through (a list larger
+ * than any real one). Pull-based, so a source error reaches the reader and
+ * nothing else (no internal pipe promise left to reject).
+ */
+function byteLimited(body: ReadableStream<Uint8Array>, max: number): ReadableStream<Uint8Array> {
+  const reader = body.getReader();
   let seen = 0;
-  return new TransformStream({
-    transform(chunk, controller) {
-      seen += chunk.byteLength;
-      if (seen > max) controller.error(new DenylistFormatError(`list larger than ${max} bytes`));
-      else controller.enqueue(chunk);
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      const { done, value } = await reader.read();
+      if (done) return controller.close();
+      seen += value.byteLength;
+      if (seen > max) {
+        await reader.cancel();
+        controller.error(new DenylistFormatError(`list larger than ${max} bytes`));
+      } else controller.enqueue(value);
     },
+    cancel: (reason) => reader.cancel(reason),
   });
 }
 
