@@ -1,7 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { CID } from "multiformats/cid";
 import { R2BlockStore } from "../backends/r2-block-store";
-import { HttpError } from "../http/errors";
+import { HttpError, type ErrorKind } from "../http/errors";
 import { holdBlocks, releaseHolder } from "../pinning/block-refs";
 import { upstreamDagSource } from "../pinning/dag-source";
 import { whereClause } from "../pinning/list-query";
@@ -16,6 +16,8 @@ const STEP_MS = 20_000;
 /** Retry backoff after a failed attempt: 5 s doubling, at most 15 min. */
 const BACKOFF_BASE_MS = 5_000;
 const BACKOFF_MAX_MS = 15 * 60_000;
+/** Fetch failures that may go away (the DAG may appear, an upstream may recover). */
+const RETRYABLE = new Set<ErrorKind>(["not_found", "bad_gateway", "gateway_timeout"]);
 
 type PinRow = {
   requestid: string;
@@ -318,7 +320,11 @@ export class PinRegistry extends DurableObject<Env> {
       const attempts = pin.attempt_count + (pin.status === "queued" ? 1 : 0);
       const backoff = Math.min(BACKOFF_BASE_MS * 2 ** Math.max(0, attempts - 1), BACKOFF_MAX_MS);
       const now = Date.now();
-      if (now + backoff >= pin.deadline) {
+      // Only "not had yet" is worth retrying; a DAG we cannot verify or parse will not improve.
+      const retryable = !(err instanceof HttpError) || RETRYABLE.has(err.kind);
+      if (!retryable) {
+        this.#fail(requestid, `the DAG cannot be pinned: ${message}`, message);
+      } else if (now + backoff >= pin.deadline) {
         this.#fail(requestid, `the DAG could not be fetched before the deadline (${new Date(pin.deadline).toISOString()}): ${message}`, message);
       } else {
         this.#sql.exec(

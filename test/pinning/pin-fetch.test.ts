@@ -1,6 +1,7 @@
 import { env } from "cloudflare:workers";
 import { abortAllDurableObjects, evictDurableObject, runDurableObjectAlarm } from "cloudflare:test";
 import { CID } from "multiformats/cid";
+import * as Digest from "multiformats/hashes/digest";
 import { sha256 } from "multiformats/hashes/sha2";
 import { describe, expect, it } from "vitest";
 import { blockKey } from "../../src/backends/r2-block-store";
@@ -8,7 +9,7 @@ import { registryStub } from "../../src/durable-objects/pin-registry";
 import { blockRefsShard, shardOf } from "../../src/pinning/block-refs";
 import { upstreamDagSource } from "../../src/pinning/dag-source";
 import { originUrls } from "../../src/pinning/origins";
-import { importFile, requestLog, uniquePersonality, upstreamBase } from "../helpers/upstream";
+import { importFile, putBlocks, requestLog, uniquePersonality, upstreamBase } from "../helpers/upstream";
 import { call, newAccount, pinJson, pseudoRandomBytes, settle } from "./helpers";
 
 async function blocksInR2(blocks: { cid: CID; bytes: Uint8Array }[]): Promise<number> {
@@ -75,6 +76,31 @@ describe("pinning fetches the DAG through the verified upstream race", () => {
     expect((await registryStub(env, account).pendingWork()).filter((w) => w.kind === "pin")).toEqual([]);
     const failed = (await (await call("GET", "/psa/pins?status=failed", { token })).json()) as { count: number };
     expect(failed.count).toBe(1);
+  });
+
+  it("a DAG larger than the storage left fails with an INSUFFICIENT_FUNDS reason", async () => {
+    const { token, account } = await newAccount();
+    await registryStub(env, account).setLimits({ maxBytes: 10_000 });
+    const dag = await importFile(pseudoRandomBytes(30_000, 26), { chunkSize: 4096 });
+    const created = await pinJson(await call("POST", "/psa/pins", { token, body: { cid: dag.cid.toString() } }));
+    await settle(account);
+    const pin = await pinJson(await call("GET", `/psa/pins/${created.requestid}`, { token }), 200);
+    expect(pin.status).toBe("failed");
+    expect(pin.info.status_details).toBe("INSUFFICIENT_FUNDS: the DAG exceeds the storage left to this account (10000 bytes)");
+    expect((await registryStub(env, account).usage()).bytes).toBe(0);
+  });
+
+  it("a CID hashed with a function the gateway cannot verify fails at once, not after the deadline", async () => {
+    const { token, account } = await newAccount();
+    // blake2b-256 (0xb220): the upstream serves a block for it, but no block can be verified against it here.
+    const bytes = new TextEncoder().encode("a block under a hash we cannot compute");
+    const cid = CID.createV1(0x55, Digest.create(0xb220, pseudoRandomBytes(32, 27))).toString();
+    await putBlocks([{ cid: CID.parse(cid), bytes }]);
+    const created = await pinJson(await call("POST", "/psa/pins", { token, body: { cid } }));
+    await settle(account);
+    const pin = await pinJson(await call("GET", `/psa/pins/${created.requestid}`, { token }), 200);
+    expect(pin.status).toBe("failed");
+    expect(pin.info.status_details).toMatch(/^the DAG cannot be pinned: /);
   });
 
   it("resumes after the object is evicted mid-pin (resumable steps)", async () => {
