@@ -15,6 +15,8 @@ export interface SessionOptions {
   /** Upstreams, best first. */
   upstreams: TrustlessGateway[];
   hedgeDelayMs: number;
+  /** Per-upstream hedge delay from its health (e.g. twice its TTFB average); falls back to hedgeDelayMs. */
+  hedgeDelayFor?: (upstream: string) => number | undefined;
   ttfbTimeoutMs: number;
   idleTimeoutMs: number;
   maxConcurrent: number;
@@ -245,7 +247,7 @@ export class VerifiedBlockSession implements BlockSource {
             else if (running.size === 0) finish(() => reject(this.#exhausted(cid, rp)));
           },
         );
-        hedge = setTimeout(startNext, this.#o.hedgeDelayMs);
+        hedge = setTimeout(startNext, this.#o.hedgeDelayFor?.(gw.base) ?? this.#o.hedgeDelayMs);
       };
       if (this.#o.signal?.aborted) return onClientAbort();
       this.#o.signal?.addEventListener("abort", onClientAbort);

@@ -18,12 +18,18 @@ export interface OpenSessionOptions {
 export function openSession(env: Env, waitUntil: (p: Promise<unknown>) => void, opts: OpenSessionOptions = {}) {
   const config = gatewayConfig(env);
   const region = opts.request ? regionOf(opts.request) : "local";
-  const ranked = healthView(env, region).rank(config.upstreams);
+  const view = healthView(env, region);
+  const ranked = view.rank(config.upstreams);
   const all = [...ranked, ...(opts.extraUpstreams ?? []).filter((u) => !ranked.includes(u))];
   const sink = outcomeSink(env, region);
   const session = new VerifiedBlockSession({
     upstreams: all.map((base) => new HttpTrustlessGateway(base)),
     hedgeDelayMs: config.hedgeDelayMs,
+    // Health suggests a delay only from measured TTFB; never wait longer than the configured delay.
+    hedgeDelayFor: (base) => {
+      const suggested = view.hedgeDelayMs?.(base);
+      return suggested === undefined ? undefined : Math.min(suggested, config.hedgeDelayMs);
+    },
     ttfbTimeoutMs: config.ttfbTimeoutMs,
     idleTimeoutMs: config.idleTimeoutMs,
     maxConcurrent: config.maxConcurrent,
