@@ -1,8 +1,10 @@
 import { env } from "cloudflare:workers";
+import { createExecutionContext, createScheduledController, waitOnExecutionContext } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { blockKey } from "../../src/backends/r2-block-store";
 import { blockRefsShard, holdBlocks, shardOf } from "../../src/pinning/block-refs";
-import { collectGarbage } from "../../src/pinning/gc";
+import { collectGarbage, GC_CRON } from "../../src/pinning/gc";
+import worker from "../../src/worker";
 import { call, newAccount, pinJson, pseudoRandomBytes, settle } from "./helpers";
 
 type Upload = { cid: string; requestid: string };
@@ -39,6 +41,20 @@ describe("garbage collection (cron)", () => {
     expect(await present(keys)).toBe(keys.length);
     await collectGarbage(env, 0);
     expect(await present(keys)).toBe(0);
+  });
+
+  it("runs from the worker's scheduled() handler on its cron", async () => {
+    const { token, account } = await newAccount();
+    const bytes = pseudoRandomBytes(2000, 34);
+    const keys = await leafKeys(bytes);
+    const up = await upload(token, bytes);
+    await call("DELETE", `/psa/pins/${up.requestid}`, { token });
+    await settle(account);
+    // Unwired, scheduled() would throw "no job for cron". It honours GC_GRACE_MS (1 h): a block released a moment ago stays.
+    const ctx = createExecutionContext();
+    await worker.scheduled(createScheduledController({ cron: GC_CRON, scheduledTime: Date.now() }), env, ctx);
+    await waitOnExecutionContext(ctx);
+    expect(await present(keys)).toBe(keys.length);
   });
 
   it("never deletes a block another pin still needs (same DAG in two accounts, or twice in one)", async () => {
