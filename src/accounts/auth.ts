@@ -1,7 +1,7 @@
 import { createMiddleware } from "hono/factory";
 import { HttpError } from "../http/errors";
-import { accountsStub } from "../durable-objects/accounts";
-import { hashToken } from "./token-hash";
+import { registryStub } from "../durable-objects/pin-registry";
+import { hashToken, tokenAccount } from "./token-hash";
 
 export type AuthEnv = { Bindings: Env; Variables: { account: string } };
 
@@ -21,15 +21,17 @@ export function timingSafeEqualString(a: string, b: string): boolean {
 }
 
 /**
- * Requires an API token minted by the operator; sets `account`. Tokens are
- * looked up by SHA-256 in the Accounts object, so a revoked token fails on
- * its next request. (PSA securitySchemes.accessToken.)
+ * Requires an API token minted by the operator; sets `account`. The token
+ * names its account; its SHA-256 is checked in that account's PinRegistry
+ * (no global object on the request path), so a revoked token fails on its
+ * next request. (PSA securitySchemes.accessToken.)
  */
 export const requireToken = createMiddleware<AuthEnv>(async (c, next) => {
   const token = bearerToken(c.req.header("Authorization"));
-  if (token === null) throw new HttpError("unauthorized", "Access token is missing or invalid", { "WWW-Authenticate": "Bearer" });
-  const account = await accountsStub(c.env).accountOf(await hashToken(token));
-  if (account === null) throw new HttpError("unauthorized", "Access token is missing or invalid", { "WWW-Authenticate": "Bearer" });
+  const account = token === null ? null : tokenAccount(token);
+  if (token === null || account === null || !(await registryStub(c.env, account).hasToken(await hashToken(token)))) {
+    throw new HttpError("unauthorized", "Access token is missing or invalid", { "WWW-Authenticate": "Bearer" });
+  }
   c.set("account", account);
   await next();
 });

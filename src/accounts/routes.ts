@@ -29,7 +29,10 @@ accountRoutes.post("/tokens", async (c) => {
   if (account !== undefined && typeof account !== "string") throw badRequest("account must be a string");
   const minted = await accountsStub(c.env).mintToken(name, account);
   if ("error" in minted) throw notFound(`no account ${JSON.stringify(account)}`);
-  return c.json(minted, 201);
+  // The account's registry checks bearer tokens: the token works once it is there.
+  await registryStub(c.env, minted.account).addToken(minted.id, minted.sha256);
+  const { sha256: _, ...shown } = minted;
+  return c.json(shown, 201);
 });
 
 accountRoutes.get("/tokens", async (c) => {
@@ -38,7 +41,13 @@ accountRoutes.get("/tokens", async (c) => {
 });
 
 accountRoutes.delete("/tokens/:id", async (c) => {
-  if (!(await accountsStub(c.env).revokeToken(c.req.param("id")))) throw notFound("no such token");
+  const accounts = accountsStub(c.env);
+  const id = c.req.param("id");
+  const owner = await accounts.tokenOwner(id);
+  if (owner === null) throw notFound("no such token");
+  // Refused from here on; then forgotten by the operator's list.
+  await registryStub(c.env, owner).removeToken(id);
+  await accounts.revokeToken(id);
   return c.body(null, 204);
 });
 

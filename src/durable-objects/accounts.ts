@@ -1,8 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { base58btc } from "multiformats/bases/base58";
 import { identity } from "multiformats/hashes/identity";
-import { newId, newToken } from "../accounts/token-hash";
-import { hashToken } from "../accounts/token-hash";
+import { hashToken, newId, newToken } from "../accounts/token-hash";
 import { migrate } from "./sql-migrations";
 
 /** Numbered schema migrations (docs/storage.md, "Accounts"). Append only. */
@@ -27,13 +26,15 @@ const MIGRATIONS = [
 ];
 
 export type TokenRecord = { id: string; account: string; name: string; created: string };
-export type MintedToken = TokenRecord & { token: string };
+export type MintedToken = TokenRecord & { token: string; sha256: string };
 
 /**
- * Operator-level records: API tokens (stored as SHA-256 only, each bound to
- * an account) and the service's Ed25519 identity (the peer ID advertised in
- * PSA `delegates`). One instance, named "accounts": only token minting,
- * revocation and bearer-token lookups reach it, never a gateway request.
+ * Operator-level records: accounts, the list of API tokens (SHA-256 only,
+ * each bound to an account) and the service's Ed25519 identity (the peer ID
+ * advertised in PSA `delegates`). One instance, named "accounts": only the
+ * operator API and the first delegate look-up of an isolate reach it. Bearer
+ * tokens are checked by the account's own PinRegistry, which holds a copy
+ * of its tokens' hashes, so no request waits on this object.
  */
 export class Accounts extends DurableObject<Env> {
   readonly #sql: SqlStorage;
@@ -50,8 +51,6 @@ export class Accounts extends DurableObject<Env> {
    * token is one more device token of that existing account.
    */
   async mintToken(name: string, account?: string): Promise<MintedToken | { error: "unknown_account" }> {
-    const token = newToken();
-    const sha256 = await hashToken(token);
     const now = Date.now();
     const id = newId("tok_");
     if (account === undefined) {
@@ -60,11 +59,13 @@ export class Accounts extends DurableObject<Env> {
     } else if (!this.accountExists(account)) {
       return { error: "unknown_account" };
     }
+    const token = newToken(account);
+    const sha256 = await hashToken(token);
     this.#sql.exec(
       "INSERT INTO tokens (id, account, name, sha256, created) VALUES (?, ?, ?, ?, ?)",
       id, account, name, sha256, now,
     );
-    return { id, account, name, created: new Date(now).toISOString(), token };
+    return { id, account, name, created: new Date(now).toISOString(), token, sha256 };
   }
 
   listTokens(account?: string): TokenRecord[] {
@@ -74,15 +75,15 @@ export class Accounts extends DurableObject<Env> {
     return rows.toArray().map(toRecord);
   }
 
-  /** Revokes a token at once: the next request carrying it gets a 401. */
-  revokeToken(id: string): boolean {
-    return this.#sql.exec("DELETE FROM tokens WHERE id = ?", id).rowsWritten > 0;
+  /** The account of a token id, or null. */
+  tokenOwner(id: string): string | null {
+    const row = this.#sql.exec<{ account: string }>("SELECT account FROM tokens WHERE id = ?", id).toArray()[0];
+    return row?.account ?? null;
   }
 
-  /** The account a token hash belongs to, or null (unknown or revoked). */
-  accountOf(sha256: string): string | null {
-    const row = this.#sql.exec<{ account: string }>("SELECT account FROM tokens WHERE sha256 = ?", sha256).toArray()[0];
-    return row?.account ?? null;
+  /** Forgets a token (after the account's PinRegistry stopped accepting it). */
+  revokeToken(id: string): boolean {
+    return this.#sql.exec("DELETE FROM tokens WHERE id = ?", id).rowsWritten > 0;
   }
 
   accountExists(account: string): boolean {

@@ -180,6 +180,21 @@ export class PinRegistry extends DurableObject<Env> {
     await this.#schedule();
   }
 
+  // ---- tokens -----------------------------------------------------------------
+
+  /** Whether a token hash is one of this account's live tokens. */
+  hasToken(sha256: string): boolean {
+    return this.#sql.exec("SELECT 1 FROM tokens WHERE sha256 = ?", sha256).toArray().length > 0;
+  }
+
+  addToken(id: string, sha256: string): void {
+    this.#sql.exec("INSERT OR REPLACE INTO tokens (id, sha256) VALUES (?, ?)", id, sha256);
+  }
+
+  removeToken(id: string): void {
+    this.#sql.exec("DELETE FROM tokens WHERE id = ?", id);
+  }
+
   // ---- account settings ---------------------------------------------------
 
   limits(): AccountLimits {

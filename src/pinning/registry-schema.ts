@@ -57,4 +57,9 @@ export const PIN_REGISTRY_MIGRATIONS = [
      requestid TEXT NOT NULL,
      received INTEGER NOT NULL
    );`,
+  // 2: the account's API token hashes (copied from Accounts at minting), checked on every request.
+  `CREATE TABLE tokens (
+     id TEXT PRIMARY KEY,
+     sha256 TEXT NOT NULL UNIQUE
+   );`,
 ];

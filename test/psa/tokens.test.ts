@@ -4,8 +4,10 @@ import { ADMIN, call, expectFailure, newAccount } from "../pinning/helpers";
 describe("operator tokens (/api/v1/tokens)", () => {
   it("mints a token bound to a new account, shown once, listed without the secret", async () => {
     const minted = await newAccount("laptop");
-    expect(minted.token).toMatch(/^ike_[A-Za-z0-9_-]{43}$/);
+    expect(minted.token).toMatch(/^ike_[0-9a-f]{24}\.[A-Za-z0-9_-]{43}$/);
     expect(minted.account).toMatch(/^acc_[0-9a-f]{24}$/);
+    expect(minted.token.slice(4, 28)).toBe(minted.account.slice(4));
+    expect(Object.keys(minted).sort()).toEqual(["account", "created", "id", "name", "token"]);
     const list = await call("GET", `/api/v1/tokens?account=${minted.account}`, { token: ADMIN });
     expect(list.status).toBe(200);
     const body = (await list.json()) as { tokens: Record<string, string>[] };
@@ -42,6 +44,14 @@ describe("operator tokens (/api/v1/tokens)", () => {
     expect((await call("DELETE", `/api/v1/tokens/${user.id}`, { token: ADMIN })).status).toBe(204);
     await expectFailure(await call("GET", "/psa/pins", { token: user.token }), 401, "UNAUTHORIZED");
     expect((await call("DELETE", `/api/v1/tokens/${user.id}`, { token: ADMIN })).status).toBe(404);
+  });
+
+  it("a token whose account part is changed to another account's is refused", async () => {
+    const a = await newAccount("a");
+    const b = await newAccount("b");
+    const forged = `ike_${b.account.slice(4)}${a.token.slice(28)}`;
+    await expectFailure(await call("GET", "/psa/pins", { token: forged }), 401, "UNAUTHORIZED");
+    expect((await call("GET", "/psa/pins", { token: a.token })).status).toBe(200);
   });
 
   it("PSA without a token, with a malformed header or an unknown token: 401 with the spec's body", async () => {
