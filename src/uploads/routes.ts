@@ -27,8 +27,8 @@ export const UPLOAD_CHUNK_BYTES = 1024 * 1024;
 export const uploadRoutes = new Hono<AuthEnv>();
 
 uploadRoutes.post("/upload", requireToken, async (c) => {
-  const body = c.req.raw.body;
-  if (body === null) throw badRequest("the upload has no body");
+  // No body (Content-Length: 0) is an empty file, or an empty CAR (a 400 below).
+  const body = c.req.raw.body ?? new Blob([]).stream();
   const name = c.req.query("name");
   if (name !== undefined && [...name].length > MAX_NAME) throw badRequest(`name longer than ${MAX_NAME} characters`);
 

@@ -63,6 +63,12 @@ describe("POST /api/v1/upload", () => {
     const res = await call("POST", "/api/v1/upload", { token, body: new Uint8Array(0) });
     expect(res.status).toBe(201);
     expect(((await res.json()) as UploadJson).cid).toBe("bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku");
+    const none = await call("POST", "/api/v1/upload", { token });
+    expect(none.status).toBe(201);
+    expect(((await none.json()) as UploadJson).cid).toBe("bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku");
+    const emptyCar = await call("POST", "/api/v1/upload", { token, headers: { "Content-Type": "application/vnd.ipld.car" } });
+    expect(emptyCar.status).toBe(400);
+    expect(await emptyCar.text()).toBe("invalid CAR (after 0 sections): empty CAR stream\n");
   });
 
   it("CAR: every block verified, the DAG complete, pinned under its root", async () => {
