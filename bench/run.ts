@@ -1,0 +1,160 @@
+/**
+ * `npm run bench`: the gateway's figures, each against a baseline measured
+ * in the same run (docs/benchmarks.md says what each one means).
+ *
+ * Starts, all on 127.0.0.1: the local trustless gateway server
+ * (test/servers/trustless-gateway-server.ts) holding synthetic UnixFS files,
+ * and five `wrangler dev` workers: the gateway with the fast upstream alone,
+ * the gateway racing three upstreams, the pass-through baseline worker, and
+ * a fresh gateway and a fresh pass-through for the memory figure. Stops all of them at the end (or on
+ * error / Ctrl-C), prints a table and writes bench/.work/latest.json.
+ */
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpus, loadavg, totalmem } from "node:os";
+import { fileURLToPath } from "node:url";
+import { startTrustlessGatewayServer, type TrustlessGatewayServer } from "../test/servers/trustless-gateway-server.ts";
+import { checkLayoutAgainstImporter } from "./check-dag.ts";
+import { carThroughput } from "./figure-car-throughput.ts";
+import { peakMemory } from "./figure-memory.ts";
+import { racingTtfb } from "./figure-racing.ts";
+import { formatReport, TARGETS, type BenchResult } from "./report.ts";
+import { MIB } from "./stats.ts";
+import { buildFile, type SyntheticFile } from "./synthetic-dag.ts";
+import { bundleWorker, startWranglerDev, stopAllWranglerDev, type WranglerDev, type WranglerDevOptions } from "./wrangler-dev.ts";
+
+const WORK = fileURLToPath(new URL("./.work/", import.meta.url));
+/** Timed rounds per worker and file in figure 1 (after one untimed run each). */
+const THROUGHPUT_ROUNDS = 5;
+/** Requests per TTFB series in figure 2. */
+const RACING_REQUESTS = 50;
+const SMALL_FILE_BYTES = 200 * 1024;
+const SMALL_FILE_CHUNK = 64 * 1024;
+const STATE_DIRS = ["gateway", "passthrough", "racing", "memory", "memory-passthrough"];
+
+/** Set by SIGINT/SIGTERM: the run is being torn down, so the errors that follow are expected. */
+let interrupted = false;
+
+function log(message: string): void {
+  process.stderr.write(`[bench ${(performance.now() / 1000).toFixed(1)}s] ${message}\n`);
+}
+
+async function startAll(options: WranglerDevOptions[]): Promise<WranglerDev[]> {
+  const settled = await Promise.allSettled(options.map((o) => startWranglerDev(o)));
+  const started = settled.flatMap((s) => (s.status === "fulfilled" ? [s.value] : []));
+  const failed = settled.find((s): s is PromiseRejectedResult => s.status === "rejected");
+  if (failed) {
+    await Promise.all(started.map((w) => w.stop()));
+    throw failed.reason;
+  }
+  return started;
+}
+
+async function main(): Promise<void> {
+  const loadAvgStart = loadavg();
+  // Fresh local state (DO, R2, Cache) for each of our workers; other benches keep theirs under state/ too.
+  for (const dir of STATE_DIRS) rmSync(`${WORK}state/${dir}`, { recursive: true, force: true });
+  mkdirSync(`${WORK}state`, { recursive: true });
+
+  log("checking the synthetic DAG layout against ipfs-unixfs-importer");
+  await checkLayoutAgainstImporter();
+  log("building the DAGs (2 × 256 MiB in memory, 1 GiB on demand, small files)");
+  const file1MiB = buildFile({ size: 256 * MIB, chunkSize: MIB, seed: 1, keepLeaves: true });
+  const file256KiB = buildFile({ size: 256 * MIB, chunkSize: 256 * 1024, seed: 2, keepLeaves: true });
+  const file1GiB = buildFile({ size: 1024 * MIB, chunkSize: MIB, seed: 3, keepLeaves: false });
+  const smallFiles: SyntheticFile[] = [];
+  for (let i = 0; i < 3 * RACING_REQUESTS + 1; i++) {
+    smallFiles.push(buildFile({ size: SMALL_FILE_BYTES, chunkSize: SMALL_FILE_CHUNK, seed: 1000 + i, keepLeaves: true }));
+  }
+
+  let server: TrustlessGatewayServer | undefined;
+  let workers: WranglerDev[] = [];
+  const stopAll = async (): Promise<void> => {
+    const stopping = workers;
+    workers = [];
+    const upstream = server;
+    server = undefined;
+    await Promise.all(stopping.map((w) => w.stop()));
+    await upstream?.close();
+  };
+  const onSignal = (): void => {
+    interrupted = true;
+    log("interrupted: stopping what the bench started");
+    void Promise.allSettled([stopAll(), stopAllWranglerDev()]).finally(() => process.exit(130));
+  };
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
+
+  try {
+    server = await startTrustlessGatewayServer({ fixturesDir: null });
+    const upstream = server;
+    for (const file of [file1MiB, file256KiB, file1GiB, ...smallFiles]) upstream.addBlockSource(file.getter);
+    // `~tag` only names the request log (personalities.ts), so each worker's upstream requests can be counted apart.
+    const at = (personality: string) => `${upstream.base}/${personality}`;
+    const racingUpstreams = ["slow-2000~race", "status-500~race", "honest~race"];
+    const adminToken = `bench-${process.pid}-${Date.now()}`;
+    const gatewayVars = (upstreams: string[]) => ({ UPSTREAMS: upstreams.map(at).join(","), ADMIN_TOKEN: adminToken });
+
+    log("bundling the gateway and the pass-through worker (a snapshot of src/ for the whole run)");
+    const [gatewayScript, passthroughScript] = await Promise.all([
+      bundleWorker("wrangler.toml", `${WORK}build/gateway`, `${WORK}bundle-gateway.log`),
+      bundleWorker("bench/passthrough.wrangler.toml", `${WORK}build/passthrough`, `${WORK}bundle-passthrough.log`),
+    ]);
+    const gw = { config: "wrangler.toml", script: gatewayScript };
+    const pt = { config: "bench/passthrough.wrangler.toml", script: passthroughScript };
+    log(`upstream server on ${upstream.base}; starting 5 workers with wrangler dev`);
+    workers = await startAll([
+      { name: "gateway", ...gw, vars: gatewayVars(["honest~gw"]), persistTo: `${WORK}state/gateway`, logFile: `${WORK}gateway.log` },
+      { name: "passthrough", ...pt, vars: { UPSTREAM: at("honest~pt") }, persistTo: `${WORK}state/passthrough`, logFile: `${WORK}passthrough.log` },
+      { name: "gateway-racing", ...gw, vars: gatewayVars(racingUpstreams), persistTo: `${WORK}state/racing`, logFile: `${WORK}gateway-racing.log` },
+      { name: "gateway-memory", ...gw, vars: gatewayVars(["honest~mem"]), persistTo: `${WORK}state/memory`, logFile: `${WORK}gateway-memory.log` },
+      { name: "passthrough-memory", ...pt, vars: { UPSTREAM: at("honest~mempt") }, persistTo: `${WORK}state/memory-passthrough`, logFile: `${WORK}passthrough-memory.log` },
+    ]);
+    const [gateway, passthrough, racing, memory, memoryPassthrough] = workers as [WranglerDev, WranglerDev, WranglerDev, WranglerDev, WranglerDev];
+    for (const w of workers) log(`  ${w.name}: ${w.url} (wrangler pid ${w.pid}, workerd pid ${w.workerdPid})`);
+
+    log("figure 1: 256 MiB CAR, 1 MiB blocks, verified vs pass-through");
+    const throughput1MiB = await carThroughput(file1MiB, gateway, passthrough, THROUGHPUT_ROUNDS);
+    log("figure 1b: 256 MiB CAR, 256 KiB blocks, verified vs pass-through");
+    const throughput256KiB = await carThroughput(file256KiB, gateway, passthrough, THROUGHPUT_ROUNDS);
+
+    log(`figure 2: TTFB, ${RACING_REQUESTS} small-file CARs per series`);
+    const counts = () => Object.fromEntries(racingUpstreams.map((p) => [p.split("~")[0]!, upstream.requestLog(p).length]));
+    const racingFigure = await racingTtfb(gateway, racing, smallFiles, RACING_REQUESTS, counts);
+
+    log("figure 3: workerd peak RSS while streaming a 1 GiB CAR");
+    const memoryFigure = await peakMemory(memory, file1GiB, smallFiles[3 * RACING_REQUESTS]!);
+    log("figure 3, for comparison: the pass-through worker's workerd streaming the same 1 GiB CAR");
+    const memoryPassthroughFigure = await peakMemory(memoryPassthrough, file1GiB, smallFiles[3 * RACING_REQUESTS]!);
+
+    const result: BenchResult = {
+      date: new Date().toISOString(),
+      command: "npm run bench",
+      machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? "unknown", memoryBytes: totalmem(), loadAvgStart, loadAvgEnd: loadavg() },
+      versions: {
+        node: process.version,
+        wrangler: (JSON.parse(readFileSync(new URL("../node_modules/wrangler/package.json", import.meta.url), "utf8")) as { version: string }).version,
+      },
+      targets: TARGETS,
+      throughput1MiB,
+      throughput256KiB,
+      racing: racingFigure,
+      memory: memoryFigure,
+      memoryPassthrough: memoryPassthroughFigure,
+      durationSeconds: performance.now() / 1000,
+    };
+    await stopAll();
+    writeFileSync(`${WORK}latest.json`, `${JSON.stringify(result, null, 2)}\n`);
+    process.stdout.write(formatReport(result));
+    log(`figures written to bench/.work/latest.json`);
+  } finally {
+    await stopAll();
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+  }
+}
+
+await main().catch((error: unknown) => {
+  if (interrupted) return; // onSignal exits once everything is stopped
+  console.error(error);
+  process.exitCode = 1;
+});
