@@ -1,9 +1,12 @@
 import { Hono } from "hono";
 import type { AppEnv } from "../worker";
-import { HttpError } from "../http/errors";
+import { badRequest } from "../http/errors";
 import { serveCar } from "./handlers/car-stream";
+import { serveDagCodec } from "./handlers/dag-codec";
+import { serveDeserialized } from "./handlers/deserialized";
 import { corsHeaders, preflight } from "./handlers/cors";
 import { serveRawBlock } from "./handlers/raw-block";
+import { serveTar } from "./handlers/tar";
 import { parseGatewayRequest } from "./request/gateway-request";
 import { openSession } from "./upstream/open-session";
 
@@ -20,6 +23,9 @@ gatewayRoutes.on(["GET", "HEAD"], "/ipfs/*", async (c) => {
   const req = parseGatewayRequest(c.req.raw);
   const { session, finish } = openSession(c.env, (p) => c.executionCtx.waitUntil(p), { request: c.req.raw });
   let response: Response;
+  // A handler calls done() once its response is complete (or, for a stream, once the body ends):
+  // `false` when it did not read everything its upstream stream carries (aborted, neutral for health).
+  const done = (complete: boolean) => (complete ? finish() : (session.abort(), finish()));
   try {
     switch (req.format.kind) {
       case "raw":
@@ -27,14 +33,24 @@ gatewayRoutes.on(["GET", "HEAD"], "/ipfs/*", async (c) => {
         finish();
         break;
       case "car":
-        response = await serveCar(req, session, (ok) => (ok ? finish() : (session.abort(), finish())));
+        response = await serveCar(req, session, done);
         break;
-      default:
-        finish();
-        throw new HttpError(
-          "not_acceptable",
-          `this gateway serves verified trustless responses: ask for application/vnd.ipld.raw or application/vnd.ipld.car (format=raw|car); "${req.format.kind}" responses are not available`,
-        );
+      case "dag-json":
+      case "dag-cbor":
+      case "json":
+      case "cbor":
+        response = await serveDagCodec(req, session, done);
+        break;
+      case "tar":
+        response = await serveTar(req, session, done);
+        break;
+      case "ipns-record":
+        // path-gateway.md#accept-request-header: "400 Bad Request if the content is not under the IPNS namespace".
+        throw badRequest("application/vnd.ipfs.ipns-record is only served for /ipns/{name} without a path");
+      case "html":
+      case "default":
+        response = await serveDeserialized(req, session, done);
+        break;
     }
   } catch (err) {
     session.abort();
