@@ -35,7 +35,7 @@ export async function* selectBlocks(
     if (isUnixfsFile(node)) {
       const size = Number(node.kind === "dag-pb" && node.unixfs ? node.unixfs.fileSize() : 0n);
       const range = sel.entityBytes ? resolveEntityBytes(sel.entityBytes, size) : size > 0 ? ([0, size - 1] as [number, number]) : undefined;
-      if (range) yield* fileBlocks(src, terminal.cid, node, 0, range, rp);
+      if (range) yield* fileBlocks(src, terminal.cid, node, 0, range, rp, !sel.entityBytes);
     } else if (isHamtShard(node)) {
       yield* shardBlocks(src, node, rp);
     }
@@ -44,7 +44,11 @@ export async function* selectBlocks(
   yield* allBlocks(src, terminal.cid, node, rp);
 }
 
-/** Children of a UnixFS file node whose byte spans overlap [first, last], depth first. */
+/**
+ * Children of a UnixFS file node whose byte spans overlap [first, last],
+ * depth first. For the whole file (`whole`) every child is visited, empty
+ * ones included: they are part of the entity even though they hold no byte.
+ */
 async function* fileBlocks(
   src: BlockSource,
   fileRoot: CID,
@@ -52,6 +56,7 @@ async function* fileBlocks(
   offset: number,
   range: [number, number],
   rp: ResumePoint,
+  whole: boolean,
 ): AsyncGenerator<VerifiedBlock> {
   if (node.kind !== "dag-pb") return;
   const links = node.node.Links;
@@ -61,17 +66,17 @@ async function* fileBlocks(
   for (let i = 0; i < links.length; i++) {
     const size = known ? Number(sizes[i]) : Infinity;
     const end = start + size - 1;
-    if (end >= range[0] && start <= range[1]) {
+    if (whole || (end >= range[0] && start <= range[1])) {
       const cid = links[i]!.Hash;
       // Resume from where we are: the rest of this file's range, re-asked of the file root.
       const resume = narrowToFile(rp, fileRoot, Math.max(start, range[0]), range[1], known);
       const bytes = await loadBlock(src, cid, resume);
       yield { cid, bytes };
       const child = decodeNode(cid, bytes);
-      if (child.kind === "dag-pb") yield* fileBlocks(src, fileRoot, child, start, range, resume);
+      if (child.kind === "dag-pb") yield* fileBlocks(src, fileRoot, child, start, range, resume, whole);
     }
     if (known) start += size;
-    if (start > range[1]) break;
+    if (!whole && start > range[1]) break;
   }
 }
 
@@ -96,7 +101,7 @@ async function* shardBlocks(src: BlockSource, node: Extract<DecodedNode, { kind:
 async function* allBlocks(src: BlockSource, cid: CID, node: DecodedNode, rp: ResumePoint): AsyncGenerator<VerifiedBlock> {
   if (isUnixfsFile(node)) {
     // Same blocks as "all", but a failure inside a file resumes with a narrow entity-bytes request.
-    yield* fileBlocks(src, cid, node, 0, [0, Infinity], rp);
+    yield* fileBlocks(src, cid, node, 0, [0, Infinity], rp, true);
     return;
   }
   const links: CID[] = node.kind === "dag-pb" ? node.node.Links.map((l) => l.Hash) : node.kind === "ipld" ? ipldLinks(node.value) : [];

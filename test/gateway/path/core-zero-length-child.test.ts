@@ -37,7 +37,7 @@ describe("a file whose first child is empty", () => {
     expect(await gw.counts()).toMatchObject({ ok: 1, invalidBlock: 0 });
   });
 
-  it("CORE BUG: as a CAR (dag-scope=all) it should carry all three blocks from the honest upstream", async () => {
+  it("as a CAR (dag-scope=all) it carries all three blocks from the honest upstream", async () => {
     const { root, empty, abc } = await fileWithEmptyFirstChild();
     const gw = pathGateway();
     const response = await gw.fetch(`/ipfs/${root.cid}?format=car`);
