@@ -13,6 +13,8 @@ import { migrate } from "./sql-migrations";
 
 /** Wall-clock budget of one pin step inside an alarm, well under the alarm's limit. */
 const STEP_MS = 20_000;
+/** An alarm stops taking new work after this long (a step already started may run STEP_MS more). */
+const ALARM_BUDGET_MS = 25_000;
 /** Retry backoff after a failed attempt: 5 s doubling, at most 15 min. */
 const BACKOFF_BASE_MS = 5_000;
 const BACKOFF_MAX_MS = 15 * 60_000;
@@ -252,16 +254,34 @@ export class PinRegistry extends DurableObject<Env> {
   // ---- the alarm ------------------------------------------------------------
 
   /**
-   * Runs the work that is due, at most `maxConcurrent` items at once, then
-   * re-arms for the next due item. Each item records its own outcome, so
-   * one failing pin never blocks the others.
+   * Runs the work that is due with `maxConcurrent` slots: each slot takes
+   * the next due item not already running, until nothing is due or the
+   * alarm's time budget is spent, then the alarm re-arms for the next due
+   * item. Each item records its own outcome, so one failing pin never
+   * blocks the others; a slot never waits for the slowest of a batch.
    */
   override async alarm(): Promise<void> {
     const limits = this.limits();
-    const due = this.#sql
-      .exec<WorkRow>("SELECT kind, target FROM work WHERE due_at <= ? ORDER BY due_at, target LIMIT ?", Date.now(), limits.maxConcurrent)
-      .toArray();
-    await Promise.all(due.map((work) => (work.kind === "pin" ? this.#pinStep(work.target, limits) : this.#release(work.target))));
+    const until = Date.now() + ALARM_BUDGET_MS;
+    const running = new Set<string>();
+    const take = (): WorkRow | undefined => {
+      const rows = this.#sql
+        .exec<WorkRow>("SELECT kind, target FROM work WHERE due_at <= ? ORDER BY due_at, target LIMIT ?", Date.now(), running.size + 1)
+        .toArray();
+      return rows.find((w) => !running.has(`${w.kind}:${w.target}`));
+    };
+    const slot = async (): Promise<void> => {
+      for (let work = take(); work !== undefined && Date.now() < until; work = take()) {
+        const key = `${work.kind}:${work.target}`;
+        running.add(key);
+        try {
+          await (work.kind === "pin" ? this.#pinStep(work.target, limits) : this.#release(work.target));
+        } finally {
+          running.delete(key);
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: limits.maxConcurrent }, slot));
     await this.#schedule();
   }
 
