@@ -4,11 +4,23 @@
  * has taken the previous one, so memory stays at about one block whatever
  * the size of the file, listing or archive.
  *
+ * With a `length`, the body is a fixed-length stream (Content-Length on the wire).
  * `done(true)` once the generator is exhausted; `done(false)` when it
  * throws (the body is errored: the client sees an aborted transfer, never a
  * short body passed off as complete) or when the client goes away.
  */
-export function pullBody(chunks: AsyncGenerator<Uint8Array>, done: (complete: boolean) => void, what: string): ReadableStream<Uint8Array> {
+export function pullBody(chunks: AsyncGenerator<Uint8Array>, done: (complete: boolean) => void, what: string, length?: number): ReadableStream<Uint8Array> {
+  const body = pullStream(chunks, done, what);
+  if (length === undefined) return body;
+  // Workers send Content-Length only for fixed-length bodies: a header set on a
+  // plain stream is ignored (chunked instead). FixedLengthStream also errors the
+  // response if fewer or more bytes come through than promised.
+  const fixed = new FixedLengthStream(length);
+  body.pipeTo(fixed.writable).catch(() => undefined);
+  return fixed.readable;
+}
+
+function pullStream(chunks: AsyncGenerator<Uint8Array>, done: (complete: boolean) => void, what: string): ReadableStream<Uint8Array> {
   let finished = false;
   const end = (complete: boolean) => {
     if (finished) return;

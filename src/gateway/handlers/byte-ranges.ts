@@ -3,18 +3,26 @@ import type { GatewayRequest } from "../request/gateway-request";
 import { parseRange, type ByteRange } from "../request/range";
 
 /**
+ * Most parts a multipart/byteranges answer has. Each range of a file is its
+ * own narrow upstream request (entity-bytes), and the block session allows a
+ * response 3 × upstreams + 3 races in all (block-session.ts), so with a single
+ * upstream more parts could not be served.
+ */
+export const MAX_PARTS = 4;
+
+/**
  * `Range` on deserialized responses (path-gateway.md#range-request-header,
  * RFC 9110 §14): one range → 206 with `Content-Range`; several →
  * 206 `multipart/byteranges` (RFC 9110 §14.6); none, a malformed one, an
  * `If-Range` that does not match, or ranges adding up to more than the
- * whole (RFC 9110 §14.2 lets a server ignore such abuse) → 200.
- * Every range unsatisfiable → 416 (thrown by parseRange).
+ * whole, or more than MAX_PARTS ranges (RFC 9110 §14.2 lets a server ignore
+ * such requests) → 200. Every range unsatisfiable → 416 (thrown by parseRange).
  */
 export function requestedRanges(req: GatewayRequest, size: number, etag: string): ByteRange[] | undefined {
   const ifRange = req.headers.get("If-Range");
   if (ifRange !== null && ifRange.trim() !== etag) return undefined;
   const ranges = parseRange(req.headers.get("Range"), size);
-  if (!ranges) return undefined;
+  if (!ranges || ranges.length > MAX_PARTS) return undefined;
   const total = ranges.reduce((sum, [first, last]) => sum + (last - first + 1), 0);
   return total > size ? undefined : ranges;
 }

@@ -121,7 +121,7 @@ function codecBlock(req: GatewayRequest, roots: CID[], cid: CID, bytes: Uint8Arr
   const body = rangedBody(requestedRanges(req, bytes.length, etag), bytes.length, contentType);
   body.apply(headers);
   if (req.method === "HEAD") return new Response(null, { status: body.status, headers });
-  const stream = body.status === 200 ? bytes : pullBody(body.stream(readFromBytes(bytes)), () => undefined, "block");
+  const stream = body.status === 200 ? bytes : pullBody(body.stream(readFromBytes(bytes)), () => undefined, "block", body.length);
   return new Response(stream, { status: body.status, headers });
 }
 

@@ -71,7 +71,7 @@ export async function serveUnixfsFile(req: GatewayRequest, src: SessionSource, f
       yield* head;
       yield* chunks;
     }
-    return new Response(pullBody(all(), (ok) => done(ok && stream.consumed), "file"), { status: 200, headers });
+    return new Response(pullBody(all(), (ok) => done(ok && stream.consumed), "file", size), { status: 200, headers });
   }
 
   // HEAD or Range: the type needs at most the first SNIFF_BYTES, read on their own.
@@ -85,7 +85,8 @@ export async function serveUnixfsFile(req: GatewayRequest, src: SessionSource, f
     done(stream.consumed);
     return new Response(null, { status: body.status, headers });
   }
-  return new Response(pullBody(body.stream((range) => walk(range)), (ok) => done(ok && stream.consumed), "file"), { status: body.status, headers });
+  const chunks = body.stream((range) => walk(range));
+  return new Response(pullBody(chunks, (ok) => done(ok && stream.consumed), "file", body.length), { status: body.status, headers });
 }
 
 /**
@@ -132,7 +133,7 @@ export function serveSymlink(req: GatewayRequest, f: Omit<FileTarget, "opened">,
   const body = rangedBody(requestedRanges(req, target.length, f.etag), target.length, "inode/symlink");
   body.apply(headers);
   if (req.method === "HEAD") return new Response(null, { status: body.status, headers });
-  return new Response(pullBody(body.stream(readFromBytes(target)), () => undefined, "symlink"), { status: body.status, headers });
+  return new Response(pullBody(body.stream(readFromBytes(target)), () => undefined, "symlink", body.length), { status: body.status, headers });
 }
 
 function fileHeaders(req: GatewayRequest, f: Omit<FileTarget, "opened">): Headers {

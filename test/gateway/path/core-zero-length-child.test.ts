@@ -1,13 +1,11 @@
 /**
- * Core bug (src/gateway/traversal/select-blocks.ts, `fileBlocks`), found while
- * building the path gateway: a UnixFS file whose first child is zero bytes
- * long. An honest upstream sends every child for `dag-scope=entity` (no
- * entity-bytes) and `dag-scope=all`, the empty one included; `fileBlocks`
- * skips a zero-length child at offset 0 (its span [0, -1] does not overlap
- * [0, size-1]), so the session meets a block the traversal did not ask for,
- * drops the honest upstream as `invalid_block`, and the CAR fails (502).
- * The deserialized file handler (handlers/file-bytes.ts, `whole`) walks
- * such children and serves the file; this test pins both.
+ * A UnixFS file whose first child is zero bytes long. An honest upstream
+ * sends every child for `dag-scope=entity` (no entity-bytes) and
+ * `dag-scope=all`, the empty one included, so the traversal must ask for it
+ * too, or the session takes the honest upstream's next block for a lie.
+ * Found while building the path gateway as a core bug in select-blocks.ts
+ * `fileBlocks` (fixed in 4300216); the deserialized file handler
+ * (handlers/file-bytes.ts, `whole`) walks such children as well.
  */
 import * as dagPb from "@ipld/dag-pb";
 import { UnixFS } from "ipfs-unixfs";

@@ -194,6 +194,18 @@ describe("Range", () => {
     expect(await gw.counts()).toMatchObject({ invalidBlock: 0, error: 0 });
   });
 
+  it("more than four ranges are ignored (200): each range is an upstream request", async () => {
+    const { content, dir } = await clip();
+    const gw = pathGateway();
+    const four = await gw.fetch(`/ipfs/${dir}/clip.mp4`, { headers: { Range: "bytes=0-1,3000-3001,9000-9001,20000-20001" } });
+    expect(four.status).toBe(206);
+    expect(four.headers.get("Content-Type")).toMatch(/^multipart\/byteranges; /);
+    await four.arrayBuffer();
+    const five = await gw.fetch(`/ipfs/${dir}/clip.mp4`, { headers: { Range: "bytes=0-1,3000-3001,9000-9001,20000-20001,30000-30001" } });
+    expect(five.status).toBe(200);
+    expect(hex(await bodyBytes(five))).toBe(hex(content));
+  });
+
   it("ranges adding up to more than the file are ignored (200), not multiplied", async () => {
     const { content, dir } = await clip();
     const gw = pathGateway();
