@@ -53,6 +53,9 @@ export function applyOutcome(state: UpstreamState, outcome: UpstreamOutcome): Up
   const at = outcome.at;
   if (outcome.result === "aborted") {
     s.counts.aborted += 1;
+    // A race loser carries a TTFB only when it had at least the winner's time and still
+    // had nothing: a lower bound of its TTFB, so it ranks below the upstream that beat it.
+    if (outcome.ttfbMs !== undefined) s.ttfbEwmaMs = ewma(s.ttfbEwmaMs, outcome.ttfbMs);
     return s;
   }
   if (outcome.ttfbMs !== undefined) s.ttfbEwmaMs = ewma(s.ttfbEwmaMs, outcome.ttfbMs);

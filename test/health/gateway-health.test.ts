@@ -64,7 +64,7 @@ describe("GatewayHealth statistics", () => {
       outcome("ok", 3000, { ttfbMs: 300, bytes: 65_535, durationMs: 1 }), // too small for throughput
       outcome("error", 4000),
       outcome("not_found", 5000, { ttfbMs: 40 }),
-      outcome("aborted", 6000, { ttfbMs: 1, bytes: 1_000_000, durationMs: 1 }),
+      outcome("aborted", 6000, { bytes: 1_000_000, durationMs: 1 }),
     ]);
     const snap = await stub.snapshot(10_000);
     expect(snap).toEqual({
@@ -91,11 +91,23 @@ describe("GatewayHealth statistics", () => {
 
   it("counts an aborted outcome and nothing else", async () => {
     const region = freshRegion();
-    await gatewayHealth(env, region).report([outcome("aborted", 1000, { ttfbMs: 5, bytes: 200_000, durationMs: 10 })]);
+    await gatewayHealth(env, region).report([outcome("aborted", 1000, { bytes: 200_000, durationMs: 10 })]);
     expect(await stateOf(region, 2000)).toEqual({
       ...fresh,
       upstream: A,
       counts: { ...fresh.counts, aborted: 1 },
+    });
+  });
+
+  it("takes a race loser's TTFB lower bound into the TTFB average, and nothing else", async () => {
+    const region = freshRegion();
+    // The session sets ttfbMs on a loser only when it had at least the winner's time without a block.
+    await gatewayHealth(env, region).report([outcome("aborted", 1000, { ttfbMs: 300, bytes: 0, durationMs: 300 })]);
+    expect(await stateOf(region, 2000)).toEqual({
+      ...fresh,
+      upstream: A,
+      counts: { ...fresh.counts, aborted: 1 },
+      ttfbEwmaMs: 300,
     });
   });
 

@@ -68,7 +68,6 @@ export class VerifiedBlockSession implements BlockSource {
   readonly #excluded = new Set<string>();
   readonly #faults: UpstreamFault[] = [];
   #active: Active | undefined;
-  #races = 0;
   #gets = 0;
 
   constructor(options: SessionOptions) {
@@ -202,8 +201,10 @@ export class VerifiedBlockSession implements BlockSource {
 
   /** Hedged race for the first verified block of `rp`. */
   #race(cid: CID, key: string, rp: ResumePoint): Promise<{ active: Active; bytes: Uint8Array }> {
+    // No cap on the number of races: each one either delivers a verified block (progress) or
+    // excludes an upstream, so a response makes progress or runs out of upstreams.
     const candidates = this.#o.upstreams.filter((u) => !this.#excluded.has(u.base));
-    if (candidates.length === 0 || ++this.#races > this.#o.upstreams.length * 3 + 3) {
+    if (candidates.length === 0) {
       return Promise.reject(this.#exhausted(cid, rp));
     }
     return new Promise((resolve, reject) => {
@@ -212,12 +213,17 @@ export class VerifiedBlockSession implements BlockSource {
       let settled = false;
       let hedge: ReturnType<typeof setTimeout> | null = null;
       const onClientAbort = () => finish(() => reject(this.#o.signal?.reason ?? new Error("aborted")));
-      const finish = (then: () => void) => {
+      const finish = (then: () => void, winnerTtfbMs?: number) => {
         if (settled) return;
         settled = true;
         if (hedge) clearTimeout(hedge);
         this.#o.signal?.removeEventListener("abort", onClientAbort);
-        for (const other of running) this.#report(other, "aborted");
+        for (const other of running) {
+          // A loser that had at least the winner's time is known to be slower: its elapsed time bounds its TTFB.
+          const elapsed = Date.now() - other.startedAt;
+          if (winnerTtfbMs !== undefined && elapsed >= winnerTtfbMs) other.ttfbMs = elapsed;
+          this.#report(other, "aborted");
+        }
         running.clear();
         then();
       };
@@ -233,7 +239,7 @@ export class VerifiedBlockSession implements BlockSource {
             running.delete(a);
             if (settled) return this.#report(a, "aborted");
             a.ttfbMs = Date.now() - a.startedAt;
-            finish(() => resolve({ active: a, bytes }));
+            finish(() => resolve({ active: a, bytes }), a.ttfbMs);
           },
           (err: unknown) => {
             running.delete(a);

@@ -10,6 +10,7 @@
  *   one RPC with `ctx.waitUntil(sink.flush())` after the response.
  */
 import { gatewayHealth } from "../../durable-objects/gateway-health";
+import { applyOutcome, initialState } from "../../durable-objects/upstream-state";
 import type { HealthSnapshot } from "./health-snapshot";
 import { byUpstream, hedgeDelayFor, rankUpstreams } from "./health-score";
 import type { OutcomeSink, UpstreamHealthView, UpstreamOutcome } from "./outcome";
@@ -79,12 +80,16 @@ async function refresh(env: Env, region: string, entry: CachedSnapshot, startedA
 /**
  * Collects one request's outcomes; `flush()` sends them in one `report()` RPC
  * and never rejects (health is advisory: losing a report must not fail anything).
+ * Each outcome is also applied at once to this isolate's cached snapshot, so
+ * the isolate's next request already ranks by it (a fresh isolate learns from
+ * its first request instead of waiting for the next refresh).
  */
 export function outcomeSink(env: Env, region: string): OutcomeSink & { flush(): Promise<void> } {
   let pending: UpstreamOutcome[] = [];
   return {
     report(outcome) {
       pending.push(outcome);
+      applyLocally(region, outcome);
     },
     async flush() {
       if (pending.length === 0) return;
@@ -97,6 +102,23 @@ export function outcomeSink(env: Env, region: string): OutcomeSink & { flush(): 
       }
     },
   };
+}
+
+/** Folds an outcome into the cached snapshot of `region` (the next refresh replaces it with the object's view). */
+function applyLocally(region: string, outcome: UpstreamOutcome): void {
+  let entry = cache.get(region);
+  if (entry === undefined) {
+    entry = { snapshot: undefined, fetchedAt: 0, inFlight: undefined };
+    cache.set(region, entry);
+  }
+  const snapshot = entry.snapshot ?? { region, takenAt: 0, upstreams: [] };
+  const upstreams = [...snapshot.upstreams];
+  const i = upstreams.findIndex((u) => u.upstream === outcome.upstream);
+  const previous = i >= 0 ? upstreams[i]! : { ...initialState(outcome.upstream), lastProbe: null };
+  const next = { ...applyOutcome(previous, outcome), lastProbe: previous.lastProbe };
+  if (i >= 0) upstreams[i] = next;
+  else upstreams.push(next);
+  entry.snapshot = { ...snapshot, upstreams };
 }
 
 /** The region a request is served in: its Cloudflare colo, or "local" (wrangler dev without cf data, tests, cron). */

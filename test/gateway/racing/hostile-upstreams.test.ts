@@ -93,6 +93,20 @@ describe("racing", () => {
     expect((await healthOf(upstreamUrl(slow)))?.counts.aborted).toBe(1);
   });
 
+  it("the isolate learns from its first race: the next request starts with the winner and never asks the slow one", async () => {
+    const slow = uniquePersonality("slow-2500");
+    const fast = uniquePersonality("honest");
+    const w = withUpstreams([slow, fast], { HEDGE_DELAY_MS: "100" });
+    for (const seed of [310, 311, 312]) {
+      const file = await fiveLeafFile(seed);
+      const res = await w.fetch(`/ipfs/${file.cid}?format=car`);
+      expect((await parseCar(new Uint8Array(await res.arrayBuffer()))).blocks).toHaveLength(6);
+    }
+    await w.settle();
+    expect(await requestLog(slow)).toHaveLength(1);
+    expect(await requestLog(fast)).toHaveLength(3);
+  });
+
   it("500s and 429s are skipped at once, without waiting for the hedge delay", async () => {
     const file = await fiveLeafFile(301);
     const names = [uniquePersonality("status-500"), uniquePersonality("status-429"), uniquePersonality("honest")];
