@@ -17,6 +17,7 @@ import { checkLayoutAgainstImporter } from "./check-dag.ts";
 import { carThroughput } from "./figure-car-throughput.ts";
 import { peakMemory } from "./figure-memory.ts";
 import { racingTtfb } from "./figure-racing.ts";
+import { formatPinning, pinningFigures } from "./figure-pinning.ts";
 import { formatReport, TARGETS, type BenchResult } from "./report.ts";
 import { MIB } from "./stats.ts";
 import { buildFile, type SyntheticFile } from "./synthetic-dag.ts";
@@ -126,6 +127,9 @@ async function main(): Promise<void> {
     log("figure 3, for comparison: the pass-through worker's workerd streaming the same 1 GiB CAR");
     const memoryPassthroughFigure = await peakMemory(memoryPassthrough, file1GiB, smallFiles[3 * RACING_REQUESTS]!);
 
+    // Pinning (bench/figure-pinning.ts): PSA, webhooks, 10,000-pin listing, 256 MiB upload, on the same gateway.
+    const pinningFigure = await pinningFigures(gateway, upstream, adminToken, log);
+
     const result: BenchResult = {
       date: new Date().toISOString(),
       command: "npm run bench",
@@ -145,6 +149,8 @@ async function main(): Promise<void> {
     await stopAll();
     writeFileSync(`${WORK}latest.json`, `${JSON.stringify(result, null, 2)}\n`);
     process.stdout.write(formatReport(result));
+    writeFileSync(`${WORK}pinning.json`, `${JSON.stringify(pinningFigure, null, 2)}\n`);
+    process.stdout.write(`\n${formatPinning(pinningFigure, throughput1MiB.passthrough.medianMBps)}`);
     log(`figures written to bench/.work/latest.json`);
   } finally {
     await stopAll();
