@@ -2,10 +2,12 @@
  * Buffered reader over a byte stream that reads in large pieces: a fetch body
  * read with the default reader arrives in ~4 KiB chunks, while a BYOB reader
  * with `readAtLeast` fills whole blocks at once (the difference between tens
- * and hundreds of MB/s once every byte is hashed).
+ * and hundreds of MB/s once every byte is hashed). `readExactly` reads a
+ * block's bytes straight into the block's own buffer, with no extra copy.
  *
- * Every read is bounded by `idleMs`: if no bytes arrive in that time, `onIdle`
- * is called (the owner aborts the fetch) and the read fails.
+ * One watchdog per stream bounds idleness: if no byte arrives for `idleMs`
+ * while a read is pending, `onIdle` is called (the owner aborts the fetch)
+ * and the read fails with IdleTimeout.
  */
 export class ByteReader {
   #byob: ReadableStreamBYOBReader | undefined;
@@ -16,6 +18,10 @@ export class ByteReader {
   #eof = false;
   readonly #idleMs: number;
   readonly #onIdle: () => void;
+  #reading = false;
+  #progressAt = 0;
+  #watchdog: ReturnType<typeof setTimeout> | null = null;
+  #timedOut = false;
   /** Total bytes taken from the stream so far. */
   received = 0;
 
@@ -46,15 +52,15 @@ export class ByteReader {
   /**
    * Makes at least `n` bytes available; returns false if the stream ended
    * first (the bytes that did arrive stay available). `hint` is how many
-   * bytes the caller expects to need soon, so one read can fetch a whole block.
+   * bytes the caller expects to need soon, so one read can fetch more.
    */
   async fill(n: number, hint = n): Promise<boolean> {
     while (this.#end - this.#start < n) {
       if (this.#eof) return false;
       const want = Math.max(n, hint);
       this.#makeRoom(want);
-      const min = Math.min(n, want) - (this.#end - this.#start);
-      await this.#read(min);
+      const min = n - (this.#end - this.#start);
+      await this.#readIntoBuffer(min);
     }
     return true;
   }
@@ -66,8 +72,40 @@ export class ByteReader {
     return out;
   }
 
+  /**
+   * The next `n` bytes in a buffer of their own: what is buffered is copied,
+   * the rest is read straight into it (BYOB). Undefined if the stream ends first.
+   */
+  async readExactly(n: number): Promise<Uint8Array | undefined> {
+    const have = Math.min(n, this.available);
+    let out = new Uint8Array(n);
+    out.set(this.#buf.subarray(this.#start, this.#start + have));
+    this.#start += have;
+    let filled = have;
+    if (filled < n && !this.#byob) {
+      // Default reader: go through the buffer.
+      if (!(await this.fill(n - filled))) return undefined;
+      out.set(this.take(n - filled), filled);
+      return out;
+    }
+    while (filled < n) {
+      if (this.#eof) return undefined;
+      const { value, done } = await this.#guarded(this.#byob!.readAtLeast(n - filled, out.subarray(filled)));
+      if (value) {
+        // BYOB transfers the buffer: adopt the returned one.
+        out = new Uint8Array(value.buffer, 0, n);
+        filled += value.byteLength;
+        this.received += value.byteLength;
+        this.#progressAt = Date.now();
+      }
+      if (done) this.#eof = true;
+    }
+    return out;
+  }
+
   async cancel(reason?: unknown): Promise<void> {
     this.#eof = true;
+    this.#stopWatchdog();
     try {
       await (this.#byob ?? this.#plain)?.cancel(reason);
     } catch {
@@ -90,38 +128,68 @@ export class ByteReader {
     this.#end = have;
   }
 
-  async #read(min: number): Promise<void> {
-    let timer: ReturnType<typeof setTimeout> | null = null;
-    const idle = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        this.#onIdle();
-        reject(new IdleTimeout(this.#idleMs));
-      }, this.#idleMs);
-    });
-    try {
-      if (this.#byob) {
-        const free = this.#buf.subarray(this.#end);
-        const { value, done } = await Promise.race([this.#byob.readAtLeast(Math.max(1, Math.min(min, free.length)), free), idle]);
-        if (value) {
-          // BYOB transfers the buffer: adopt the returned one.
-          this.#buf = new Uint8Array(value.buffer, 0, value.buffer.byteLength);
-          this.#end += value.byteLength;
-          this.received += value.byteLength;
-        }
-        if (done) this.#eof = true;
-      } else {
-        const { value, done } = await Promise.race([this.#plain!.read(), idle]);
-        if (done) this.#eof = true;
-        if (value && value.byteLength) {
-          this.#makeRoom(this.#end - this.#start + value.byteLength);
-          this.#buf.set(value, this.#end);
-          this.#end += value.byteLength;
-          this.received += value.byteLength;
-        }
+  async #readIntoBuffer(min: number): Promise<void> {
+    if (this.#byob) {
+      const free = this.#buf.subarray(this.#end);
+      const { value, done } = await this.#guarded(this.#byob.readAtLeast(Math.max(1, Math.min(min, free.length)), free));
+      if (value) {
+        this.#buf = new Uint8Array(value.buffer, 0, value.buffer.byteLength);
+        this.#end += value.byteLength;
+        this.received += value.byteLength;
       }
-    } finally {
-      if (timer) clearTimeout(timer);
+      if (done) this.#eof = true;
+      return;
     }
+    const { value, done } = await this.#guarded(this.#plain!.read());
+    if (done) this.#eof = true;
+    if (value && value.byteLength) {
+      this.#makeRoom(this.#end - this.#start + value.byteLength);
+      this.#buf.set(value, this.#end);
+      this.#end += value.byteLength;
+      this.received += value.byteLength;
+    }
+  }
+
+  /** Runs one read under the idle watchdog. */
+  async #guarded<T>(read: Promise<T>): Promise<T> {
+    this.#reading = true;
+    this.#progressAt = Date.now();
+    this.#armWatchdog();
+    try {
+      const result = await read;
+      if (this.#timedOut) throw new IdleTimeout(this.#idleMs);
+      this.#progressAt = Date.now();
+      return result;
+    } catch (err) {
+      if (this.#timedOut) throw new IdleTimeout(this.#idleMs);
+      throw err;
+    } finally {
+      this.#reading = false;
+    }
+  }
+
+  /** One timer per stream, re-armed only when it fires: no timer churn per read. */
+  #armWatchdog(): void {
+    if (this.#watchdog !== null) return;
+    const check = () => {
+      this.#watchdog = null;
+      if (this.#eof || this.#timedOut) return;
+      if (!this.#reading) return; // re-armed by the next read
+      const idleFor = Date.now() - this.#progressAt;
+      if (idleFor >= this.#idleMs) {
+        this.#timedOut = true;
+        this.#onIdle();
+        void (this.#byob ?? this.#plain)?.cancel(new IdleTimeout(this.#idleMs)).catch(() => undefined);
+        return;
+      }
+      this.#watchdog = setTimeout(check, this.#idleMs - idleFor);
+    };
+    this.#watchdog = setTimeout(check, this.#idleMs);
+  }
+
+  #stopWatchdog(): void {
+    if (this.#watchdog !== null) clearTimeout(this.#watchdog);
+    this.#watchdog = null;
   }
 }
 

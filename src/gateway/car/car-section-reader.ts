@@ -69,7 +69,7 @@ export class CarSectionReader {
     const len = await this.#varint();
     if (len === undefined) return (this.#head = null);
     if (len > MAX_BLOCK_BYTES + MAX_CID_BYTES) throw new CarFormatError(`section of ${len} bytes exceeds the ${MAX_BLOCK_BYTES}-byte block limit`);
-    if (!(await this.#in.fill(Math.min(len, MAX_CID_BYTES), len))) throw new CarFormatError("CAR section truncated", true);
+    if (!(await this.#in.fill(Math.min(len, MAX_CID_BYTES)))) throw new CarFormatError("CAR section truncated", true);
     const view = this.#in.view();
     const cidLength = cidByteLength(view, Math.min(len, view.length));
     if (cidLength === undefined || cidLength > len) throw new CarFormatError("CAR section has no valid CID");
@@ -87,9 +87,10 @@ export class CarSectionReader {
   async readData(): Promise<Uint8Array> {
     const head = await this.peek();
     if (!head) throw new CarFormatError("no section to read");
-    if (!(await this.#in.fill(head.dataLength))) throw new CarFormatError("CAR section truncated", true);
+    const data = await this.#in.readExactly(head.dataLength);
+    if (!data) throw new CarFormatError("CAR section truncated", true);
     this.#head = undefined;
-    return this.#in.take(head.dataLength);
+    return data;
   }
 
   /** Discards the data of the peeked section. */
