@@ -57,6 +57,9 @@ import { identity } from "multiformats/hashes/identity";
 import { importer } from "ipfs-unixfs-importer";
 import { R2BlockStore } from "../../src/backends/r2-block-store";
 import { registryStub } from "../../src/durable-objects/pin-registry";
+import { pseudoRandomBytes } from "../helpers/pseudo-random";
+
+export { pseudoRandomBytes };
 
 /** A distinct identity CID (its bytes live in the CID: always "held", nothing to fetch). */
 export function identityCid(text: string): CID {
@@ -73,18 +76,6 @@ export async function settle(account: string, rounds = 50): Promise<void> {
   }
 }
 
-/** Deterministic pseudo-random bytes (xorshift), so fixtures are reproducible. */
-export function pseudoRandomBytes(length: number, seed = 1): Uint8Array {
-  const out = new Uint8Array(length);
-  let x = seed >>> 0 || 1;
-  for (let i = 0; i < length; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    out[i] = x & 0xff;
-  }
-  return out;
-}
 
 /** Imports `bytes` with the UnixFS importer (CIDv1, raw leaves, chunks of `chunk` bytes); blocks in memory. */
 export async function unixfsDag(bytes: Uint8Array, chunk = 1024): Promise<{ root: CID; blocks: { cid: CID; bytes: Uint8Array }[] }> {

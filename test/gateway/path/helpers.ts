@@ -7,6 +7,9 @@ import { env } from "cloudflare:workers";
 import { gatewayHealth } from "../../../src/durable-objects/gateway-health";
 import type { OutcomeCounts } from "../../../src/gateway/upstream/health-snapshot";
 import { requestLog, uniquePersonality, upstreamUrl, withUpstreams, type WorkerWithUpstreams } from "../../helpers/upstream";
+import { pseudoRandomBytes } from "../../helpers/pseudo-random";
+
+export { pseudoRandomBytes };
 
 export interface PathGateway extends WorkerWithUpstreams {
   personality: string;
@@ -39,18 +42,6 @@ export function carRequest(root: string, path: string, scope: "block" | "entity"
   return `/ipfs/${root}${path}?format=car&dag-scope=${scope}${eb}&car-version=1&car-order=dfs&car-dups=y`;
 }
 
-/** `length` deterministic, non-repeating bytes (xorshift32), so every chunk of a file is a different block. */
-export function pseudoRandomBytes(length: number, seed = 1): Uint8Array {
-  const out = new Uint8Array(length);
-  let x = seed >>> 0 || 1;
-  for (let i = 0; i < length; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    out[i] = x & 0xff;
-  }
-  return out;
-}
 
 export async function bodyBytes(response: Response): Promise<Uint8Array> {
   return new Uint8Array(await response.arrayBuffer());

@@ -1,18 +1,9 @@
 import type { CID } from "multiformats/cid";
 import { importFile, parseCar, upstreamUrl, type CarContents } from "../../helpers/upstream";
+import { pseudoRandomBytes } from "../../helpers/pseudo-random";
 
-/** Deterministic pseudo-random bytes (xorshift32), so every test DAG is distinct and reproducible. */
-export function pseudoRandomBytes(length: number, seed: number): Uint8Array {
-  const out = new Uint8Array(length);
-  let x = seed >>> 0 || 1;
-  for (let i = 0; i < length; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    out[i] = x & 0xff;
-  }
-  return out;
-}
+export { pseudoRandomBytes };
+
 
 export const CHUNK = 64 * 1024;
 
