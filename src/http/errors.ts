@@ -18,6 +18,7 @@ export type ErrorKind =
   | "payload_too_large" // 413
   | "range_not_satisfiable" // 416
   | "unavailable_for_legal_reasons" // 451
+  | "internal_error" // 500: content the gateway must interpret is defective (e.g. an unparsable _redirects file)
   | "not_implemented" // 501: valid request for something we do not support
   | "bad_gateway" // 502: upstreams failed or lied
   | "gateway_timeout"; // 504: upstreams too slow
@@ -34,6 +35,7 @@ const STATUS: Record<ErrorKind, number> = {
   payload_too_large: 413,
   range_not_satisfiable: 416,
   unavailable_for_legal_reasons: 451,
+  internal_error: 500,
   not_implemented: 501,
   bad_gateway: 502,
   gateway_timeout: 504,

@@ -34,14 +34,19 @@ export function listingHead(pathname: string, dirCid: CID, hasParent: boolean): 
   );
 }
 
-export function listingRow(pathname: string, e: ListingEntry): string {
+/**
+ * `ipfsLinkBase` prefixes the CID links (`/ipfs/{cid}`): "" on a path
+ * gateway, the path gateway's origin on subdomain and DNSLink origins, where
+ * `/ipfs/…` would be a path inside the site (src/gateway/request/rewrite.ts).
+ */
+export function listingRow(pathname: string, e: ListingEntry, ipfsLinkBase = ""): string {
   const cid = String(e.cid);
   const name = escapeHtml(e.name);
   const short = cid.length > 16 ? `${cid.slice(0, 8)}…${cid.slice(-6)}` : cid;
   const size = e.dagSize === undefined ? "" : humanBytes(e.dagSize);
   return (
     `<tr><td><a href="${escapeHtml(pathname + encodeURIComponent(e.name))}">${name}</a></td>` +
-    `<td class="cid"><a href="/ipfs/${cid}?filename=${escapeHtml(encodeURIComponent(e.name))}" title="${cid}">${escapeHtml(short)}</a></td>` +
+    `<td class="cid"><a href="${escapeHtml(ipfsLinkBase)}/ipfs/${cid}?filename=${escapeHtml(encodeURIComponent(e.name))}" title="${cid}">${escapeHtml(short)}</a></td>` +
     `<td class="size">${size}</td></tr>\n`
   );
 }

@@ -83,13 +83,13 @@ export async function serveDirectory(req: GatewayRequest, src: SessionSource, d:
   async function* page(): AsyncGenerator<string> {
     yield listingHead(pathname, d.block.cid, req.path.segments.length > 0);
     if (!hamt) {
-      for (const link of d.node.node.Links) yield listingRow(pathname, { name: link.Name ?? "", cid: link.Hash, dagSize: link.Tsize });
+      for (const link of d.node.node.Links) yield listingRow(pathname, { name: link.Name ?? "", cid: link.Hash, dagSize: link.Tsize }, req.ipfsLinkBase);
     } else {
       for await (const shard of selectBlocks(src, d.block, d.node, { scope: "entity" }, listingRp)) {
         const node = shard === d.block ? d.node : decodeNode(shard.cid, shard.bytes);
         if (!isHamtShard(node)) throw new HttpError("bad_gateway", `HAMT link ${shard.cid} is not a shard`);
         let rows = "";
-        for (const e of shardEntries(node)) rows += listingRow(pathname, e);
+        for (const e of shardEntries(node)) rows += listingRow(pathname, e, req.ipfsLinkBase);
         yield rows;
       }
     }
