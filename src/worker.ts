@@ -7,6 +7,7 @@
 import { Hono } from "hono";
 import { errorResponse } from "./http/error-response";
 import { gatewayRoutes } from "./gateway/routes";
+import { gatewayOrigins } from "./gateway/origin/origin-middleware";
 import { healthRoutes } from "./api/health-routes";
 import { runScheduled } from "./cron/scheduled";
 import { denylistAdminRoutes } from "./denylist/admin-routes";
@@ -22,6 +23,12 @@ const app = new Hono<AppEnv>();
 // One place turns every thrown error into a response (src/http/error-response.ts).
 app.onError((err, c) => errorResponse(err, c.req.raw));
 app.notFound((c) => c.text("404 page not found\n", 404));
+
+// Content origins first: subdomain and DNSLink hosts, /ipns/ names, redirects to subdomains, the
+// denylist guard; a site's content goes back through this app as an internal /ipfs/ request
+// (src/gateway/origin/origin-middleware.ts). Must run before every route: on a site's host
+// every path is content.
+app.use("*", gatewayOrigins((request, env, ctx) => app.fetch(request, env, ctx)));
 
 // Path + trustless gateway: /ipfs/{cid}[/path], /ipns/{name}[/path] (DESIGN.md request flow).
 app.route("/", gatewayRoutes);
