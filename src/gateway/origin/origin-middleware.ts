@@ -17,6 +17,7 @@
  * to errors).
  */
 import type { Context, ExecutionContext as HonoExecutionContext, MiddlewareHandler } from "hono";
+import { base36 } from "multiformats/bases/base36";
 import { denylistMatcher } from "../../denylist/isolate-matcher";
 import type { DenylistMatcher } from "../../denylist/matcher";
 import { resolveDnslink } from "../../dnslink/resolve";
@@ -27,7 +28,6 @@ import { preflight } from "../handlers/cors";
 import { rewriteOf } from "../request/rewrite";
 import { gatewayDomains, parseHost } from "../subdomain/parse-host";
 import { subdomainRedirect, uriRouterLocation } from "../subdomain/redirect";
-import { base36 } from "multiformats/bases/base36";
 import { withGatewayCors } from "./cors";
 import { guardIpfsPath } from "./deny";
 import { serveIpnsPath, serveName } from "./ipns-origin";
@@ -49,6 +49,12 @@ interface PassOn {
  */
 const OWN_PATHS = /^\/(ipfs|ipns|api|psa|webhooks|metrics|dashboard)(\/|$)/;
 
+/**
+ * The middleware; `dispatch` sends the internal `/ipfs/` requests of sites
+ * through the whole app again.
+ *
+ * @example app.use("*", gatewayOrigins((request, env, ctx) => app.fetch(request, env, ctx)));
+ */
 export function gatewayOrigins(dispatch: AppDispatch): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const ctx = originContext(c, dispatch);

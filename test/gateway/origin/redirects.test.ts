@@ -75,6 +75,7 @@ describe("redirects", () => {
     const cid = await site("/* /index.html 200\n");
     const path = await worker.fetch(`http://gateway.test/ipfs/${cid}/missing`);
     expect([path.status, await path.text()]).toEqual([404, `/ipfs/${cid}/missing not found on any upstream\n`]);
+    expect(path.headers.get("Access-Control-Allow-Origin")).toBe("*");
     const raw = await worker.fetch(at(cid, "/missing?format=raw"));
     expect(raw.status).toBe(404);
     expect(raw.headers.get("Access-Control-Allow-Origin")).toBe("*");
