@@ -104,7 +104,7 @@ export function serveCodecDefault(req: GatewayRequest, roots: CID[], cid: CID, b
     headers.set("Content-Type", "text/html; charset=utf-8");
     headers.set("Cache-Control", GENERATED_HTML_CACHE);
     if (req.method === "HEAD") return new Response(null, { status: 200, headers });
-    return new Response(dagIndexPage(req.url.pathname, cid, bytes.length, node.value), { status: 200, headers });
+    return new Response(dagIndexPage(req.url.pathname, cid, bytes.length, node.value, req.ipfsLinkBase), { status: 200, headers });
   }
   return codecBlock(req, roots, cid, bytes, CODEC_MEDIA[cid.code]!, `"${cid}"`);
 }

@@ -19,6 +19,8 @@ const DL_ROOT = "bafybeig6ka5mlwkl4subqhaiatalkcleo4jgnr3hqwvpmsqfca27cijp3i";
 const DL_FILE = "bafkreialihlqnf5uwo4byh4n3cmwlntwqzxxs2fg5vanqdi3d7tb2l5xkm";
 const GC_INDEX = "bafkreicysg23kiwv34eg2d7qweipxwosdo2py4ldv42nbauguluen5v6am";
 const HAMT_ROOT = "bafybeidbclfqleg2uojchspzd4bob56dqetqjsj27gy2cq3klkkgxtpn4i";
+const DAGJSON = "baguqeeram5ujjqrwheyaty3w5gdsmoz6vittchvhk723jjqxk7hakxkd47xq";
+const DAGJSON_LINK = "baguqeeraxpdqyfizawpb7zl5gnpg7jw3myuynb42ngzmeo7xn5kmm5pabt6q";
 const V1V2 = "k51qzi5uqu5dlkw8pxuw9qmqayfdeh4kfebhmreauqdc6a7c3y7d5i9fi8mk9w";
 
 /** A fresh IPNS name pointing at `value`, with a TTL in seconds. */
@@ -84,6 +86,17 @@ describe("directory listings link to the paths the client sees", () => {
     expect(new Set(links.slice(1))).toEqual(new Set(entries.map((e) => `/${e.path}`)));
     const page = await worker.fetch(`http://${name}.ipns.${H}/docs/page-7.txt`);
     expect([page.status, await page.text()]).toEqual([200, "page 7\n"]);
+  });
+});
+
+describe("the DAG view on a site links CIDs to the path gateway domain", () => {
+  it("dag-json on a CID subdomain, as text/html", async () => {
+    const res = await worker.fetch(`http://${DAGJSON}.ipfs.${H}/`, { headers: { Accept: "text/html" } });
+    expect(res.status).toBe(200);
+    const html = await res.text();
+    expect(html).toContain(`<a href="//${H}/ipfs/${DAGJSON_LINK}">${DAGJSON_LINK}</a>`);
+    const path = await worker.fetch(`${PLAIN}/ipfs/${DAGJSON}/`, { headers: { Accept: "text/html" } });
+    expect(await path.text()).toContain(`<a href="/ipfs/${DAGJSON_LINK}">${DAGJSON_LINK}</a>`);
   });
 });
 
