@@ -22,6 +22,8 @@ export default defineConfig({
           IDLE_TIMEOUT_MS: "1500",
           ROUTERS: inject<string>("routingBase"),
           DOH_RESOLVER: inject<string>("dohBase") + "/dns-query",
+          // Never cid.contact: provider discovery asks the local IPNI server (test/servers/ipni-server.ts).
+          PROVIDER_ROUTERS: inject<string>("ipniBase"),
         },
       },
     })),

@@ -9,6 +9,7 @@ import { errorResponse } from "./http/error-response";
 import { gatewayRoutes } from "./gateway/routes";
 import { gatewayOrigins } from "./gateway/origin/origin-middleware";
 import { healthRoutes } from "./api/health-routes";
+import { providerRoutes } from "./gateway/providers/routes";
 import { runScheduled } from "./cron/scheduled";
 import { denylistAdminRoutes } from "./denylist/admin-routes";
 import { psaRoutes } from "./psa/routes";
@@ -35,6 +36,8 @@ app.route("/", gatewayRoutes);
 
 // Upstream health of a region, read-only (src/api/health-routes.ts).
 app.route("/api/v1/health", healthRoutes);
+// Providers of a CID found through delegated routing / IPNI, read-only (src/gateway/providers/routes.ts).
+app.route("/api/v1/providers", providerRoutes);
 
 // Operator denylist entries and list state, ADMIN_TOKEN (src/denylist/admin-routes.ts).
 app.route("/api/v1/denylist", denylistAdminRoutes);

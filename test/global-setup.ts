@@ -9,6 +9,7 @@ import { startDelegatedRoutingServer } from "./servers/delegated-routing-server"
 import { startDohServer } from "./servers/doh-server";
 import { startTrustlessGatewayServer } from "./servers/trustless-gateway-server";
 import { startDenylistServer } from "./servers/denylist-server";
+import { startIpniServer } from "./servers/ipni-server";
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   // Upstream trustless gateways, honest and hostile: `${upstreamBase}/${personality}`.
@@ -22,11 +23,15 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide("routingBase", routing.base);
   const doh = await startDohServer();
   project.provide("dohBase", doh.base);
+  // Content routing (providers of a CID, as cid.contact / IPNI): test/servers/ipni-server.ts.
+  const ipni = await startIpniServer();
+  project.provide("ipniBase", ipni.base);
 
   return async () => {
     await denylists.close();
     await routing.close();
     await doh.close();
+    await ipni.close();
     await upstream.close();
   };
 }

@@ -14,5 +14,7 @@ declare module "vitest" {
     routingBase: string;
     /** Base URL of the local DNS-over-HTTPS server; the resolver is `${dohBase}/dns-query` (test/servers/doh-server.ts). */
     dohBase: string;
+    /** Base URL of the local content routing server (`/routing/v1/providers/{cid}`, test/servers/ipni-server.ts). */
+    ipniBase: string;
   }
 }

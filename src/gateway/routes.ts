@@ -8,7 +8,8 @@ import { corsHeaders, preflight } from "./handlers/cors";
 import { serveRawBlock } from "./handlers/raw-block";
 import { serveTar } from "./handlers/tar";
 import { parseGatewayRequest } from "./request/gateway-request";
-import { openSession } from "./upstream/open-session";
+import { fromEdgeCache, intoEdgeCache } from "./cache/edge-cache";
+import { openTieredSource } from "./tiers/open-tiered-source";
 
 /**
  * The gateway's HTTP surface: GET/HEAD/OPTIONS /ipfs/{cid}[/path]. The
@@ -21,7 +22,10 @@ gatewayRoutes.options("/ipfs/*", () => preflight());
 
 gatewayRoutes.on(["GET", "HEAD"], "/ipfs/*", async (c) => {
   const req = parseGatewayRequest(c.req.raw);
-  const { session, finish } = openSession(c.env, (p) => c.executionCtx.waitUntil(p), { request: c.req.raw });
+  // Edge cache first, then R2, then upstreams, then IPNI providers (docs/architecture.md "Edge cache and the R2 tier").
+  const cached = await fromEdgeCache(req, c.req.raw, (p) => c.executionCtx.waitUntil(p));
+  if (cached) return withCors(cached);
+  const { session, finish } = openTieredSource(c.env, (p) => c.executionCtx.waitUntil(p), c.req.raw, req);
   let response: Response;
   // A handler calls done() once its response is complete (or, for a stream, once the body ends):
   // `false` when it did not read everything its upstream stream carries (aborted, neutral for health).
@@ -57,7 +61,7 @@ gatewayRoutes.on(["GET", "HEAD"], "/ipfs/*", async (c) => {
     finish();
     throw err;
   }
-  return withCors(response);
+  return withCors(intoEdgeCache(req, c.req.raw, response, (p) => c.executionCtx.waitUntil(p)));
 });
 
 function withCors(res: Response): Response {

@@ -6,9 +6,8 @@
  * it. Where the table allows several answers, the comment says which one
  * this gateway gives, and the test asserts that one exactly.
  *
- * Not replayed here: P20, P21 and J13 (`Cache-Control: only-if-cached`
- * needs the local block tier, not wired into the gateway yet) and J21
- * (an /ipns/ path).
+ * Not replayed here: P20, P21 and J13 (`Cache-Control: only-if-cached`:
+ * test/conformance/only-if-cached.test.ts) and J21 (an /ipns/ path).
  */
 import { CID } from "multiformats/cid";
 import { sha256 } from "multiformats/hashes/sha2";

@@ -1,0 +1,58 @@
+import type { GatewayRequest } from "../request/gateway-request";
+
+/**
+ * Path under the request's origin where edge-cache keys live
+ * (docs/storage.md "Edge cache keys"). The version changes when what a key
+ * covers changes, so old entries are simply never matched again.
+ */
+export const EDGE_CACHE_PREFIX = "/__edge-cache/v1";
+
+/**
+ * The Cache API key of a gateway request, or undefined when the request's
+ * answer must not come from (or go into) the edge cache.
+ *
+ * `request` is the request the /ipfs/ route received: for a subdomain,
+ * DNSLink or /ipns/ request that is the internal `/ipfs/{resolved cid}/…`
+ * request (request/rewrite.ts), so a key always names immutable content,
+ * never a mutable name. The key is everything that can change the bytes or
+ * headers of the answer:
+ * - the `/ipfs/…` path exactly as received (its CID as written: X-Ipfs-Path echoes it);
+ * - every query parameter of the client's URL, sorted, prefixed `q.` (format,
+ *   dag-scope, entity-bytes, car-*, filename, download; any other parameter
+ *   at worst costs a miss);
+ * - what the client saw when it differs from that path (`v.` parameters:
+ *   host and path of a subdomain/DNSLink URL, the /ipns/ content path), as
+ *   redirects, listing links and X-Ipfs-Path are built from it;
+ * - what was derived from `Accept`, in the key's path: the format, whether
+ *   it came from Accept (then Content-Location is sent), the CAR `dups`.
+ * The `Accept` header itself is not: two headers that decide the same
+ * format get the same bytes.
+ *
+ * Not cacheable: `Range` (a 206 is never cached, nor served from a cached
+ * 200 here: the handlers own Range, multipart and 416), `Service-Worker`
+ * (may turn into a 400).
+ *
+ * Each answer has two entries: `body` (the response) and `done`, a tiny
+ * marker written only after the body was stored completely. A store may
+ * keep the part of a body it received before the stream failed (the local
+ * simulator does, even though `put` rejects); without its marker that part
+ * is never served.
+ *
+ * @example edgeCacheKeys(req, request).body // Request("http://gw.example/__edge-cache/v1/body/default/url/n/ipfs/bafy…/a.txt?q.filename=x")
+ */
+export function edgeCacheKeys(req: GatewayRequest, request: Request): { body: Request; done: Request } | undefined {
+  if (req.headers.has("Range") || req.headers.has("Service-Worker")) return undefined;
+  const internal = new URL(request.url);
+  const params: [string, string][] = [...req.url.searchParams].map(([k, v]) => [`q.${k}`, v]);
+  if (req.url.host !== internal.host || req.url.pathname !== internal.pathname || req.path.raw !== internal.pathname) {
+    params.push(["v.host", req.url.host], ["v.path", req.url.pathname], ["v.content", req.path.raw]);
+  }
+  params.sort(([a, av], [b, bv]) => (a < b ? -1 : a > b ? 1 : av < bv ? -1 : av > bv ? 1 : 0));
+  const query = new URLSearchParams(params).toString();
+  const derived = `${req.format.kind}/${req.format.fromAccept ? "accept" : "url"}/${req.format.car.dups ? "y" : "n"}`;
+  const rest = `${derived}${internal.pathname}${query ? `?${query}` : ""}`;
+  return {
+    body: new Request(`${internal.origin}${EDGE_CACHE_PREFIX}/body/${rest}`, { method: "GET" }),
+    done: new Request(`${internal.origin}${EDGE_CACHE_PREFIX}/done/${rest}`, { method: "GET" }),
+  };
+}

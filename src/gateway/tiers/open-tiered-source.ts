@@ -1,0 +1,65 @@
+import { R2BlockStore } from "../../backends/r2-block-store";
+import { onlyIfCached } from "../cache/only-if-cached";
+import { RAW } from "../dag/codecs";
+import { findProviders } from "../providers/find-providers";
+import { openProviderSession } from "../providers/provider-session";
+import type { GatewayRequest } from "../request/gateway-request";
+import { gatewayConfig } from "../gateway-config";
+import { openSession } from "../upstream/open-session";
+import { hotMaxBytes, isHot, parseHotPolicy } from "./hot-policy";
+import { TieredBlockSource, type WholeDag } from "./tiered-block-source";
+import { WriteThrough } from "./write-through";
+
+/**
+ * The block source of one gateway request: R2 first, then the configured
+ * upstreams, then IPNI providers (tiered-block-source.ts), with hot
+ * write-through when `HOT_WRITE_THROUGH` says so. Same shape as
+ * `openSession`: call `finish()` once the response is done (or failed).
+ *
+ * @example
+ * const { session, finish } = openTieredSource(c.env, (p) => c.executionCtx.waitUntil(p), c.req.raw, req);
+ */
+export function openTieredSource(env: Env, waitUntil: (p: Promise<unknown>) => void, request: Request, req: GatewayRequest) {
+  const store = new R2BlockStore(env.BLOCKS);
+  const cachedOnly = onlyIfCached(req.headers);
+  const hot = !cachedOnly && isHot(parseHotPolicy(env.HOT_WRITE_THROUGH), req.path.root);
+  const session = new TieredBlockSource({
+    store,
+    root: req.path.root,
+    onlyIfCached: cachedOnly,
+    openUpstream: () => openSession(env, waitUntil, { request }),
+    openProviders: async (root) => {
+      const answer = await findProviders(env, root, { cacheOrigin: new URL(request.url).origin, waitUntil });
+      const configured = gatewayConfig(env).upstreams;
+      const bases = answer.providers.map((p) => p.url).filter((u) => !configured.includes(u));
+      return bases.length === 0 ? undefined : openProviderSession(env, waitUntil, request, bases);
+    },
+    writeThrough: hot ? new WriteThrough(store, waitUntil, hotMaxBytes(env.HOT_WRITE_THROUGH_MAX_BYTES)) : undefined,
+    wholeDag: wholeDag(req),
+    waitUntil,
+  });
+  let finished = false;
+  const finish = () => {
+    if (finished) return;
+    finished = true;
+    session.finish();
+  };
+  return { session, finish };
+}
+
+/**
+ * Whether this request, when it completes, has read every block of the DAG
+ * under its root (then hot write-through may write the root, marking the
+ * DAG as present in R2): a GET without path, Range or If-None-Match that is
+ * a CAR of the whole DAG, any request for a single-block (raw) root, or a
+ * deserialized GET that turns out to be a UnixFS file (its bytes are the
+ * whole DAG).
+ */
+export function wholeDag(req: GatewayRequest): WholeDag {
+  const h = req.headers;
+  if (req.method !== "GET" || req.path.segments.length > 0 || h.has("Range") || h.has("If-None-Match")) return "no";
+  if (req.path.root.code === RAW) return "yes";
+  if (req.format.kind === "car") return req.scope === "all" && !req.entityBytes ? "yes" : "no";
+  if (req.format.kind === "default" || req.format.kind === "html") return "if-unixfs-file";
+  return "no";
+}
