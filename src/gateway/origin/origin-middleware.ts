@@ -25,6 +25,7 @@ import { HttpError } from "../../http/errors";
 import { errorResponse } from "../../http/error-response";
 import type { AppEnv } from "../../worker";
 import { preflight } from "../handlers/cors";
+import { decideFormat } from "../request/response-format";
 import { rewriteOf } from "../request/rewrite";
 import { gatewayDomains, parseHost } from "../subdomain/parse-host";
 import { subdomainRedirect, uriRouterLocation } from "../subdomain/redirect";
@@ -136,13 +137,29 @@ async function pathGateway(ctx: OriginContext, toSubdomains: boolean): Promise<R
   if (ctx.request.method === "OPTIONS") return preflight();
   const router = uriRouterLocation(ctx.url);
   if (router !== undefined) return redirect(router);
-  if (toSubdomains) {
+  if (toSubdomains && !isTrustlessRequest(ctx)) {
     const location = subdomainRedirect(ctx.request, ctx.env);
     if (location !== undefined) return redirect(location);
   }
   if (path.startsWith("/ipns/")) return serveIpnsPath(ctx);
   await guardIpfsPath(ctx, path);
   return { gateway: true };
+}
+
+/**
+ * Trustless responses (raw blocks, CARs, IPNS records) are verifiable bytes
+ * sent as attachments with `nosniff`: origin isolation, the reason for the
+ * subdomain redirect, does not apply, and trustless clients (and other
+ * gateways racing this one as an upstream) must not have to follow a
+ * redirect to another host. They are served on the gateway domain itself.
+ */
+function isTrustlessRequest(ctx: OriginContext): boolean {
+  try {
+    const kind = decideFormat(ctx.url, ctx.request.headers.get("Accept")).kind;
+    return kind === "raw" || kind === "car" || kind === "ipns-record";
+  } catch {
+    return false; // a malformed format is reported by the route that serves it
+  }
 }
 
 function redirect(location: string): Response {
