@@ -6,7 +6,9 @@
  * (test/servers/trustless-gateway-server.ts) holding synthetic UnixFS files,
  * and five `wrangler dev` workers: the gateway with the fast upstream alone,
  * the gateway racing three upstreams, the pass-through baseline worker, and
- * a fresh gateway and a fresh pass-through for the memory figure. Stops all of them at the end (or on
+ * a fresh gateway and a fresh pass-through for the memory figure. Figures 4–6 (edge cache hit vs
+ * miss, a Range at the end of 1 GiB, a 10,000-entry HAMT listing) run on the gateway and memory
+ * workers after figure 3. Stops all of them at the end (or on
  * error / Ctrl-C), prints a table and writes bench/.work/latest.json.
  */
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -16,11 +18,16 @@ import { startTrustlessGatewayServer, type TrustlessGatewayServer } from "../tes
 import { checkLayoutAgainstImporter } from "./check-dag.ts";
 import { carThroughput } from "./figure-car-throughput.ts";
 import { peakMemory } from "./figure-memory.ts";
+import { edgeCacheTtfb } from "./figure-edge-cache.ts";
+import { hamtListing } from "./figure-hamt-listing.ts";
+import { rangeAtTheEnd, type BlockCounter } from "./figure-range.ts";
+import { buildHamtDirectory } from "./hamt-directory.ts";
 import { racingTtfb } from "./figure-racing.ts";
 import { formatPinning, pinningFigures } from "./figure-pinning.ts";
 import { formatReport, TARGETS, type BenchResult } from "./report.ts";
 import { MIB } from "./stats.ts";
 import { buildFile, type SyntheticFile } from "./synthetic-dag.ts";
+import type { BlockGetter } from "../test/servers/memory-block-store.ts";
 import { bundleWorker, startWranglerDev, stopAllWranglerDev, type WranglerDev, type WranglerDevOptions } from "./wrangler-dev.ts";
 
 const WORK = fileURLToPath(new URL("./.work/", import.meta.url));
@@ -30,10 +37,29 @@ const THROUGHPUT_ROUNDS = 5;
 const RACING_REQUESTS = 50;
 const SMALL_FILE_BYTES = 200 * 1024;
 const SMALL_FILE_CHUNK = 64 * 1024;
+/** Distinct 1 MiB files in the edge-cache figure (each: one miss, one hit). */
+const EDGE_CACHE_FILES = 20;
+/** Rounds of the last-MiB / first-MiB Range figure. */
+const RANGE_ROUNDS = 5;
+/** Entries of the HAMT directory listed in the listing figure. */
+const HAMT_ENTRIES = 10_000;
 const STATE_DIRS = ["gateway", "passthrough", "racing", "memory", "memory-passthrough"];
 
 /** Set by SIGINT/SIGTERM: the run is being torn down, so the errors that follow are expected. */
 let interrupted = false;
+
+/** Wraps a block getter so that the blocks it serves are recorded (the upstream reads a block only to send it). */
+function countingGetter(getter: BlockGetter): { getter: BlockGetter; counter: BlockCounter } {
+  let read: string[] = [];
+  return {
+    getter: (cidV1, cid) => {
+      const bytes = getter(cidV1, cid);
+      if (bytes) read.push(cidV1);
+      return bytes;
+    },
+    counter: { reset: () => (read = []), read: () => [...read] },
+  };
+}
 
 function log(message: string): void {
   process.stderr.write(`[bench ${(performance.now() / 1000).toFixed(1)}s] ${message}\n`);
@@ -66,6 +92,11 @@ async function main(): Promise<void> {
   for (let i = 0; i < 3 * RACING_REQUESTS + 1; i++) {
     smallFiles.push(buildFile({ size: SMALL_FILE_BYTES, chunkSize: SMALL_FILE_CHUNK, seed: 1000 + i, keepLeaves: true }));
   }
+  const cacheFiles: SyntheticFile[] = [];
+  for (let i = 0; i < EDGE_CACHE_FILES; i++) cacheFiles.push(buildFile({ size: MIB, chunkSize: 256 * 1024, seed: 5000 + i, keepLeaves: true }));
+  const counted1GiB = countingGetter(file1GiB.getter);
+  log(`building a ${HAMT_ENTRIES}-entry HAMT directory with ipfs-unixfs-importer`);
+  const hamtDir = await buildHamtDirectory(HAMT_ENTRIES);
 
   let server: TrustlessGatewayServer | undefined;
   let workers: WranglerDev[] = [];
@@ -88,12 +119,15 @@ async function main(): Promise<void> {
   try {
     server = await startTrustlessGatewayServer({ fixturesDir: null });
     const upstream = server;
-    for (const file of [file1MiB, file256KiB, file1GiB, ...smallFiles]) upstream.addBlockSource(file.getter);
+    for (const file of [file1MiB, file256KiB, ...smallFiles, ...cacheFiles]) upstream.addBlockSource(file.getter);
+    upstream.addBlockSource(counted1GiB.getter);
+    for (const block of hamtDir.blocks) upstream.addBlock(block.cid, block.bytes);
     // `~tag` only names the request log (personalities.ts), so each worker's upstream requests can be counted apart.
     const at = (personality: string) => `${upstream.base}/${personality}`;
     const racingUpstreams = ["slow-2000~race", "status-500~race", "honest~race"];
     const adminToken = `bench-${process.pid}-${Date.now()}`;
-    const gatewayVars = (upstreams: string[]) => ({ UPSTREAMS: upstreams.map(at).join(","), ADMIN_TOKEN: adminToken });
+    // PROVIDER_ROUTERS empty: never ask cid.contact from a bench (only 127.0.0.1 is reached).
+    const gatewayVars = (upstreams: string[]) => ({ UPSTREAMS: upstreams.map(at).join(","), ADMIN_TOKEN: adminToken, PROVIDER_ROUTERS: "" });
 
     log("bundling the gateway and the pass-through worker (a snapshot of src/ for the whole run)");
     const [gatewayScript, passthroughScript] = await Promise.all([
@@ -127,6 +161,13 @@ async function main(): Promise<void> {
     log("figure 3, for comparison: the pass-through worker's workerd streaming the same 1 GiB CAR");
     const memoryPassthroughFigure = await peakMemory(memoryPassthrough, file1GiB, smallFiles[3 * RACING_REQUESTS]!);
 
+    log(`figure 4: edge cache, TTFB of ${EDGE_CACHE_FILES} 1 MiB files, miss then hit`);
+    const edgeCacheFigure = await edgeCacheTtfb(gateway, cacheFiles, () => upstream.requestLog("honest~gw").length);
+    log("figure 5: Range for the last 1 MiB of the 1 GiB file vs the first 1 MiB");
+    const rangeFigure = await rangeAtTheEnd(gateway, file1GiB, counted1GiB.counter, () => upstream.requestLog("honest~gw").length, RANGE_ROUNDS);
+    log(`figure 6: HTML listing of the ${HAMT_ENTRIES}-entry HAMT directory (time, workerd RSS)`);
+    const hamtFigure = await hamtListing(memory, hamtDir, () => upstream.requestLog("honest~mem").length);
+
     // Pinning (bench/figure-pinning.ts): PSA, webhooks, 10,000-pin listing, 256 MiB upload, on the same gateway.
     const pinningFigure = await pinningFigures(gateway, upstream, adminToken, log);
 
@@ -144,6 +185,9 @@ async function main(): Promise<void> {
       racing: racingFigure,
       memory: memoryFigure,
       memoryPassthrough: memoryPassthroughFigure,
+      edgeCache: edgeCacheFigure,
+      range: rangeFigure,
+      hamtListing: hamtFigure,
       durationSeconds: performance.now() / 1000,
     };
     await stopAll();
