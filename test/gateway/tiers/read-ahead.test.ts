@@ -28,10 +28,10 @@ function harness(byCid: Map<string, Uint8Array>) {
     fetched,
     async get(cid: CID): Promise<{ bytes: Uint8Array; ahead: boolean }> {
       const pending = ra.take(cid);
-      const bytes = pending ? await pending : byCid.get(cid.toString())!;
+      const bytes = (pending ? await pending : undefined) ?? byCid.get(cid.toString())!;
       ra.refill();
       ra.delivered(cid, bytes);
-      return { bytes: bytes!, ahead: pending !== undefined };
+      return { bytes, ahead: pending !== undefined };
     },
   };
 }
