@@ -8,7 +8,11 @@ describe("trustless requests on the gateway domain are served in place (no subdo
   const worker = originWorker();
 
   it("a raw block by ?format=raw and by Accept", async () => {
-    for (const init of [{ url: `http://${H}/ipfs/${GC_INDEX}?format=raw`, headers: {} }, { url: `http://${H}/ipfs/${GC_INDEX}`, headers: { Accept: "application/vnd.ipld.raw" } }]) {
+    const requests: { url: string; headers: Record<string, string> }[] = [
+      { url: `http://${H}/ipfs/${GC_INDEX}?format=raw`, headers: {} },
+      { url: `http://${H}/ipfs/${GC_INDEX}`, headers: { Accept: "application/vnd.ipld.raw" } },
+    ];
+    for (const init of requests) {
       const res = await worker.fetch(init.url, { headers: init.headers });
       expect(res.status).toBe(200);
       expect(res.headers.get("Content-Type")).toBe("application/vnd.ipld.raw");
