@@ -34,7 +34,7 @@ const WORK = fileURLToPath(new URL("./.work/", import.meta.url));
 /** Timed rounds per worker and file in figure 1 (after one untimed run each). */
 const THROUGHPUT_ROUNDS = 5;
 /** Requests per TTFB series in figure 2. */
-const RACING_REQUESTS = 50;
+const RACING_REQUESTS = 100;
 const SMALL_FILE_BYTES = 200 * 1024;
 const SMALL_FILE_CHUNK = 64 * 1024;
 /** Distinct 1 MiB files in the edge-cache figure (each: one miss, one hit). */
@@ -89,7 +89,7 @@ async function main(): Promise<void> {
   const file256KiB = buildFile({ size: 256 * MIB, chunkSize: 256 * 1024, seed: 2, keepLeaves: true });
   const file1GiB = buildFile({ size: 1024 * MIB, chunkSize: MIB, seed: 3, keepLeaves: false });
   const smallFiles: SyntheticFile[] = [];
-  for (let i = 0; i < 3 * RACING_REQUESTS + 1; i++) {
+  for (let i = 0; i < 4 * RACING_REQUESTS + 1; i++) {
     smallFiles.push(buildFile({ size: SMALL_FILE_BYTES, chunkSize: SMALL_FILE_CHUNK, seed: 1000 + i, keepLeaves: true }));
   }
   const cacheFiles: SyntheticFile[] = [];
@@ -157,9 +157,9 @@ async function main(): Promise<void> {
     const racingFigure = await racingTtfb(gateway, racing, smallFiles, RACING_REQUESTS, counts);
 
     log("figure 3: workerd peak RSS while streaming a 1 GiB CAR");
-    const memoryFigure = await peakMemory(memory, file1GiB, smallFiles[3 * RACING_REQUESTS]!);
+    const memoryFigure = await peakMemory(memory, file1GiB, smallFiles[4 * RACING_REQUESTS]!);
     log("figure 3, for comparison: the pass-through worker's workerd streaming the same 1 GiB CAR");
-    const memoryPassthroughFigure = await peakMemory(memoryPassthrough, file1GiB, smallFiles[3 * RACING_REQUESTS]!);
+    const memoryPassthroughFigure = await peakMemory(memoryPassthrough, file1GiB, smallFiles[4 * RACING_REQUESTS]!);
 
     log(`figure 4: edge cache, TTFB of ${EDGE_CACHE_FILES} 1 MiB files, miss then hit`);
     const edgeCacheFigure = await edgeCacheTtfb(gateway, cacheFiles, () => upstream.requestLog("honest~gw").length);
