@@ -17,6 +17,7 @@ import { CID } from "multiformats/cid";
 import { gatewayHealth } from "../durable-objects/gateway-health";
 import type { ProbeCheck, ProbeResult } from "../gateway/upstream/health-snapshot";
 import { parseUpstreams } from "../gateway/upstream/upstream-list";
+import { readBounded } from "../http/read-bounded";
 
 export const PROBE_CID = CID.parse("bafkqaaa");
 /** Each check gets this long for its whole response (headers and body). */
@@ -78,7 +79,7 @@ async function check(upstream: string, kind: "raw" | "car", timeoutMs: number): 
   }
   let body: Uint8Array | undefined;
   try {
-    body = await readAtMost(response, MAX_PROBE_BODY_BYTES);
+    body = await readBounded(response, MAX_PROBE_BODY_BYTES);
   } catch (err) {
     return failed(status, ttfbMs, signal.aborted ? `body not complete within ${timeoutMs} ms` : `reading the body failed: ${messageOf(err)}`);
   }
@@ -107,31 +108,6 @@ async function carProblem(body: Uint8Array): Promise<string | null> {
   } catch (err) {
     return `not a valid CAR: ${messageOf(err)}`;
   }
-}
-
-/** The whole body, or undefined (and the rest cancelled) once it exceeds `limit` bytes. */
-async function readAtMost(response: Response, limit: number): Promise<Uint8Array | undefined> {
-  if (response.body === null) return new Uint8Array(0);
-  const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let length = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    length += value.byteLength;
-    if (length > limit) {
-      await reader.cancel().catch(() => {});
-      return undefined;
-    }
-    chunks.push(value);
-  }
-  const out = new Uint8Array(length);
-  let offset = 0;
-  for (const c of chunks) {
-    out.set(c, offset);
-    offset += c.byteLength;
-  }
-  return out;
 }
 
 function messageOf(err: unknown): string {

@@ -16,6 +16,7 @@ import { requireAdmin } from "../accounts/auth";
 import { badRequest, HttpError, notFound } from "../http/errors";
 import { denylistObject, type OperatorEntry } from "./denylist-object";
 import { parseRule, parseStatus } from "./rule";
+import { readBounded } from "../http/read-bounded";
 
 const MAX_BODY_BYTES = 8 * 1024;
 const MAX_ENTRY_CHARS = 4096;
@@ -59,7 +60,9 @@ async function readJson(request: Request): Promise<Record<string, unknown>> {
   if (!(request.headers.get("Content-Type") ?? "").toLowerCase().startsWith("application/json")) {
     throw new HttpError("bad_request", "Content-Type must be application/json");
   }
-  const text = await readBounded(request, MAX_BODY_BYTES);
+  const bytes = await readBounded(request, MAX_BODY_BYTES);
+  if (bytes === undefined) throw new HttpError("payload_too_large", `body larger than ${MAX_BODY_BYTES} bytes`);
+  const text = new TextDecoder().decode(bytes);
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -68,28 +71,4 @@ async function readJson(request: Request): Promise<Record<string, unknown>> {
   }
   if (typeof value !== "object" || value === null || Array.isArray(value)) throw badRequest("body must be a JSON object");
   return value as Record<string, unknown>;
-}
-
-async function readBounded(request: Request, max: number): Promise<string> {
-  if (!request.body) return "";
-  const reader = request.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > max) {
-      await reader.cancel();
-      throw new HttpError("payload_too_large", `body larger than ${max} bytes`);
-    }
-    chunks.push(value);
-  }
-  const all = new Uint8Array(size);
-  let off = 0;
-  for (const ch of chunks) {
-    all.set(ch, off);
-    off += ch.byteLength;
-  }
-  return new TextDecoder().decode(all);
 }

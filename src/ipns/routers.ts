@@ -1,4 +1,5 @@
 import { IPNS_RECORD_CONTENT_TYPE, IpnsRecordError, MAX_RECORD_BYTES } from "./record";
+import { readBounded } from "../http/read-bounded";
 
 /**
  * One delegated routing server asked for one IPNS record
@@ -49,42 +50,12 @@ export async function askRouter(base: string, name: string, signal: AbortSignal)
     return { kind: "failed", reason: `HTTP ${response.status}` };
   }
   try {
-    const bytes = await readAtMost(response, MAX_RECORD_BYTES);
-    if (bytes === null) {
+    const bytes = await readBounded(response, MAX_RECORD_BYTES);
+    if (bytes === undefined) {
       return { kind: "rejected", error: new IpnsRecordError(`record is over the ${MAX_RECORD_BYTES}-byte limit`) };
     }
     return { kind: "record", bytes };
   } catch (err) {
     return { kind: "failed", reason: signal.aborted ? "timed out" : `body failed (${(err as Error).message})` };
   }
-}
-
-/** Reads a body of at most `max` bytes; null (and the stream cancelled) when it is longer. */
-async function readAtMost(response: Response, max: number): Promise<Uint8Array | null> {
-  const declared = Number(response.headers.get("Content-Length") ?? "0");
-  if (declared > max) {
-    await response.body?.cancel();
-    return null;
-  }
-  if (response.body === null) return new Uint8Array();
-  const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.length;
-    if (total > max) {
-      await reader.cancel();
-      return null;
-    }
-    chunks.push(value);
-  }
-  const out = new Uint8Array(total);
-  let offset = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, offset);
-    offset += chunk.length;
-  }
-  return out;
 }

@@ -1,5 +1,6 @@
 import type { CID } from "multiformats/cid";
 import { gatewayUrlOf, isPrivateUrl } from "./multiaddr-url";
+import { readBounded } from "../../http/read-bounded";
 
 /** The transfer protocol name of the trustless HTTP gateway (multicodec table, IPIP-484 filtering). */
 export const GATEWAY_HTTP = "transport-ipfs-gateway-http";
@@ -48,7 +49,8 @@ export async function askRouter(router: string, cid: CID, signal: AbortSignal): 
   }
   let body: unknown;
   try {
-    const text = await readText(res, MAX_ANSWER_BYTES);
+    const bytes = await readBounded(res, MAX_ANSWER_BYTES);
+    const text = bytes === undefined ? undefined : new TextDecoder().decode(bytes);
     if (text === undefined) return { router, status: "failed", error: `answer larger than ${MAX_ANSWER_BYTES} bytes` };
     body = JSON.parse(text);
   } catch (err) {
@@ -83,23 +85,4 @@ function providerOf(record: unknown, router: string, allowPrivate: boolean): Pro
 function maxAge(res: Response): number | undefined {
   const m = /(?:^|,)\s*max-age\s*=\s*(\d+)/i.exec(res.headers.get("Cache-Control") ?? "");
   return m ? Number(m[1]) : undefined;
-}
-
-async function readText(res: Response, max: number): Promise<string | undefined> {
-  if (!res.body) return "";
-  const reader = res.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.length;
-    if (total > max) {
-      await reader.cancel();
-      return undefined;
-    }
-    chunks.push(value);
-  }
-  const decoder = new TextDecoder();
-  return chunks.map((c) => decoder.decode(c, { stream: true })).join("") + decoder.decode();
 }
