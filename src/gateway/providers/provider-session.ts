@@ -1,7 +1,4 @@
-import { gatewayConfig } from "../gateway-config";
-import { VerifiedBlockSession } from "../upstream/block-session";
-import { healthView, outcomeSink, regionOf } from "../upstream/health";
-import { HttpTrustlessGateway } from "../upstream/trustless-gateway";
+import { openSession } from "../upstream/open-session";
 import type { UpstreamSession } from "../tiers/tiered-block-source";
 
 /**
@@ -9,26 +6,9 @@ import type { UpstreamSession } from "../tiers/tiered-block-source";
  * `VerifiedBlockSession` as the configured upstreams (every block hashed,
  * a liar dropped and penalised, hedged racing), the same health accounting
  * (outcomes filed under the provider's base URL in the region's
- * GatewayHealth, ranking from the isolate's snapshot), only other bases.
- * `openSession` is not reused because it would put the configured upstreams
- * (which just said not found) in front again.
+ * GatewayHealth, ranking from the isolate's snapshot), only other bases:
+ * the configured upstreams, which just said not found, are left out.
  */
 export function openProviderSession(env: Env, waitUntil: (p: Promise<unknown>) => void, request: Request, bases: string[]): UpstreamSession {
-  const config = gatewayConfig(env);
-  const region = regionOf(request);
-  const view = healthView(env, region);
-  const sink = outcomeSink(env, region);
-  const session = new VerifiedBlockSession({
-    upstreams: view.rank(bases).map((base) => new HttpTrustlessGateway(base)),
-    hedgeDelayMs: config.hedgeDelayMs,
-    hedgeDelayFor: (base) => {
-      const suggested = view.hedgeDelayMs?.(base);
-      return suggested === undefined ? undefined : Math.min(suggested, config.hedgeDelayMs);
-    },
-    ttfbTimeoutMs: config.ttfbTimeoutMs,
-    idleTimeoutMs: config.idleTimeoutMs,
-    maxConcurrent: config.maxConcurrent,
-    sink,
-  });
-  return { session, finish: () => waitUntil(session.close().finally(() => sink.flush())) };
+  return openSession(env, waitUntil, { request, only: bases });
 }

@@ -6,6 +6,8 @@ import { HttpTrustlessGateway } from "./trustless-gateway";
 export interface OpenSessionOptions {
   /** Extra upstream base URLs for this request only (e.g. a pin's origins), tried after the configured ones. */
   extraUpstreams?: string[];
+  /** Race only these base URLs instead of the configured upstreams (e.g. providers found through IPNI). */
+  only?: string[];
   signal?: AbortSignal;
   request?: Request;
 }
@@ -19,7 +21,7 @@ export function openSession(env: Env, waitUntil: (p: Promise<unknown>) => void, 
   const config = gatewayConfig(env);
   const region = opts.request ? regionOf(opts.request) : "local";
   const view = healthView(env, region);
-  const ranked = view.rank(config.upstreams);
+  const ranked = view.rank(opts.only ?? config.upstreams);
   const all = [...ranked, ...(opts.extraUpstreams ?? []).filter((u) => !ranked.includes(u))];
   const sink = outcomeSink(env, region);
   const session = new VerifiedBlockSession({
