@@ -26,6 +26,7 @@ export const PERSONALITY_NAMES = [
   "truncate",
   "die",
   "stall",
+  "trickle",
   "no-car",
   "dups-n",
 ] as const;

@@ -141,7 +141,7 @@ function* carChunks(root: CID, blocks: Iterable<CarBlock>): Generator<Uint8Array
 
 /**
  * Streams `chunks` as the body, one write at a time with backpressure,
- * applying the byte-level personalities (slow-body, truncate, die, stall).
+ * applying the byte-level personalities (slow-body, truncate, die, stall, trickle).
  */
 async function sendBody(res: ServerResponse, entry: RequestLogEntry, personality: Personality, chunks: Iterable<Uint8Array>, cut: { byServer: boolean }): Promise<void> {
   const limit = byteLimit(personality);
@@ -173,6 +173,21 @@ async function sendBody(res: ServerResponse, entry: RequestLogEntry, personality
     }
     await firstByteDelay();
     if (res.destroyed) return;
+    if (personality.name === "trickle") {
+      // trickle-n: n bytes at full speed, then 16 bytes every 200 ms: never silent for long, never done.
+      const fast = Math.max(0, Math.min(chunk.length, (personality.n ?? 0) - entry.bytesSent));
+      const pieces = [chunk.subarray(0, fast)];
+      for (let off = fast; off < chunk.length; off += 16) pieces.push(chunk.subarray(off, off + 16));
+      for (const [i, piece] of pieces.entries()) {
+        if (i > 0) await delay(200, res);
+        if (res.destroyed) return;
+        if (piece.length === 0) continue;
+        const written = write(res, piece, closed);
+        entry.bytesSent += piece.length;
+        await written.accepted;
+      }
+      continue;
+    }
     const written = write(res, chunk, closed);
     lastFlushed = written.flushed;
     entry.bytesSent += chunk.length;

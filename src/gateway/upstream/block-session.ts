@@ -135,15 +135,30 @@ export class VerifiedBlockSession implements BlockSource {
     return bytes;
   }
 
-  /** The expected block from an upstream's stream; null at a clean end of stream. */
+  /**
+   * The expected block from an upstream's stream; null at a clean end of
+   * stream. The whole block must arrive within IDLE_TIMEOUT_MS: the byte-level
+   * watchdog alone would let an upstream that trickles a few bytes at a time
+   * hold a response forever.
+   */
   async #take(a: Active, cid: CID, key: string): Promise<Uint8Array | null> {
     if (!a.car) return this.#rawBlockFrom(a, cid);
+    const ms = this.#o.idleTimeoutMs;
+    const deadline = setTimeout(() => a.controller.abort(new IdleTimeout(ms)), ms);
+    try {
+      return await this.#takeFromCar(a, a.car, cid, key);
+    } finally {
+      clearTimeout(deadline);
+    }
+  }
+
+  async #takeFromCar(a: Active, car: CarSectionReader, cid: CID, key: string): Promise<Uint8Array | null> {
     let skipped = 0;
     for (;;) {
-      const head = await a.car.peek();
+      const head = await car.peek();
       if (!head) return null;
       if (head.key === key) {
-        const data = await a.car.readData();
+        const data = await car.readData();
         if (!(await verifyBlock(cid, data))) {
           throw new UpstreamFault(a.gw.base, "invalid_block", `block ${cid} failed hash verification`);
         }
@@ -151,7 +166,7 @@ export class VerifiedBlockSession implements BlockSource {
       }
       // A stream opened to resume repeats blocks we already delivered: skip them (bounded by what we delivered).
       if (this.#seen.has(head.key) && skipped++ <= this.#gets + 16) {
-        await a.car.skipData();
+        await car.skipData();
         continue;
       }
       // We meet a block again that the upstream did not repeat (it deduplicates): serve it ourselves.

@@ -28,6 +28,7 @@ describe("a lying or dying upstream is dropped mid-stream and the response resum
     { name: "a stream cut mid-block", fault: `truncate-${CHUNK + 2000}`, result: "error", resumeFrom: CHUNK },
     { name: "a connection reset mid-stream", fault: `die-${2 * CHUNK + 500}`, result: "error", resumeFrom: 2 * CHUNK },
     { name: "a stream that stalls (idle timeout)", fault: `stall-${CHUNK + 2000}`, result: "timeout", resumeFrom: CHUNK },
+    { name: "a stream that trickles a few bytes at a time (block deadline)", fault: `trickle-${CHUNK + 2000}`, result: "timeout", resumeFrom: CHUNK },
   ];
 
   for (const [i, c] of cases.entries()) {
