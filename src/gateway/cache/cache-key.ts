@@ -42,6 +42,8 @@ export const EDGE_CACHE_PREFIX = "/__edge-cache/v1";
  */
 export function edgeCacheKeys(req: GatewayRequest, request: Request): { body: Request; done: Request } | undefined {
   if (req.headers.has("Range") || req.headers.has("Service-Worker")) return undefined;
+  // CAR and tar bodies have no known length and are never stored: no look-up on their hot path.
+  if (req.format.kind === "car" || req.format.kind === "tar") return undefined;
   const internal = new URL(request.url);
   const params: [string, string][] = [...req.url.searchParams].map(([k, v]) => [`q.${k}`, v]);
   if (req.url.host !== internal.host || req.url.pathname !== internal.pathname || req.path.raw !== internal.pathname) {
