@@ -25,7 +25,7 @@ gatewayRoutes.on(["GET", "HEAD"], "/ipfs/*", async (c) => {
   // Edge cache first, then R2, then upstreams, then IPNI providers (docs/architecture.md "Edge cache and the R2 tier").
   const cached = await fromEdgeCache(req, c.req.raw, (p) => c.executionCtx.waitUntil(p));
   if (cached) return withCors(cached);
-  const { session, finish } = openTieredSource(c.env, (p) => c.executionCtx.waitUntil(p), c.req.raw, req);
+  const { session, finish, pool } = openTieredSource(c.env, (p) => c.executionCtx.waitUntil(p), c.req.raw, req);
   let response: Response;
   // A handler calls done() once its response is complete (or, for a stream, once the body ends):
   // `false` when it did not read everything its upstream stream carries (aborted, neutral for health).
@@ -37,7 +37,7 @@ gatewayRoutes.on(["GET", "HEAD"], "/ipfs/*", async (c) => {
         finish();
         break;
       case "car":
-        response = await serveCar(req, session, done);
+        response = await serveCar(req, session, done, pool);
         break;
       case "dag-json":
       case "dag-cbor":

@@ -76,9 +76,9 @@ export class ByteReader {
    * The next `n` bytes in a buffer of their own: what is buffered is copied,
    * the rest is read straight into it (BYOB). Undefined if the stream ends first.
    */
-  async readExactly(n: number): Promise<Uint8Array | undefined> {
+  async readExactly(n: number, allocate: (n: number) => Uint8Array = (k) => new Uint8Array(k)): Promise<Uint8Array | undefined> {
     const have = Math.min(n, this.available);
-    let out = new Uint8Array(n);
+    let out = allocate(n);
     out.set(this.#buf.subarray(this.#start, this.#start + have));
     this.#start += have;
     let filled = have;
@@ -93,7 +93,7 @@ export class ByteReader {
       const { value, done } = await this.#guarded(this.#byob!.readAtLeast(n - filled, out.subarray(filled)));
       if (value) {
         // BYOB transfers the buffer: adopt the returned one.
-        out = new Uint8Array(value.buffer, 0, n);
+        out = new Uint8Array(value.buffer, value.byteOffset - filled, n);
         filled += value.byteLength;
         this.received += value.byteLength;
         this.#progressAt = Date.now();

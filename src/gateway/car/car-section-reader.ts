@@ -83,11 +83,11 @@ export class CarSectionReader {
     return (this.#head = { cid, key: blockKey(cid.multihash.bytes), dataLength: len - cidLength });
   }
 
-  /** Reads the data of the peeked section. */
-  async readData(): Promise<Uint8Array> {
+  /** Reads the data of the peeked section, into a buffer from `allocate` when given. */
+  async readData(allocate?: (n: number) => Uint8Array): Promise<Uint8Array> {
     const head = await this.peek();
     if (!head) throw new CarFormatError("no section to read");
-    const data = await this.#in.readExactly(head.dataLength);
+    const data = await this.#in.readExactly(head.dataLength, allocate);
     if (!data) throw new CarFormatError("CAR section truncated", true);
     this.#head = undefined;
     return data;

@@ -1,4 +1,5 @@
 import type { VerifiedBlock } from "../blocks/block";
+import type { BufferPool } from "../blocks/buffer-pool";
 import { blockKey } from "../blocks/block";
 import { isIdentity } from "../blocks/verify-block";
 import { carHeader, sectionPrefix } from "../car/car-encoder";
@@ -20,7 +21,7 @@ import { ifNoneMatchHits, notModified, shortHash } from "./etag";
  * blocks stream as they arrive, and a failure that no upstream can repair
  * errors the body instead of ending it short.
  */
-export async function serveCar(req: GatewayRequest, src: BlockSource, done: (ok: boolean) => void): Promise<Response> {
+export async function serveCar(req: GatewayRequest, src: BlockSource, done: (ok: boolean) => void, pool?: BufferPool): Promise<Response> {
   const { path, format } = req;
   const dups = format.car.dups;
   const params = [path.segments.join("/"), req.entityBytes ? "entity" : req.scope, req.entityBytes ? `${req.entityBytes.from}:${req.entityBytes.to}` : "", dups ? "y" : "n", "dfs"];
@@ -53,59 +54,63 @@ export async function serveCar(req: GatewayRequest, src: BlockSource, done: (ok:
     yield* pathBlocks;
     yield* terminalBlocks;
   }
-  return new Response(carBody(path.root, all(), dups, done), { status: 200, headers });
+  return new Response(carBody(path.root, all(), dups, done, pool), { status: 200, headers });
 }
 
-/** The CAR bytes of `blocks`, pulled one block at a time (backpressure bounds memory to the output buffer plus one block). */
-export function carBody(root: VerifiedBlock["cid"], blocks: AsyncGenerator<VerifiedBlock>, dups: boolean, done: (ok: boolean) => void): ReadableStream<Uint8Array> {
-  const emitted = new Set<string>();
-  let finished = false;
-  const end = (ok: boolean) => {
-    if (finished) return;
-    finished = true;
-    done(ok);
-  };
-  let headerSent = false;
-  return new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      if (!headerSent) {
-        headerSent = true;
-        controller.enqueue(carHeader([root]));
-        return;
-      }
-      try {
-        for (;;) {
-          const next = await blocks.next();
-          if (next.done) {
-            controller.close();
-            return end(true);
-          }
-          const { cid, bytes } = next.value;
-          if (isIdentity(cid)) continue;
-          if (!dups) {
-            const key = blockKey(cid.multihash.bytes);
-            if (emitted.has(key)) continue;
-            emitted.add(key);
-          }
-          controller.enqueue(sectionPrefix(cid, bytes.length));
-          controller.enqueue(bytes);
-          return;
-        }
-      } catch (err) {
-        console.warn("CAR stream aborted:", err instanceof Error ? err.message : String(err));
-        controller.error(err);
-        end(false);
-      }
-    },
-    async cancel() {
-      end(false);
-      await blocks.return(undefined);
-    },
-  }, OUTPUT_BUFFER);
-}
+/** Block writes that may be in flight to the client at once: the next block is fetched and hashed while earlier ones are written. */
+const WRITES_IN_FLIGHT = 2;
 
 /**
- * Up to ~2 MiB of verified output may wait for the client, so the next block
- * is fetched and hashed while the previous one is still being written.
+ * The CAR bytes of `blocks`, written one block at a time into an
+ * IdentityTransformStream whose readable side is the response body. A
+ * write settles once the response has taken its copy, which bounds memory
+ * to a few blocks and lets pooled leaf buffers be reused (`pool`).
  */
-const OUTPUT_BUFFER = new ByteLengthQueuingStrategy({ highWaterMark: 2 * 1024 * 1024 });
+export function carBody(
+  root: VerifiedBlock["cid"],
+  blocks: AsyncGenerator<VerifiedBlock>,
+  dups: boolean,
+  done: (ok: boolean) => void,
+  pool?: BufferPool,
+): ReadableStream<Uint8Array> {
+  const { readable, writable } = new IdentityTransformStream();
+  const writer = writable.getWriter();
+  const emitted = new Set<string>();
+  const inFlight: Promise<void>[] = [];
+  const write = async (bytes: Uint8Array, release: boolean) => {
+    if (bytes.length === 0) return; // an empty block has no data to write
+    while (inFlight.length >= WRITES_IN_FLIGHT) await inFlight.shift();
+    const written = writer.write(bytes).then(() => (release ? pool?.release(bytes) : undefined));
+    written.catch(() => undefined); // awaited below; this only keeps a failed write from being reported as unhandled meanwhile
+    inFlight.push(written);
+  };
+  void (async () => {
+    try {
+      await write(carHeader([root]), false);
+      for await (const { cid, bytes } of blocks) {
+        if (isIdentity(cid)) continue;
+        if (!dups) {
+          const key = blockKey(cid.multihash.bytes);
+          if (emitted.has(key)) {
+            pool?.release(bytes);
+            continue;
+          }
+          emitted.add(key);
+        }
+        await write(sectionPrefix(cid, bytes.length), false);
+        await write(bytes, true);
+      }
+      await Promise.all(inFlight);
+      // Before the body ends: done() hands background work to waitUntil while the request is still open.
+      done(true);
+      await writer.close();
+    } catch (err) {
+      console.warn("CAR stream aborted:", err instanceof Error ? err.message : String(err));
+      done(false);
+      await Promise.allSettled(inFlight);
+      await blocks.return(undefined).catch(() => undefined);
+      await writer.abort(err).catch(() => undefined);
+    }
+  })();
+  return readable;
+}

@@ -1,4 +1,5 @@
 import { R2BlockStore } from "../../backends/r2-block-store";
+import { BufferPool } from "../blocks/buffer-pool";
 import { onlyIfCached } from "../cache/only-if-cached";
 import { RAW } from "../dag/codecs";
 import { findProviders } from "../providers/find-providers";
@@ -23,11 +24,14 @@ export function openTieredSource(env: Env, waitUntil: (p: Promise<unknown>) => v
   const store = new R2BlockStore(env.BLOCKS);
   const cachedOnly = onlyIfCached(req.headers);
   const hot = !cachedOnly && isHot(parseHotPolicy(env.HOT_WRITE_THROUGH), req.path.root);
+  // A CAR response writes each block out and keeps nothing, so its raw leaves can reuse buffers;
+  // write-through keeps blocks until they are in R2, so not then.
+  const pool = req.format.kind === "car" && !hot ? new BufferPool() : undefined;
   const session = new TieredBlockSource({
     store,
     root: req.path.root,
     onlyIfCached: cachedOnly,
-    openUpstream: () => openSession(env, waitUntil, { request }),
+    openUpstream: () => openSession(env, waitUntil, { request, pool }),
     openProviders: async (root) => {
       const answer = await findProviders(env, root, { cacheOrigin: new URL(request.url).origin, waitUntil });
       const configured = gatewayConfig(env).upstreams;
@@ -44,7 +48,7 @@ export function openTieredSource(env: Env, waitUntil: (p: Promise<unknown>) => v
     finished = true;
     session.finish();
   };
-  return { session, finish };
+  return { session, finish, pool };
 }
 
 /**

@@ -7,6 +7,8 @@ import { ByteReader, IdleTimeout } from "../car/byte-reader";
 import { CarSectionReader } from "../car/car-section-reader";
 import { resumeKey, type BlockSource, type ResumePoint } from "../traversal/block-source";
 import { BlockCache } from "./block-cache";
+import type { BufferPool } from "../blocks/buffer-pool";
+import { RAW } from "../dag/codecs";
 import type { OutcomeResult, OutcomeSink } from "./outcome";
 import type { TrustlessGateway } from "./trustless-gateway";
 import { TtfbTimeout, UpstreamFault, toFault } from "./upstream-fault";
@@ -23,6 +25,12 @@ export interface SessionOptions {
   sink?: OutcomeSink;
   /** Aborted when the client goes away: every upstream request stops. */
   signal?: AbortSignal;
+  /**
+   * Pool for raw leaf blocks (their buffers are reused once the response has
+   * copied them: see blocks/buffer-pool.ts). Only for consumers that hold no
+   * reference to a block after passing it on.
+   */
+  pool?: BufferPool;
 }
 
 /** One upstream stream in use by the session. */
@@ -130,7 +138,8 @@ export class VerifiedBlockSession implements BlockSource {
 
   #deliver(a: Active, key: string, bytes: Uint8Array): Uint8Array {
     this.#seen.add(key);
-    this.#cache.put(key, bytes);
+    // A pooled buffer is reused once written out: it must not be served again from the cache.
+    if (!this.#o.pool?.owns(bytes)) this.#cache.put(key, bytes);
     a.bytes += bytes.length;
     return bytes;
   }
@@ -156,10 +165,14 @@ export class VerifiedBlockSession implements BlockSource {
     let skipped = 0;
     for (;;) {
       const head = await car.peek();
-      if (!head) return null;
+      // The stream ended: a block met again that a dups=n upstream did not repeat is fetched by itself.
+      if (!head) return this.#seen.has(key) ? (this.#cache.get(key) ?? (await this.#fetchAlone(cid, key))) : null;
       if (head.key === key) {
-        const data = await car.readData();
+        const pool = cid.code === RAW ? this.#o.pool : undefined;
+        const data = await car.readData(pool && ((n) => pool.acquire(n)));
+        if (pool) pool.adopt(data);
         if (!(await verifyBlock(cid, data))) {
+          pool?.release(data);
           throw new UpstreamFault(a.gw.base, "invalid_block", `block ${cid} failed hash verification`);
         }
         return data;

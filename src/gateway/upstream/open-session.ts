@@ -1,4 +1,5 @@
 import { gatewayConfig } from "../gateway-config";
+import type { BufferPool } from "../blocks/buffer-pool";
 import { VerifiedBlockSession } from "./block-session";
 import { healthView, outcomeSink, regionOf } from "./health";
 import { HttpTrustlessGateway } from "./trustless-gateway";
@@ -8,6 +9,8 @@ export interface OpenSessionOptions {
   extraUpstreams?: string[];
   /** Race only these base URLs instead of the configured upstreams (e.g. providers found through IPNI). */
   only?: string[];
+  /** Buffer pool for raw leaves, when the consumer releases each block once written (blocks/buffer-pool.ts). */
+  pool?: BufferPool;
   signal?: AbortSignal;
   request?: Request;
 }
@@ -37,6 +40,7 @@ export function openSession(env: Env, waitUntil: (p: Promise<unknown>) => void, 
     maxConcurrent: config.maxConcurrent,
     sink,
     signal: opts.signal,
+    pool: opts.pool,
   });
   /** Call when the response is done (or failed): checks for trailing junk and reports outcomes in the background. */
   const finish = () => waitUntil(session.close().finally(() => sink.flush()));
