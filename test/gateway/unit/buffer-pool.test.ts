@@ -32,7 +32,7 @@ describe("BufferPool", () => {
   it("ignores a buffer that was transferred away (detached)", () => {
     const pool = new BufferPool();
     const a = pool.adopt(pool.acquire(16));
-    const moved = a.buffer.transfer();
+    const moved = (a.buffer as ArrayBuffer).transfer();
     pool.release(a);
     expect(pool.acquire(16).buffer).not.toBe(moved);
   });
