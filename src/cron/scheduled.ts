@@ -6,6 +6,7 @@
 import { probeUpstreams } from "./probe-upstreams";
 import { refreshDenylists } from "../denylist/refresh";
 import { collectGarbage, GC_CRON } from "../pinning/gc";
+import { PROBE_REGION } from "../gateway/upstream/health";
 
 /** Every 5 minutes: probe the upstreams (src/cron/probe-upstreams.ts). */
 export const PROBE_CRON = "*/5 * * * *";
@@ -13,12 +14,10 @@ export const PROBE_CRON = "*/5 * * * *";
 /** Every 30 minutes: re-fetch the denylists of DENYLIST_URLS (src/denylist/refresh.ts). */
 export const DENYLIST_CRON = "*/30 * * * *";
 
-/**
- * Health of this deployment's upstreams is kept per region (colo); a cron
- * invocation is not a request and carries no colo, so probes are filed under
- * the region requests use when they carry none (`regionOf()`).
- */
-export const PROBE_REGION = "local";
+// Health of this deployment's upstreams is kept per region (colo); a cron
+// invocation is not a request and carries no colo, so probes are filed under
+// PROBE_REGION, which every colo's isolate view merges in (upstream/health.ts).
+export { PROBE_REGION };
 
 export async function runScheduled(controller: ScheduledController, env: Env, _ctx: ExecutionContext): Promise<void> {
   switch (controller.cron) {

@@ -7,7 +7,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
 import { gatewayHealth } from "../../src/durable-objects/gateway-health";
-import { healthView, outcomeSink, regionOf, REFRESH_AFTER_MS } from "../../src/gateway/upstream/health";
+import { healthView, outcomeSink, PROBE_REGION, regionOf, REFRESH_AFTER_MS } from "../../src/gateway/upstream/health";
 import type { UpstreamOutcome } from "../../src/gateway/upstream/outcome";
 
 const A = "https://a.example";
@@ -143,5 +143,26 @@ describe("regionOf", () => {
   it("is the request's colo, or local without one", () => {
     expect(regionOf(new Request("https://gw.example/ipfs/bafkqaaa"))).toBe("local");
     expect(regionOf(new Request("https://gw.example/ipfs/bafkqaaa", { cf: { colo: "FRA" } }))).toBe("FRA");
+  });
+});
+
+describe("probes reach every region's view", () => {
+  it("an upstream the cron probe found down ranks last in a colo that never used it; the colo's own stats stay first-hand", async () => {
+    const down = `https://down-${crypto.randomUUID()}.example`;
+    const up = `https://up-${crypto.randomUUID()}.example`;
+    const now = Date.now();
+    const failed = (at: number) => ({ upstream: down, at, ok: false, checks: [{ kind: "raw" as const, ok: false, status: 500, ttfbMs: 3, error: "HTTP 500" }] });
+    // Cron probes are filed under PROBE_REGION ("local"): three failures open the circuit there.
+    await gatewayHealth(env, PROBE_REGION).recordProbe([failed(now - 3), failed(now - 2), failed(now - 1)]);
+
+    const colo = freshRegion();
+    healthView(env, colo, now); // first call: configured order, refresh started
+    await vi.waitFor(() => expect(healthView(env, colo, now + 1).rank([down, up])).toEqual([up, down]), { timeout: 5000, interval: 10 });
+
+    // The colo's own statistics win over the probe region's: it reported the "down" upstream fast and fine.
+    const colo2 = freshRegion();
+    await gatewayHealth(env, colo2).report([ok(down, 5, now), ok(up, 400, now)]);
+    healthView(env, colo2, now);
+    await vi.waitFor(() => expect(healthView(env, colo2, now + 1).rank([up, down])).toEqual([down, up]), { timeout: 5000, interval: 10 });
   });
 });

@@ -38,6 +38,13 @@ interface CachedSnapshot {
 const cache = new Map<string, CachedSnapshot>();
 
 /**
+ * The region cron probes are filed under: a scheduled event carries no colo
+ * (src/cron/scheduled.ts). A colo's view merges it in (`withProbes`), so an
+ * upstream the probe found down ranks last even in a colo that never used it.
+ */
+export const PROBE_REGION = "local";
+
+/**
  * The health view of `region` at `now`. Never awaits anything.
  *
  * @example
@@ -64,7 +71,11 @@ export function healthView(env: Env, region: string, now: number = Date.now()): 
 async function refresh(env: Env, region: string, entry: CachedSnapshot, startedAt: number): Promise<void> {
   entry.inFlight = startedAt;
   try {
-    const snapshot = await gatewayHealth(env, region).snapshot();
+    const [own, probes] = await Promise.all([
+      gatewayHealth(env, region).snapshot(),
+      region === PROBE_REGION ? undefined : gatewayHealth(env, PROBE_REGION).snapshot(),
+    ]);
+    const snapshot = probes ? withProbes(own, probes) : own;
     // A slower, older refresh must not overwrite a newer one.
     if (entry.snapshot === undefined || snapshot.takenAt >= entry.snapshot.takenAt) entry.snapshot = snapshot;
   } catch (err) {
@@ -101,6 +112,24 @@ export function outcomeSink(env: Env, region: string): OutcomeSink & { flush(): 
         console.error("gateway health: report failed", region, err instanceof Error ? err.message : String(err));
       }
     },
+  };
+}
+
+/**
+ * A colo's snapshot with what the probes know: upstreams the colo has no
+ * stats for take the probe region's entry (its circuit, opened by failed
+ * probes), and every entry gets the latest probe. The colo's own request
+ * statistics are never replaced: they are first-hand.
+ */
+export function withProbes(own: HealthSnapshot, probes: HealthSnapshot): HealthSnapshot {
+  const known = new Set(own.upstreams.map((u) => u.upstream));
+  const probeOf = new Map(probes.upstreams.map((u) => [u.upstream, u]));
+  return {
+    ...own,
+    upstreams: [
+      ...own.upstreams.map((u) => ({ ...u, lastProbe: probeOf.get(u.upstream)?.lastProbe ?? u.lastProbe })),
+      ...probes.upstreams.filter((u) => !known.has(u.upstream)),
+    ],
   };
 }
 
