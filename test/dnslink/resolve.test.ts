@@ -1,8 +1,8 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, inject, it } from "vitest";
-import { HttpError } from "../../src/http/errors";
 import { resolveDnslink, type DnslinkCacheEntry, type ResolveDnslinkOptions } from "../../src/dnslink/resolve";
 import { TtlCache } from "../../src/ipns/ttl-cache";
+import { failure } from "../helpers/http-failure";
 
 const doh = inject("dohBase");
 const resolver = (mode = "") => ({ DOH_RESOLVER: `${doh}${mode}/dns-query` });
@@ -10,16 +10,6 @@ const fresh = (extra: ResolveDnslinkOptions = {}): ResolveDnslinkOptions => ({ m
 
 const GC_R1 = "bafybeib3ffl2teiqdncv3mkz4r23b5ctrwkzrrhctdbne6iboayxuxk5ui";
 const GC_INDEX = "bafkreicysg23kiwv34eg2d7qweipxwosdo2py4ldv42nbauguluen5v6am";
-
-async function failure(promise: Promise<unknown>): Promise<{ status: number; message: string }> {
-  try {
-    await promise;
-  } catch (err) {
-    expect(err).toBeInstanceOf(HttpError);
-    return { status: (err as HttpError).status, message: (err as HttpError).message };
-  }
-  throw new Error("resolution succeeded");
-}
 
 async function queries(name: string): Promise<number> {
   return ((await (await fetch(`${doh}/__log?name=${name}`)).json()) as unknown[]).length;

@@ -1,9 +1,9 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, inject, it } from "vitest";
-import { HttpError } from "../../src/http/errors";
 import { resolveIpns, type CachedIpns, type ResolveIpnsOptions } from "../../src/ipns/resolve";
 import { TtlCache } from "../../src/ipns/ttl-cache";
 import { ed25519Key, getRecord, makeRecord, putRecord, routerHits } from "./record-builder";
+import { failure } from "../helpers/http-failure";
 
 const routing = inject("routingBase");
 const GC_INDEX = "bafkreicysg23kiwv34eg2d7qweipxwosdo2py4ldv42nbauguluen5v6am";
@@ -15,16 +15,6 @@ const isolated = (extra: ResolveIpnsOptions = {}): ResolveIpnsOptions => ({
   ...extra,
 });
 const routers = (...bases: string[]) => ({ ROUTERS: bases.join(",") });
-
-async function failure(promise: Promise<unknown>): Promise<{ status: number; message: string }> {
-  try {
-    await promise;
-  } catch (err) {
-    expect(err).toBeInstanceOf(HttpError);
-    return { status: (err as HttpError).status, message: (err as HttpError).message };
-  }
-  throw new Error("resolution succeeded");
-}
 
 const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
 
