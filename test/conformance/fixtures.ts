@@ -1,10 +1,10 @@
 /**
  * Names of the gateway-conformance fixtures used by the conformance tests,
- * as in `shared/conformance/README.md` ("Fixture reference"), and the block
+ * as in `test/fixtures/conformance/README.md` ("Fixture reference"), and the block
  * lists of `expected-car-blocks.json`. The fixture CARs themselves are served
  * by the test upstream (test/servers/trustless-gateway-server.ts).
  */
-import expectedCarBlocks from "../../../shared/conformance/expected-car-blocks.json";
+import expectedCarBlocks from "../fixtures/conformance/expected-car-blocks.json";
 
 export const RB_DIR = "bafybeifaqksygmsbnqe76kwvxoqxtkzcwssq5jkhuo65ldtqiunr3bxlra";
 /** sha2-256 of the 57-byte RB_DIR block. */

@@ -1,7 +1,7 @@
 /**
  * Conformance sections C ("Trustless: IPNS records", I01–I03) and F ("IPNS
  * paths, subdomain, DNSLink, `_redirects`": N01–N06, S01–S13, D01–D02,
- * W01–W07) and J21 of shared/conformance/README.md, replayed against the
+ * W01–W07) and J21 of test/fixtures/conformance/README.md, replayed against the
  * worker: the honest test upstream serves every fixture CAR, the local
  * routing server every fixture IPNS record, the local DoH server every
  * fixture DNSLink. `{H}` is GATEWAY_DOMAIN (`localhost:8787`); the host of a

@@ -1,6 +1,6 @@
 /**
  * Conformance checks P20, P21 (section D) and J13 (section E) of
- * shared/conformance/README.md: `Cache-Control: only-if-cached`
+ * test/fixtures/conformance/README.md: `Cache-Control: only-if-cached`
  * (path-gateway.md "only-if-cached HEAD behavior"). The fixtures live on the
  * test upstream, not here, so P20 first sends the request without
  * only-if-cached (which fills the edge cache), as the upstream suite's

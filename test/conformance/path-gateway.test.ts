@@ -1,7 +1,7 @@
 /**
  * Conformance sections D ("Path gateway: raw via path, UnixFS, caching,
  * ranges", P01–P29) and E ("JSON / CBOR / DAG, TAR", J01–J20, X01–X04) of
- * shared/conformance/README.md, from gateway-conformance's path gateway
+ * test/fixtures/conformance/README.md, from gateway-conformance's path gateway
  * tests, replayed against the worker with the honest test upstream behind
  * it. Where the table allows several answers, the comment says which one
  * this gateway gives, and the test asserts that one exactly.

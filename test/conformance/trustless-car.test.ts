@@ -1,6 +1,6 @@
 /**
  * Conformance section B, "Trustless: CAR" (C01–C32 of
- * shared/conformance/README.md, from gateway-conformance
+ * test/fixtures/conformance/README.md, from gateway-conformance
  * trustless_gateway_car_test.go), replayed against the worker with the
  * honest test upstream behind it. Block lists come from
  * expected-car-blocks.json. As upstream does, C01–C25 run twice: with

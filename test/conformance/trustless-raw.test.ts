@@ -1,6 +1,6 @@
 /**
  * Conformance section A, "Trustless: raw blocks" (R01–R09 of
- * shared/conformance/README.md, from gateway-conformance
+ * test/fixtures/conformance/README.md, from gateway-conformance
  * trustless_gateway_raw_test.go), replayed against the worker with the
  * honest test upstream behind it.
  */

@@ -1,6 +1,6 @@
 /**
  * A local delegated routing server (Delegated Routing V1 HTTP API,
- * `../shared/specs/http-routing-v1.md`, IPNS part only) that plays
+ * https://specs.ipfs.tech/routing/http-routing-v1/, IPNS part only) that plays
  * `delegated-ipfs.dev` in tests: Node `http` on 127.0.0.1, serving the
  * `*.ipns-record` conformance fixtures (each file is the record of the name
  * before `_` or `.ipns-record` in its file name) plus records tests PUT.
@@ -30,7 +30,7 @@ import { CID } from "multiformats/cid";
 import * as Digest from "multiformats/hashes/digest";
 
 const REPO_ROOT = fileURLToPath(new URL("../..", import.meta.url));
-export const FIXTURES_DIR = resolve(REPO_ROOT, "../shared/conformance/fixtures");
+export const FIXTURES_DIR = resolve(REPO_ROOT, "test/fixtures/conformance/fixtures");
 const RECORD_TYPE = "application/vnd.ipfs.ipns-record";
 const MAX_PUT_BYTES = 1024 * 1024;
 

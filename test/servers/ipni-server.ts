@@ -1,6 +1,6 @@
 /**
  * A local delegated routing server for content routing (Delegated Routing V1
- * HTTP API, `../shared/specs/http-routing-v1.md` "Content Routing API") that
+ * HTTP API, https://specs.ipfs.tech/routing/http-routing-v1/ "Content Routing API") that
  * plays cid.contact (IPNI) in tests: Node `http` on 127.0.0.1.
  *
  * - `GET {base}[/{modifier}…]/routing/v1/providers/{cid}`: `{"Providers": [...]}`

@@ -9,7 +9,7 @@ import { UnixFS } from "ipfs-unixfs";
 import { CID } from "multiformats/cid";
 import { sha256 } from "multiformats/hashes/sha2";
 import { describe, expect, it } from "vitest";
-import expected from "../../../shared/conformance/expected-car-blocks.json";
+import expected from "../fixtures/conformance/expected-car-blocks.json";
 import { carBlocks, importDirectory, importFile, parseCar, putDagCbor, requestLog, resetLog, uniquePersonality, upstreamUrl } from "../helpers/upstream";
 
 const MB = "bafybeigcisqd7m5nf3qmuvjdbakl5bdnh4ocrmacaqkpuh77qjvggmt2sa";

@@ -35,8 +35,8 @@ import { RequestLog, type RequestLogEntry } from "./request-log";
 import { parseTrustlessRequest, RequestError, type TrustlessRequest } from "./request-params";
 
 const REPO_ROOT = fileURLToPath(new URL("../..", import.meta.url));
-/** The gateway-conformance fixtures, beside the repository (CI clones `shared/` next to it). */
-export const FIXTURES_DIR = resolve(REPO_ROOT, "../shared/conformance/fixtures");
+/** The gateway-conformance fixtures, copied into the repository (test/fixtures/conformance/NOTICE.md). */
+export const FIXTURES_DIR = resolve(REPO_ROOT, "test/fixtures/conformance/fixtures");
 
 export interface TrustlessGatewayServerOptions {
   host?: string;

@@ -1,6 +1,6 @@
 /**
  * Where a request's content comes from, decided from its Host before any
- * route runs (specs/subdomain-gateway.md, specs/dnslink-gateway.md):
+ * route runs (https://specs.ipfs.tech/http-gateways/subdomain-gateway/, https://specs.ipfs.tech/http-gateways/dnslink-gateway/):
  *
  * | host (X-Forwarded-Host, else Host)   | GET/HEAD/OPTIONS                                                  |
  * |--------------------------------------|-------------------------------------------------------------------|

@@ -1,5 +1,5 @@
 /**
- * `_redirects` of subdomain and DNSLink sites (specs/web-redirects-file.md):
+ * `_redirects` of subdomain and DNSLink sites (https://specs.ipfs.tech/http-gateways/web-redirects-file/):
  * read from the site root when a requested path is absent from the DAG,
  * then redirect (3xx), rewrite (200) or serve a custom error page
  * (404/410/451). Parsing and matching are src/gateway/redirects/.

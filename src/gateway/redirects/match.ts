@@ -1,5 +1,5 @@
 /**
- * Evaluation of `_redirects` rules (specs/web-redirects-file.md, "Evaluation").
+ * Evaluation of `_redirects` rules (https://specs.ipfs.tech/http-gateways/web-redirects-file/, "Evaluation").
  * The caller only asks for paths that are absent from the DAG ("No Forced
  * Redirects"); the first matching rule wins ("Order").
  */

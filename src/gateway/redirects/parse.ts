@@ -1,5 +1,5 @@
 /**
- * Parser of the `_redirects` file (specs/web-redirects-file.md, "File Format").
+ * Parser of the `_redirects` file (https://specs.ipfs.tech/http-gateways/web-redirects-file/, "File Format").
  *
  * The file is untrusted input from whoever published the DAG: it is parsed
  * in bounded time and memory (64 KiB cap, "Max File Size"), and any defect is

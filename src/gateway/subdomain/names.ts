@@ -1,7 +1,7 @@
 /**
  * Content-root identifiers as they appear in hosts and paths: CIDs in any
  * common multibase, IPNS keys (peer IDs / libp2p-key CIDs) and DNSLink names
- * inlined into one DNS label (specs/subdomain-gateway.md, "Host").
+ * inlined into one DNS label (https://specs.ipfs.tech/http-gateways/subdomain-gateway/, "Host").
  */
 import { base16, base16upper } from "multiformats/bases/base16";
 import { base32, base32upper } from "multiformats/bases/base32";

@@ -1,8 +1,8 @@
 /**
- * Classifies the host a request was made to (specs/subdomain-gateway.md,
+ * Classifies the host a request was made to (https://specs.ipfs.tech/http-gateways/subdomain-gateway/,
  * "Host" and "X-Forwarded-Host"): the plain gateway origin (path gateway),
  * `{cid}.ipfs.{domain}`, `{name}.ipns.{domain}`, or any other name, which
- * may be a DNSLink website (specs/dnslink-gateway.md).
+ * may be a DNSLink website (https://specs.ipfs.tech/http-gateways/dnslink-gateway/).
  */
 import type { CID } from "multiformats/cid";
 import { badRequest } from "../../http/errors";

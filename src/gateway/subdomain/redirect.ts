@@ -1,6 +1,6 @@
 /**
  * Redirects from the path gateway to the subdomain gateway
- * (specs/subdomain-gateway.md, "Migrating from Path to Subdomain Gateway",
+ * (https://specs.ipfs.tech/http-gateways/subdomain-gateway/, "Migrating from Path to Subdomain Gateway",
  * "Location" / "Use in interop with Path Gateway") and the `?uri=` router
  * ("URI router").
  */

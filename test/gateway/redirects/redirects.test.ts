@@ -1,6 +1,6 @@
 /**
  * `_redirects` parser and matcher against the gateway-conformance fixture
- * files (../shared/conformance/fixtures/redirects_file/redirects.car, README
+ * files (test/fixtures/conformance/fixtures/redirects_file/redirects.car, README
  * section F, W01–W06) and hostile files. The fixture texts below are the exact
  * bytes of the `_redirects` files in that CAR (sizes asserted).
  */

@@ -1,6 +1,6 @@
 /**
  * Subdomain gateway host handling, replaying the conformance checks S01–S03,
- * S06–S11 (../shared/conformance/README.md, section F) with `{H}` =
+ * S06–S11 (test/fixtures/conformance/README.md, section F) with `{H}` =
  * `localhost:8787` and `{S}` = `http`, and classifying every host form the
  * table uses.
  */
