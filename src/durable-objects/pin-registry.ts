@@ -63,16 +63,22 @@ export class PinRegistry extends DurableObject<Env> {
 
   // ---- PSA operations -------------------------------------------------
 
-  /** `POST /pins`. `root` is `input.cid` as CIDv1 (validated by the caller). */
+  /**
+   * `POST /pins`. `root` is `input.cid` as CIDv1 (validated by the caller).
+   * With `replaces` (a live requestid, see `replacePin`), that pin is
+   * deleted in the same transaction and its roots stay held until this one
+   * is pinned or failed.
+   */
   async createPin(input: PinInput, root: string, opts: { replaces?: string; webhookId?: string } = {}): Promise<PinRecord | RegistryFailure> {
     if (opts.webhookId !== undefined) {
-      const seen = this.#sql.exec<{ requestid: string }>("SELECT requestid FROM webhook_deliveries WHERE webhook_id = ?", opts.webhookId).toArray()[0];
-      if (seen !== undefined) {
-        return this.getPin(seen.requestid) ?? { failure: "not_found", message: "the pin this webhook created was removed since" };
-      }
+      const seen = this.pinOfDelivery(opts.webhookId);
+      if (seen !== null) return seen;
     }
     const limits = this.limits();
     const usage = this.usage();
+    const old = opts.replaces === undefined ? undefined : this.#sql.exec<{ root: string; status: PinState }>("SELECT root, status FROM pins WHERE requestid = ?", opts.replaces).toArray()[0];
+    // The replaced pin goes away with this one's creation: it does not count against the quota.
+    if (old !== undefined && old.status !== "failed") usage.pins--;
     if (usage.pins >= limits.maxPins) {
       return { failure: "insufficient_funds", message: `pin quota of this account reached (${limits.maxPins} pins)` };
     }
@@ -97,15 +103,26 @@ export class PinRegistry extends DurableObject<Env> {
         this.#sql.exec("INSERT INTO pin_meta (requestid, key, value) VALUES (?, ?, ?)", requestid, key, value);
       }
       if (opts.webhookId !== undefined) {
-        this.#sql.exec("INSERT INTO webhook_deliveries (webhook_id, requestid, received) VALUES (?, ?, ?)", opts.webhookId, requestid, now);
+        // What this delivery answers, now and on every replay (docs/pinning.md "Webhooks").
+        this.#sql.exec(
+          "INSERT INTO webhook_deliveries (webhook_id, requestid, received, answer) VALUES (?, ?, ?, ?)",
+          opts.webhookId, requestid, now, JSON.stringify(this.getPin(requestid)),
+        );
       }
       if (rootRow === undefined) {
         this.#sql.exec("INSERT INTO roots (root, complete) VALUES (?, 0)", root);
         this.#sql.exec("INSERT INTO holders (holder, root) VALUES (?, ?)", this.#newHolder(root), root);
       }
       if (!pinned) this.#sql.exec("INSERT OR REPLACE INTO work (kind, target, due_at) VALUES ('pin', ?, ?)", requestid, now);
+      if (old !== undefined && old.status !== "failed" && !pinned) {
+        // The replaced pin's roots (and those it was itself keeping) stay held until this pin settles.
+        this.#sql.exec("INSERT OR IGNORE INTO retained (requestid, root) VALUES (?, ?)", requestid, old.root);
+        this.#sql.exec("INSERT OR IGNORE INTO retained (requestid, root) SELECT ?, root FROM retained WHERE requestid = ?", requestid, opts.replaces!);
+        this.#sql.exec("DELETE FROM retained WHERE requestid = ?", opts.replaces!);
+      }
     });
-    if (pinned && opts.replaces !== undefined) this.#removePin(opts.replaces);
+    // Replace: the old pin is gone at once (spec: "The old pin object is deleted automatically").
+    if (opts.replaces !== undefined) this.#removePin(opts.replaces);
     if (!pinned) await this.#schedule();
     return this.getPin(requestid)!;
   }
@@ -115,10 +132,17 @@ export class PinRegistry extends DurableObject<Env> {
     return row === undefined ? null : toRecord(row);
   }
 
-  /** The pin a webhook delivery created earlier, or null (replays are idempotent). */
+  /**
+   * What an earlier delivery of this webhook answered (the pin as it was
+   * created, whatever happened to it since), or null for a new delivery.
+   * Rows from before the answer was stored fall back to the pin as it is.
+   */
   pinOfDelivery(webhookId: string): PinRecord | null {
-    const row = this.#sql.exec<{ requestid: string }>("SELECT requestid FROM webhook_deliveries WHERE webhook_id = ?", webhookId).toArray()[0];
-    return row === undefined ? null : this.getPin(row.requestid);
+    const row = this.#sql
+      .exec<{ requestid: string; answer: string | null }>("SELECT requestid, answer FROM webhook_deliveries WHERE webhook_id = ?", webhookId)
+      .toArray()[0];
+    if (row === undefined) return null;
+    return row.answer !== null ? (JSON.parse(row.answer) as PinRecord) : this.getPin(row.requestid);
   }
 
   /** `GET /pins`: newest first, `count` = every match (PSA PinResults). */
@@ -138,8 +162,9 @@ export class PinRegistry extends DurableObject<Env> {
 
   /**
    * `POST /pins/{requestid}` (replace): a new pin with a new requestid; the
-   * old one is removed only once the new one holds its data (or at once
-   * when the new root is already held).
+   * old one is deleted at once (404, gone from lists and counts), while the
+   * blocks it held stay held until the new pin is `pinned` or `failed`
+   * (the spec's "avoid unnecessary garbage collection").
    */
   async replacePin(requestid: string, input: PinInput, root: string): Promise<PinRecord | RegistryFailure> {
     if (this.getPin(requestid) === null) return { failure: "not_found", message: "The specified resource was not found" };
@@ -386,7 +411,9 @@ export class PinRegistry extends DurableObject<Env> {
       );
       this.#sql.exec("DELETE FROM work WHERE kind = 'pin' AND target = ?", pin.requestid);
     }
+    // Pins replaced before the old rows were deleted at once (schema version ≤ 3) go now.
     for (const pin of waiting) if (pin.replaces !== null) this.#removePin(pin.replaces);
+    for (const pin of waiting) this.#dropRetained(pin.requestid);
   }
 
   #fail(requestid: string, reason: string, lastError?: string): void {
@@ -397,6 +424,7 @@ export class PinRegistry extends DurableObject<Env> {
     );
     this.#sql.exec("DELETE FROM work WHERE kind = 'pin' AND target = ?", requestid);
     if (pin !== undefined) this.#releaseRootIfUnused(pin.root);
+    this.#dropRetained(requestid);
   }
 
   #removePin(requestid: string): boolean {
@@ -408,17 +436,28 @@ export class PinRegistry extends DurableObject<Env> {
       this.#sql.exec("DELETE FROM work WHERE kind = 'pin' AND target = ?", requestid);
     });
     this.#releaseRootIfUnused(pin.root);
+    this.#dropRetained(requestid);
     return true;
   }
 
+  /** `requestid` settled or went: the roots it kept for the pin it replaced are let go if nothing else needs them. */
+  #dropRetained(requestid: string): void {
+    const roots = this.#sql.exec<{ root: string }>("SELECT root FROM retained WHERE requestid = ?", requestid).toArray();
+    if (roots.length === 0) return;
+    this.#sql.exec("DELETE FROM retained WHERE requestid = ?", requestid);
+    for (const { root } of roots) this.#releaseRootIfUnused(root);
+  }
+
   /**
-   * When no live pin (queued, pinning, pinned) needs `root` any more, its
-   * holders are released (durably, as work) and never reused; a later pin
-   * of the same root starts with a fresh holder.
+   * When no live pin (queued, pinning, pinned) needs `root` any more, and
+   * no pending replace keeps it, its holders are released (durably, as
+   * work) and never reused; a later pin of the same root starts with a
+   * fresh holder.
    */
   #releaseRootIfUnused(root: string): void {
     const live = this.#sql.exec("SELECT 1 FROM pins WHERE root = ? AND status != 'failed' LIMIT 1", root).toArray().length > 0;
     if (live) return;
+    if (this.#sql.exec("SELECT 1 FROM retained WHERE root = ? LIMIT 1", root).toArray().length > 0) return;
     const holders = this.#sql.exec<{ holder: string }>("SELECT holder FROM holders WHERE root = ?", root).toArray();
     const now = Date.now();
     this.ctx.storage.transactionSync(() => {

@@ -62,4 +62,13 @@ export const PIN_REGISTRY_MIGRATIONS = [
      id TEXT PRIMARY KEY,
      sha256 TEXT NOT NULL UNIQUE
    );`,
+  // 3 (replace, webhook replays): roots a replaced pin held, kept from GC until the replacing pin
+  // `requestid` is pinned or failed; the PinStatus a webhook delivery first answered.
+  `CREATE TABLE retained (
+     requestid TEXT NOT NULL,          -- the replacing pin
+     root TEXT NOT NULL,               -- a root the replaced pin held
+     PRIMARY KEY (requestid, root)
+   ) WITHOUT ROWID;
+   CREATE INDEX retained_root ON retained(root);
+   ALTER TABLE webhook_deliveries ADD COLUMN answer TEXT;`,
 ];

@@ -51,7 +51,7 @@ describe("PSA POST/GET/DELETE /pins/{requestid}", () => {
     await expectFailure(await call("GET", "/psa/nothing-here", { token }), 404, "NOT_FOUND");
   });
 
-  it("replace gives a new requestid and removes the old pin once the new one is pinned", async () => {
+  it("replace gives a new requestid and deletes the old pin at once", async () => {
     const { token, account } = await newAccount();
     const old = await pinJson(await call("POST", "/psa/pins", { token, body: { cid: identityCid("v1").toString(), name: "site" } }));
     await settle(account);
@@ -60,8 +60,8 @@ describe("PSA POST/GET/DELETE /pins/{requestid}", () => {
     const next = await pinJson(await call("POST", `/psa/pins/${old.requestid}`, { token, body: { cid: dag.root.toString(), name: "site" } }));
     expect(next.requestid).not.toBe(old.requestid);
     expect(next.status).toBe("queued");
-    // Until the new pin holds its data, the old one stays.
-    expect((await call("GET", `/psa/pins/${old.requestid}`, { token })).status).toBe(200);
+    // Spec: "The old pin object is deleted automatically" — at once, before the new one is pinned.
+    await expectFailure(await call("GET", `/psa/pins/${old.requestid}`, { token }), 404, "NOT_FOUND");
     await settle(account);
     expect((await pinJson(await call("GET", `/psa/pins/${next.requestid}`, { token }), 200)).status).toBe("pinned");
     await expectFailure(await call("GET", `/psa/pins/${old.requestid}`, { token }), 404, "NOT_FOUND");
