@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { registryStub } from "../../src/durable-objects/pin-registry";
 import { hmacSha256 } from "../../src/webhooks/signature";
 import { importFile } from "../helpers/upstream";
-import { ADMIN, call, expectFailure, identityCid, newAccount, pinJson, pseudoRandomBytes, settle } from "../pinning/helpers";
+import { ADMIN, call, expectFailure, identityCid, newAccount, pinJson, pseudoRandomBytes, settle, type PinStatusJson } from "../pinning/helpers";
 
 const SECRET_A = "whsec_" + base64.baseEncode(new TextEncoder().encode("first secret of thirty-two bytes"));
 const SECRET_B = "whsec_" + base64.baseEncode(new TextEncoder().encode("rotated secret, thirty-two bytes"));
@@ -57,6 +57,29 @@ describe("POST /webhooks/pin (Standard Webhooks)", () => {
     const again = await pinJson(await signed({ cid: identityCid("replay").toString() }, { id }), 200);
     expect(again.requestid).toBe(first.requestid);
     expect(await pinCount()).toBe(before);
+  });
+
+  it("a replay answers what the first delivery answered, even after the pin was pinned and then deleted", async () => {
+    const id = `msg_${crypto.randomUUID()}`;
+    const dag = await importFile(pseudoRandomBytes(2000, 42), { chunkSize: 1024 });
+    const payload = { cid: dag.cid.toString(), name: "replay-after-delete", meta: { run: "7" } };
+    const firstRes = await signed(payload, { id });
+    expect(firstRes.status).toBe(202);
+    const firstBody = await firstRes.text();
+    const first = JSON.parse(firstBody) as PinStatusJson;
+    expect(first.status).toBe("queued");
+    await settle(account);
+    expect((await pinJson(await call("GET", `/psa/pins/${first.requestid}`, { token }), 200)).status).toBe("pinned");
+    expect((await call("DELETE", `/psa/pins/${first.requestid}`, { token })).status).toBe(202);
+    await expectFailure(await call("GET", `/psa/pins/${first.requestid}`, { token }), 404, "NOT_FOUND");
+
+    const before = await pinCount();
+    const replay = await signed(payload, { id });
+    expect(replay.status).toBe(200);
+    expect(replay.headers.get("Content-Type")).toBe("application/json");
+    expect(await replay.text()).toBe(firstBody);
+    expect(await pinCount()).toBe(before); // nothing re-created
+    await expectFailure(await call("GET", `/psa/pins/${first.requestid}`, { token }), 404, "NOT_FOUND");
   });
 
   it("secret rotation: any configured secret, and any of several signatures, may match", async () => {
@@ -114,7 +137,9 @@ describe("POST /webhooks/pin (Standard Webhooks)", () => {
 
 describe("POST /webhooks/pin (GitHub X-Hub-Signature-256)", () => {
   async function github(body: string, secret = GITHUB_SECRET, delivery?: string): Promise<Response> {
-    const mac = await hmacSha256(new TextEncoder().encode(secret), new TextEncoder().encode(body));
+    // Computed with WebCrypto directly, not with the code under test.
+    const key = await crypto.subtle.importKey("raw", new TextEncoder().encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+    const mac = new Uint8Array(await crypto.subtle.sign("HMAC", key, new TextEncoder().encode(body)));
     const hex = Array.from(mac, (b) => b.toString(16).padStart(2, "0")).join("");
     return send(body, { "X-Hub-Signature-256": `sha256=${hex}`, ...(delivery ? { "X-GitHub-Delivery": delivery } : {}) });
   }
@@ -125,6 +150,18 @@ describe("POST /webhooks/pin (GitHub X-Hub-Signature-256)", () => {
     const first = await pinJson(await github(body, GITHUB_SECRET, delivery), 202);
     const again = await pinJson(await github(body, GITHUB_SECRET, delivery), 200);
     expect(again.requestid).toBe(first.requestid);
+  });
+
+  it("GitHub's published test vector gets past the signature check (then 400: its payload is not JSON); one digit off is 401", async () => {
+    // docs.github.com "Validating webhook deliveries": secret "It's a Secret to Everybody", payload "Hello, World!".
+    const { account: acct } = await newAccount("github-vector");
+    const put = await call("PUT", `/api/v1/accounts/${acct}/webhook-secrets`, { token: ADMIN, body: { secrets: ["It's a Secret to Everybody"] } });
+    expect(put.status).toBe(204);
+    const signature = "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17";
+    const details = await expectFailure(await send("Hello, World!", { "X-Hub-Signature-256": signature }, acct), 400, "BAD_REQUEST");
+    expect(details).toBe("payload is not valid JSON");
+    const rejected = await expectFailure(await send("Hello, World!", { "X-Hub-Signature-256": signature.slice(0, -1) + "f" }, acct), 401, "UNAUTHORIZED");
+    expect(rejected).toBe("webhook signature rejected: no valid signature");
   });
 
   it("wrong secret or malformed header is 401", async () => {
