@@ -2,6 +2,7 @@ import { createMiddleware } from "hono/factory";
 import { HttpError } from "../http/errors";
 import { registryStub } from "../durable-objects/pin-registry";
 import { hashToken, tokenAccount } from "./token-hash";
+import { accountOfTokenHash } from "./token-lookup";
 
 export type AuthEnv = { Bindings: Env; Variables: { account: string } };
 
@@ -21,17 +22,23 @@ export function timingSafeEqualString(a: string, b: string): boolean {
 }
 
 /**
- * Requires an API token minted by the operator; sets `account`. The token
- * names its account; its SHA-256 is checked in that account's PinRegistry
- * (no global object on the request path), so a revoked token fails on its
- * next request. (PSA securitySchemes.accessToken.)
+ * Requires an API token minted by the operator; sets `account`. Two checks
+ * (PSA securitySchemes.accessToken):
+ * 1. its SHA-256 must be a token `Accounts` minted for the account the token
+ *    names (cached per isolate, token-lookup.ts): an unknown or forged token
+ *    is refused here, before any per-account object is touched, so it
+ *    creates no state;
+ * 2. that account's PinRegistry must still hold the hash: a revoked token
+ *    (removed there first) is refused on its next request.
  */
 export const requireToken = createMiddleware<AuthEnv>(async (c, next) => {
   const token = bearerToken(c.req.header("Authorization"));
   const account = token === null ? null : tokenAccount(token);
-  if (token === null || account === null || !(await registryStub(c.env, account).hasToken(await hashToken(token)))) {
-    throw new HttpError("unauthorized", "Access token is missing or invalid", { "WWW-Authenticate": "Bearer" });
-  }
+  const refuse = () => new HttpError("unauthorized", "Access token is missing or invalid", { "WWW-Authenticate": "Bearer" });
+  if (token === null || account === null) throw refuse();
+  const sha256 = await hashToken(token);
+  if ((await accountOfTokenHash(c.env, sha256)) !== account) throw refuse();
+  if (!(await registryStub(c.env, account).hasToken(sha256))) throw refuse();
   c.set("account", account);
   await next();
 });

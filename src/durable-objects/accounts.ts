@@ -31,10 +31,12 @@ export type MintedToken = TokenRecord & { token: string; sha256: string };
 /**
  * Operator-level records: accounts, the list of API tokens (SHA-256 only,
  * each bound to an account) and the service's Ed25519 identity (the peer ID
- * advertised in PSA `delegates`). One instance, named "accounts": only the
- * operator API and the first delegate look-up of an isolate reach it. Bearer
- * tokens are checked by the account's own PinRegistry, which holds a copy
- * of its tokens' hashes, so no request waits on this object.
+ * advertised in PSA `delegates`). One instance, named "accounts": the
+ * operator API, the first delegate look-up of an isolate, and the first use
+ * of a bearer token in an isolate (its hash, cached per isolate for
+ * TOKEN_CACHE_TTL_MS, so that an unknown token never reaches a per-account
+ * object) reach it. The account's own PinRegistry keeps a copy of its
+ * tokens' hashes and checks every request, so revocation is immediate.
  */
 export class Accounts extends DurableObject<Env> {
   readonly #sql: SqlStorage;
@@ -73,6 +75,12 @@ export class Accounts extends DurableObject<Env> {
       ? this.#sql.exec<TokenRow>("SELECT id, account, name, created FROM tokens ORDER BY created, id")
       : this.#sql.exec<TokenRow>("SELECT id, account, name, created FROM tokens WHERE account = ? ORDER BY created, id", account);
     return rows.toArray().map(toRecord);
+  }
+
+  /** The account whose token has this SHA-256 (hex), or null: the gate every bearer token passes first (src/accounts/token-lookup.ts). */
+  accountOfToken(sha256: string): string | null {
+    const row = this.#sql.exec<{ account: string }>("SELECT account FROM tokens WHERE sha256 = ?", sha256).toArray()[0];
+    return row?.account ?? null;
   }
 
   /** The account of a token id, or null. */
