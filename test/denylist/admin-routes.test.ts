@@ -5,9 +5,10 @@
  */
 import { CID } from "multiformats/cid";
 import { env, exports } from "cloudflare:workers";
-import { describe, expect, it } from "vitest";
+import { describe, expect, inject, it } from "vitest";
 import type { OperatorEntry } from "../../src/denylist/denylist-object";
 import { denylistMatcher, resetDenylistMatcher } from "../../src/denylist/isolate-matcher";
+import { refreshDenylists } from "../../src/denylist/refresh";
 
 const ADMIN = { Authorization: "Bearer test-admin-token" };
 const HELLO = "bafkreicysg23kiwv34eg2d7qweipxwosdo2py4ldv42nbauguluen5v6am";
@@ -110,9 +111,41 @@ describe("entries", () => {
     expect(await (await denylistMatcher(env, { maxAgeMs: 60_000 })).isDenied(hello, ["page.html"])).toBeUndefined();
   });
 
-  it("GET /lists reports the configured lists", async () => {
+  it("GET /lists reports each configured list exactly: its name, status, counts, errors and times", async () => {
+    const base = inject("denylistBase");
+    const name = `admin-lists-${crypto.randomUUID()}.deny`;
+    const url = `${base}/lists/${name}`;
+    const body =
+      "version: 1\nname: admin test list\nhints:\n  gateway_status: 451\n---\n" +
+      `//${"ab".repeat(32)}\n//${"cd".repeat(32)}\n/ipfs/${HELLO}\n/ipns/blocked.example\n//not-hex\n`;
+    expect((await fetch(url, { method: "PUT", body })).status).toBe(204);
+    const before = Date.now();
+    await refreshDenylists({ ...env, DENYLIST_URLS: url } as Env);
+    const after = Date.now();
+
     const res = await call("GET", "/lists", { headers: ADMIN });
     expect(res.status).toBe(200);
-    expect(Array.isArray(((await res.json()) as { lists: unknown[] }).lists)).toBe(true);
+    expect(res.headers.get("Content-Type")).toBe("application/json");
+    const { lists } = (await res.json()) as { lists: Record<string, unknown>[] };
+    expect(lists).toHaveLength(1);
+    const [list] = lists as [Record<string, unknown>];
+    expect(list.refreshedAt).toBe(list.checkedAt);
+    expect(list.refreshedAt).toBeGreaterThanOrEqual(before);
+    expect(list.refreshedAt).toBeLessThanOrEqual(after);
+    expect({ ...list, refreshedAt: 0, checkedAt: 0 }).toEqual({
+      url,
+      position: 0,
+      name: "admin test list",
+      status: 451,
+      hashes: 2,
+      rules: 2,
+      malformed: 1,
+      unsupported: 0,
+      errors: ['line 10: double-hash is neither hex sha256 nor a base58btc multihash: "not-hex"'],
+      refreshedAt: 0,
+      checkedAt: 0,
+      lastError: null,
+      lastErrorAt: null,
+    });
   });
 });
