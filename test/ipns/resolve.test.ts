@@ -111,6 +111,46 @@ describe("resolveIpns through the local delegated routing server", () => {
     expect(await routerHits(routing, key.name)).toBe(1);
   });
 
+  it("a record read back from the edge cache is verified again: a tampered or expired entry is never served", async () => {
+    const key = await ed25519Key();
+    const genuine = await makeRecord(key, { value: `/ipfs/${GC_INDEX}/genuine`, ttl: 300_000_000_000n, sequence: 5n });
+    await putRecord(routing, key.name, genuine);
+    const edgeCache = await caches.open(`ipns-tamper-${key.name}`);
+    const entryKey = `https://ipns-record.cache.invalid/${key.name}`; // resolve.ts EDGE_KEY_PREFIX
+    const plant = async (bytes: Uint8Array) => {
+      const headers = { "Content-Type": "application/vnd.ipfs.ipns-record", "Cache-Control": "max-age=3600", "X-Fresh-Until": String(Date.now() + 3_600_000) };
+      await edgeCache.put(entryKey, new Response(bytes, { headers }));
+    };
+    const resolveFresh = () => resolveIpns(routers(routing), key.name, { memory: new TtlCache(10), edgeCache });
+
+    // 1. The signed data changed after signing (one byte of the value flipped).
+    const tampered = genuine.slice();
+    const at = indexOf(tampered, new TextEncoder().encode("genuine"));
+    expect(at).toBeGreaterThan(0);
+    tampered[at] = tampered[at]! ^ 0x01;
+    await plant(tampered);
+    const afterTamper = await resolveFresh();
+    expect(afterTamper).toMatchObject({ source: "routers", value: `/ipfs/${GC_INDEX}/genuine` });
+    expect(afterTamper.record).toEqual(genuine);
+    // The bad entry was replaced by the verified record.
+    expect(new Uint8Array(await (await edgeCache.match(entryKey))!.arrayBuffer())).toEqual(genuine);
+
+    // 2. Another key's record planted under this name (validly signed, but not by the name's key).
+    const other = await ed25519Key();
+    await plant(await makeRecord(other, { value: `/ipfs/${GC_INDEX}/forged`, sequence: 99n }));
+    expect(await resolveFresh()).toMatchObject({ source: "routers", value: `/ipfs/${GC_INDEX}/genuine` });
+
+    // 3. The name's own record, correctly signed, whose validity has passed.
+    await plant(await makeRecord(key, { value: `/ipfs/${GC_INDEX}/expired`, sequence: 9n, validity: new Date(Date.now() - 60_000) }));
+    expect(await resolveFresh()).toMatchObject({ source: "routers", value: `/ipfs/${GC_INDEX}/genuine` });
+
+    // And the genuine entry is served from the edge cache without the router.
+    const hits = await routerHits(routing, key.name);
+    expect(await resolveFresh()).toMatchObject({ source: "edge-cache", value: `/ipfs/${GC_INDEX}/genuine` });
+    expect(await routerHits(routing, key.name)).toBe(hits);
+    expect(hits).toBe(3);
+  });
+
   it("never caches past the record's validity", async () => {
     const key = await ed25519Key();
     const validity = new Date(Date.now() + 1500);
@@ -217,3 +257,11 @@ describe("resolveIpns through the local delegated routing server", () => {
     expect(resolved.sequence).toBe(2n);
   });
 });
+
+function indexOf(haystack: Uint8Array, needle: Uint8Array): number {
+  outer: for (let i = 0; i + needle.length <= haystack.length; i++) {
+    for (let j = 0; j < needle.length; j++) if (haystack[i + j] !== needle[j]) continue outer;
+    return i;
+  }
+  return -1;
+}
