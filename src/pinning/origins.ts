@@ -1,3 +1,5 @@
+import { isPrivateUrl } from "../gateway/providers/multiaddr-url";
+
 /**
  * PSA `Pin.origins` are multiaddrs of peers that have the data. The worker
  * speaks HTTP only, so it uses those that name an HTTP(S) trustless gateway:
@@ -5,17 +7,28 @@
  * and, as a convenience, plain `http(s)://` base URLs. Others (bitswap
  * over tcp/quic) are ignored: the spec makes origins best-effort ("dial
  * failure should not fail the pinning operation").
+ *
+ * Origins come from whoever holds a token or a webhook secret, so those on
+ * private, loopback, link-local or metadata addresses (`isPrivateUrl`) are
+ * ignored too: a pin must not make the worker fetch from inside a network.
+ * `allowPrivate` is for callers that vouch for their origins (tests).
  */
-export function originUrls(origins: string[]): string[] {
+export function originUrls(origins: string[], allowPrivate = false): string[] {
   const urls: string[] = [];
   for (const origin of origins) {
-    const url = originUrl(origin);
+    const url = originUrl(origin, allowPrivate);
     if (url !== null && !urls.includes(url)) urls.push(url);
   }
   return urls;
 }
 
-export function originUrl(origin: string): string | null {
+export function originUrl(origin: string, allowPrivate = false): string | null {
+  const url = parseOrigin(origin);
+  // Checked on the URL as parsed: `http://2130706433/` and `/ip4/0177.0.0.1/…` are 127.0.0.1 by then.
+  return url !== null && !allowPrivate && isPrivateUrl(url) ? null : url;
+}
+
+function parseOrigin(origin: string): string | null {
   if (/^https?:\/\//i.test(origin)) {
     try {
       const url = new URL(origin);

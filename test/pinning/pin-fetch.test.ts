@@ -41,7 +41,7 @@ describe("pinning fetches the DAG through the verified upstream race", () => {
     const { port } = new URL(upstreamBase());
     const origin = `/ip4/127.0.0.1/tcp/${port}/http/http-path/${encodeURIComponent("/" + personality)}/p2p/12D3KooWDpJ7As7BWAwRMfu1VU2WCqNjvq387JEYKDBj4kx6nXTN`;
     // The configured upstream has nothing: only the origin can serve the DAG.
-    const source = upstreamDagSource({ ...env, UPSTREAMS: `${upstreamBase()}/not-found` }, originUrls([origin, "/ip4/1.2.3.4/tcp/4001/p2p/QmX"]));
+    const source = upstreamDagSource({ ...env, UPSTREAMS: `${upstreamBase()}/not-found` }, originUrls([origin, "/ip4/1.2.3.4/tcp/4001/p2p/QmX"], true));
     const got: string[] = [];
     for await (const block of source(dag.cid, new AbortController().signal)) got.push(block.cid.toString());
     expect(got.sort()).toEqual(dag.blocks.map((b) => b.cid.toString()).sort());

@@ -29,9 +29,11 @@ export type RouterAnswer =
  * (`filter-protocols`, IPIP-484) and checking that again here. A 404 is
  * "no providers" (the spec says so). Only records with a multiaddr we can
  * turn into an HTTP(S) URL count; private addresses only from a router that
- * is itself on a private address (a local or operator-run router).
+ * is itself on a private address (a local or operator-run router):
+ * `allowPrivate` defaults to that, and a public router's private, loopback,
+ * link-local or metadata addresses are dropped (multiaddr-url.ts).
  */
-export async function askRouter(router: string, cid: CID, signal: AbortSignal): Promise<RouterAnswer> {
+export async function askRouter(router: string, cid: CID, signal: AbortSignal, allowPrivate = isPrivateUrl(router)): Promise<RouterAnswer> {
   const url = `${router}/routing/v1/providers/${cid.toV1().toString()}?filter-protocols=${GATEWAY_HTTP}`;
   let res: Response;
   try {
@@ -58,7 +60,6 @@ export async function askRouter(router: string, cid: CID, signal: AbortSignal): 
   }
   const records = (body as { Providers?: unknown } | null)?.Providers;
   if (records !== null && records !== undefined && !Array.isArray(records)) return { router, status: "failed", error: "Providers is not a list" };
-  const allowPrivate = isPrivateUrl(router);
   const providers: Provider[] = [];
   for (const record of records ?? []) {
     const p = providerOf(record, router, allowPrivate);

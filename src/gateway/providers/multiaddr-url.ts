@@ -89,16 +89,24 @@ export function gatewayUrlOf(multiaddr: string, allowPrivate: boolean): string |
   } catch {
     return undefined;
   }
+  // Again on the URL as fetch will read it (an octet like `0177` is octal 127 to the URL parser).
+  if (!allowPrivate && isPrivateUrl(url)) return undefined;
   return url;
 }
 
-/** Loopback, private, link-local, unspecified or CGNAT addresses, and `localhost` names. */
+/**
+ * Loopback, private, link-local (cloud metadata: 169.254.169.254), unspecified,
+ * CGNAT, multicast or reserved addresses, and names that only resolve inside
+ * a network: `localhost`, `*.local`, `*.internal` (`metadata.google.internal`)
+ * and single-label names (`metadata`). A public DNS name that resolves to a
+ * private address cannot be told apart here (Workers have no resolver API).
+ */
 export function isPrivateHost(proto: string, host: string): boolean {
-  const h = host.toLowerCase();
-  if (proto.startsWith("dns")) return h === "localhost" || h.endsWith(".localhost") || h.endsWith(".local") || h.endsWith(".internal");
+  const h = host.toLowerCase().replace(/\.$/, "");
+  if (proto.startsWith("dns")) return !h.includes(".") || h.endsWith(".localhost") || h.endsWith(".local") || h.endsWith(".internal");
   if (proto === "ip4") {
     const [a = 0, b = 0] = h.split(".").map(Number);
-    return a === 0 || a === 10 || a === 127 || (a === 169 && b === 254) || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168) || (a === 100 && b >= 64 && b <= 127);
+    return a === 0 || a === 10 || a === 127 || a >= 224 || (a === 169 && b === 254) || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168) || (a === 100 && b >= 64 && b <= 127);
   }
   // ip6: loopback, unspecified, unique local fc00::/7, link-local fe80::/10, IPv4-mapped.
   return h === "::1" || h === "::" || /^f[cd]/.test(h) || /^fe[89ab]/.test(h) || h.startsWith("::ffff:");

@@ -31,6 +31,14 @@ describe("gatewayUrlOf: HTTP gateway base URL of a provider multiaddr", () => {
     ["/ip6/::1/tcp/80/http", false, undefined],
     ["/ip6/fd00::1/tcp/80/http", false, undefined],
     ["/dns/localhost/tcp/80/http", false, undefined],
+    ["/dns/metadata.google.internal/tcp/80/http", false, undefined],
+    ["/dns/metadata/tcp/80/http", false, undefined],
+    ["/ip4/100.100.100.200/tcp/80/http", false, undefined],
+    ["/ip4/224.0.0.1/tcp/80/http", false, undefined],
+    ["/ip4/0.0.0.0/tcp/80/http", false, undefined],
+    ["/ip6/fe80::1/tcp/80/http", false, undefined],
+    ["/ip6/::ffff:127.0.0.1/tcp/80/http", false, undefined],
+    ["/ip4/0177.0.0.1/tcp/80/http", false, undefined], // octal 127.0.0.1 to the URL parser
   ];
   for (const [addr, allowPrivate, want] of cases) {
     it(`${addr}${allowPrivate ? " (private allowed)" : ""} → ${want ?? "none"}`, () => {
@@ -42,5 +50,9 @@ describe("gatewayUrlOf: HTTP gateway base URL of a provider multiaddr", () => {
     expect(isPrivateUrl("http://127.0.0.1:1234")).toBe(true);
     expect(isPrivateUrl("http://[::1]:1234")).toBe(true);
     expect(isPrivateUrl("https://cid.contact")).toBe(false);
+    expect(isPrivateUrl("https://203.0.113.7/")).toBe(false);
+    expect(isPrivateUrl("http://169.254.169.254/")).toBe(true);
+    expect(isPrivateUrl("http://localhost:8080/")).toBe(true);
+    expect(isPrivateUrl("http://2130706433/")).toBe(true);
   });
 });
