@@ -14,12 +14,22 @@ const MIGRATIONS = [
      since INTEGER NOT NULL
    ) WITHOUT ROWID;
    CREATE INDEX candidates_since ON candidates(since);`,
+  // 2: holders with a lifetime (hot write-through): released by `collect` once `expires` has passed.
+  `CREATE TABLE leases (
+     holder TEXT PRIMARY KEY,
+     expires INTEGER NOT NULL
+   ) WITHOUT ROWID;
+   CREATE INDEX leases_expires ON leases(expires);`,
 ];
+
+/** Expired leases one `collect` releases at most (each is one holder's refs in this shard). */
+const LEASES_PER_COLLECT = 1000;
 
 /**
  * Who holds which R2 block, for one shard of the block key space
  * (`src/pinning/block-refs.ts` picks the shard). A holder is one pinned DAG
- * root of one account. A block whose last holder let go becomes a GC
+ * root of one account, an upload in progress, or a hot write-through root
+ * with a lifetime (`leases`). A block whose last holder let go becomes a GC
  * candidate; `collect` deletes candidates that stayed unheld for the grace
  * period.
  *
@@ -50,6 +60,26 @@ export class BlockRefs extends DurableObject<Env> {
     if (pending.length > 0) await Promise.all(pending);
   }
 
+  /**
+   * `hold`, for a holder that lets go by itself at `expires` (ms epoch): the
+   * hot write-through cache (docs/storage.md "Hot write-through"). Holding
+   * again moves the end later, never earlier. `collect` releases the holder
+   * once `expires` has passed; its blocks are then deleted after the grace
+   * period unless another holder (a pin) has them.
+   */
+  async holdUntil(holder: string, blocks: string[], expires: number): Promise<void> {
+    this.#sql.exec(
+      "INSERT INTO leases (holder, expires) VALUES (?, ?) ON CONFLICT (holder) DO UPDATE SET expires = max(expires, excluded.expires)",
+      holder, expires,
+    );
+    await this.hold(holder, blocks);
+  }
+
+  /** When `holder`'s lease ends in this shard (ms epoch), or null (tests, diagnostics). */
+  leaseOf(holder: string): number | null {
+    return this.#sql.exec<{ expires: number }>("SELECT expires FROM leases WHERE holder = ?", holder).toArray()[0]?.expires ?? null;
+  }
+
   /** Drops every reference of `holder`; blocks left without holder become GC candidates. */
   release(holder: string): number {
     const blocks = this.#sql.exec<{ block: string }>("SELECT block FROM refs WHERE holder = ?", holder).toArray();
@@ -76,6 +106,14 @@ export class BlockRefs extends DurableObject<Env> {
    * `now - graceMs`. Returns the number deleted.
    */
   async collect(graceMs: number, limit: number): Promise<number> {
+    // Holders whose lifetime is over let go first: their blocks become candidates from now.
+    const expired = this.#sql
+      .exec<{ holder: string }>("SELECT holder FROM leases WHERE expires <= ? ORDER BY expires LIMIT ?", Date.now(), LEASES_PER_COLLECT)
+      .toArray();
+    for (const { holder } of expired) {
+      this.release(holder);
+      this.#sql.exec("DELETE FROM leases WHERE holder = ?", holder);
+    }
     const cutoff = Date.now() - graceMs;
     const rows = this.#sql
       .exec<{ block: string }>(

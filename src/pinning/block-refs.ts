@@ -17,6 +17,15 @@ export function blockRefsShard(env: Env, shard: number): DurableObjectStub<Block
 
 /** Holds blocks for a holder (`<registry id>/<root CID>`), grouped by shard, one RPC per shard. */
 export async function holdBlocks(env: Env, holder: string, cids: CID[]): Promise<void> {
+  await holdByShard(env, cids, (stub, keys) => stub.hold(holder, keys));
+}
+
+/** Holds blocks for a holder that lets go by itself at `expires` (ms epoch), one RPC per shard. */
+export async function holdBlocksUntil(env: Env, holder: string, cids: CID[], expires: number): Promise<void> {
+  await holdByShard(env, cids, (stub, keys) => stub.holdUntil(holder, keys, expires));
+}
+
+async function holdByShard(env: Env, cids: CID[], hold: (stub: DurableObjectStub<BlockRefs>, keys: string[]) => Promise<void>): Promise<void> {
   const byShard = new Map<number, string[]>();
   for (const cid of cids) {
     if (cid.multihash.code === 0x00) continue; // identity: bytes live in the CID, nothing stored
@@ -25,7 +34,12 @@ export async function holdBlocks(env: Env, holder: string, cids: CID[]): Promise
     list.push(blockKey(cid));
     byShard.set(shard, list);
   }
-  await Promise.all([...byShard].map(([shard, keys]) => blockRefsShard(env, shard).hold(holder, keys)));
+  await Promise.all([...byShard].map(([shard, keys]) => hold(blockRefsShard(env, shard), keys)));
+}
+
+/** The holder of the blocks hot write-through stored for `root` (one per root, shared by every response for it). */
+export function hotHolder(root: CID): string {
+  return `hot/${blockKey(root)}`;
 }
 
 /** Releases every block of a holder, in every shard. */

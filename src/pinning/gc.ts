@@ -9,8 +9,9 @@ const PER_SHARD = 1000;
 /**
  * Garbage collection of R2 blocks (docs/storage.md "GC"): every BlockRefs
  * shard deletes the blocks that have had no holder for at least
- * `GC_GRACE_MS`. Only blocks some pin or upload once held are candidates;
- * blocks the gateway cached without a pin are not touched here. Returns
+ * `GC_GRACE_MS`, after releasing the holders whose lifetime ended (hot
+ * write-through, `HOT_CACHE_TTL_MS`). Only blocks some pin, upload or hot
+ * write once held are candidates. Returns
  * the number of blocks deleted.
  */
 export async function collectGarbage(env: Env, graceMs = Number(env.GC_GRACE_MS ?? "3600000")): Promise<number> {

@@ -49,3 +49,13 @@ export function hotMaxBytes(value: string | undefined): number {
   const n = Number(value);
   return Number.isSafeInteger(n) && n > 0 ? n : 32 * 1024 * 1024;
 }
+
+/**
+ * How long blocks written through stay held for GC after their last write
+ * (`HOT_CACHE_TTL_MS`, default 7 days): then GC deletes them after
+ * `GC_GRACE_MS` unless a pin holds them (docs/storage.md "Hot write-through").
+ */
+export function hotCacheTtlMs(value: string | undefined): number {
+  const n = Number(value);
+  return value !== undefined && value.trim() !== "" && Number.isSafeInteger(n) && n >= 0 ? n : 7 * 86_400_000;
+}

@@ -7,7 +7,9 @@ import { openProviderSession } from "../providers/provider-session";
 import type { GatewayRequest } from "../request/gateway-request";
 import { gatewayConfig } from "../gateway-config";
 import { openSession } from "../upstream/open-session";
-import { hotMaxBytes, isHot, parseHotPolicy } from "./hot-policy";
+import { hotCacheTtlMs, hotMaxBytes, isHot, parseHotPolicy } from "./hot-policy";
+import { holdBlocksUntil, hotHolder } from "../../pinning/block-refs";
+import type { CID } from "multiformats/cid";
 import { TieredBlockSource, type WholeDag } from "./tiered-block-source";
 import { WriteThrough } from "./write-through";
 
@@ -38,7 +40,7 @@ export function openTieredSource(env: Env, waitUntil: (p: Promise<unknown>) => v
       const bases = answer.providers.map((p) => p.url).filter((u) => !configured.includes(u));
       return bases.length === 0 ? undefined : openProviderSession(env, waitUntil, request, bases);
     },
-    writeThrough: hot ? new WriteThrough(store, waitUntil, hotMaxBytes(env.HOT_WRITE_THROUGH_MAX_BYTES)) : undefined,
+    writeThrough: hot ? hotWriteThrough(env, store, waitUntil, req.path.root) : undefined,
     wholeDag: wholeDag(req),
     waitUntil,
   });
@@ -49,6 +51,17 @@ export function openTieredSource(env: Env, waitUntil: (p: Promise<unknown>) => v
     session.finish();
   };
   return { session, finish, pool };
+}
+
+/**
+ * Hot write-through of one response: its blocks are held under the root's
+ * hot holder until `HOT_CACHE_TTL_MS` after this write (docs/storage.md
+ * "Hot write-through"), then GC may collect them unless a pin holds them.
+ */
+function hotWriteThrough(env: Env, store: R2BlockStore, waitUntil: (p: Promise<unknown>) => void, root: CID): WriteThrough {
+  const holder = hotHolder(root);
+  const expires = Date.now() + hotCacheTtlMs(env.HOT_CACHE_TTL_MS);
+  return new WriteThrough(store, waitUntil, hotMaxBytes(env.HOT_WRITE_THROUGH_MAX_BYTES), (cids) => holdBlocksUntil(env, holder, cids, expires));
 }
 
 /**

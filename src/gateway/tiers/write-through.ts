@@ -4,6 +4,11 @@ import type { VerifiedBlock } from "../blocks/block";
 
 /** R2 writes in flight at once for one response. */
 const CONCURRENCY = 4;
+/** Blocks held (one BlockRefs call per shard) before they are written. */
+const HOLD_BATCH = 16;
+
+/** Records a GC holder for blocks before they are written (rejects: those blocks are not written). */
+export type HoldBlocks = (cids: CID[]) => Promise<void>;
 
 /**
  * Writes verified blocks to the R2 block store in the background
@@ -18,6 +23,11 @@ const CONCURRENCY = 4;
  * succeeded and nothing was skipped. A partial write-through (a range, a
  * path, an aborted response, the budget exceeded) leaves the root out, and
  * later requests still go upstream for that DAG.
+ *
+ * GC (docs/storage.md "Hot write-through"): with `hold`, every block is held
+ * before it is written (the rule every writer keeps: hold, then write), under
+ * a holder with a lifetime, so that GC collects the blocks once it ends
+ * unless a pin holds them too. A block whose hold failed is not written.
  */
 export class WriteThrough {
   readonly #store: BlockStore;
@@ -30,10 +40,13 @@ export class WriteThrough {
   #root: VerifiedBlock | undefined;
   #finished = false;
 
-  constructor(store: BlockStore, waitUntil: (p: Promise<unknown>) => void, maxBytes: number) {
+  readonly #hold: HoldBlocks | undefined;
+
+  constructor(store: BlockStore, waitUntil: (p: Promise<unknown>) => void, maxBytes: number, hold?: HoldBlocks) {
     this.#store = store;
     this.#waitUntil = waitUntil;
     this.#maxBytes = maxBytes;
+    this.#hold = hold;
   }
 
   /** Queues a verified block for R2 (bytes must already match `cid`). */
@@ -66,12 +79,15 @@ export class WriteThrough {
 
   async #pump(): Promise<void> {
     try {
-      for (let block = this.#queue.shift(); block; block = this.#queue.shift()) {
-        try {
-          await this.#store.put(block.cid, block.bytes);
-        } catch (err) {
-          this.#incomplete = true;
-          console.warn("R2 write-through failed", String(block.cid), err instanceof Error ? err.message : String(err));
+      for (let batch = this.#queue.splice(0, HOLD_BATCH); batch.length > 0; batch = this.#queue.splice(0, HOLD_BATCH)) {
+        if (!(await this.#held(batch.map((b) => b.cid)))) continue;
+        for (const block of batch) {
+          try {
+            await this.#store.put(block.cid, block.bytes);
+          } catch (err) {
+            this.#incomplete = true;
+            console.warn("R2 write-through failed", String(block.cid), err instanceof Error ? err.message : String(err));
+          }
         }
       }
     } finally {
@@ -85,10 +101,27 @@ export class WriteThrough {
     if (!this.#finished || !root || this.#running > 0 || this.#queue.length > 0) return;
     this.#root = undefined;
     if (this.#incomplete || this.#accepted + root.bytes.length > this.#maxBytes) return;
+    const write = async () => {
+      if (!(await this.#held([root.cid]))) return;
+      await this.#store.put(root.cid, root.bytes);
+    };
     this.#waitUntil(
-      this.#store.put(root.cid, root.bytes).catch((err: unknown) => {
+      write().catch((err: unknown) => {
         console.warn("R2 write-through of the root failed", String(root.cid), err instanceof Error ? err.message : String(err));
       }),
     );
+  }
+
+  /** Holds `cids` for GC before they are written; false (and the response marked incomplete) when that failed. */
+  async #held(cids: CID[]): Promise<boolean> {
+    if (!this.#hold) return true;
+    try {
+      await this.#hold(cids);
+      return true;
+    } catch (err) {
+      this.#incomplete = true;
+      console.warn("R2 write-through: hold failed, blocks not written", err instanceof Error ? err.message : String(err));
+      return false;
+    }
   }
 }

@@ -9,7 +9,11 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { R2BlockStore } from "../../../src/backends/r2-block-store";
 import { parseCar, putBlocks } from "../../helpers/upstream";
-import { unixfsDag } from "../../pinning/helpers";
+import { call, newAccount, pinJson, settle, unixfsDag } from "../../pinning/helpers";
+import type { CID } from "multiformats/cid";
+import { blockKey } from "../../../src/backends/r2-block-store";
+import { blockRefsShard, hotHolder, shardOf } from "../../../src/pinning/block-refs";
+import { collectGarbage } from "../../../src/pinning/gc";
 import { pathGateway, pseudoRandomBytes } from "../path/helpers";
 
 const seed = () => crypto.getRandomValues(new Uint32Array(1))[0]! | 1;
@@ -107,3 +111,52 @@ describe("hot write-through", () => {
     expect(await store.has(dag.root)).toBe(false);
   });
 });
+
+describe("hot write-through: blocks held for GC with a lifetime (HOT_CACHE_TTL_MS)", () => {
+  const holdersOf = (cid: CID) => blockRefsShard(env, shardOf(cid)).holders(blockKey(cid));
+
+  it("written blocks are held until the lifetime ends, then GC collects them — except those a pin also holds", async () => {
+    const loose = await freshDag(200 * 1024);
+    const pinned = await freshDag(200 * 1024);
+    const gw = pathGateway("honest", { HOT_WRITE_THROUGH: "always", HOT_CACHE_TTL_MS: "5000" });
+    const before = Date.now();
+    expect(await drain(await gw.fetch(`/ipfs/${loose.root}`))).toEqual(loose.bytes);
+    expect(await drain(await gw.fetch(`/ipfs/${pinned.root}`))).toEqual(pinned.bytes);
+    await gw.settle();
+    expect(await inR2(loose.blocks)).toEqual(loose.blocks.map(() => true));
+    expect(await inR2(pinned.blocks)).toEqual(pinned.blocks.map(() => true));
+    // Every block has exactly one holder: the root's hot holder, with its end time.
+    for (const b of [...loose.blocks, ...pinned.blocks]) expect(await holdersOf(b.cid), `hot holders of ${b.cid}`).toBe(1);
+    const lease = await blockRefsShard(env, shardOf(loose.root)).leaseOf(hotHolder(loose.root));
+    expect(lease).toBeGreaterThanOrEqual(before + 5000);
+    expect(lease).toBeLessThanOrEqual(Date.now() + 5000);
+
+    // A pin of the second DAG (already in R2: held by the pin, nothing fetched).
+    const { token, account } = await newAccount("hot-pin");
+    const pin = await pinJson(await call("POST", "/psa/pins", { token, body: { cid: pinned.root.toString() } }));
+    await settle(account);
+    expect((await pinJson(await call("GET", `/psa/pins/${pin.requestid}`, { token }), 200)).status).toBe("pinned");
+
+    // Within the lifetime: GC (even with no grace period) keeps everything.
+    expect(Date.now()).toBeLessThan(lease!);
+    await collectGarbage(env, 0);
+    expect(await inR2(loose.blocks)).toEqual(loose.blocks.map(() => true));
+
+    // After it: the hot holder lets go; the loose DAG goes, the pinned one stays (and is still served from R2).
+    const pinnedLease = await blockRefsShard(env, shardOf(pinned.root)).leaseOf(hotHolder(pinned.root));
+    expect(pinnedLease).toBeGreaterThanOrEqual(lease!); // its response started a moment later
+    await new Promise((done) => setTimeout(done, Math.max(0, pinnedLease! - Date.now()) + 50));
+    await collectGarbage(env, 60_000); // the lease ends, the blocks become candidates: kept for the grace period
+    expect(await inR2(loose.blocks)).toEqual(loose.blocks.map(() => true));
+    for (const b of loose.blocks) expect(await holdersOf(b.cid), `holders of ${b.cid}`).toBe(0);
+    expect(await blockRefsShard(env, shardOf(loose.root)).leaseOf(hotHolder(loose.root))).toBeNull();
+    await collectGarbage(env, 0);
+    expect(await inR2(loose.blocks)).toEqual(loose.blocks.map(() => false));
+    expect(await inR2(pinned.blocks)).toEqual(pinned.blocks.map(() => true));
+    for (const b of pinned.blocks) expect(await holdersOf(b.cid), `pin holders of ${b.cid}`).toBe(1);
+    const fromR2 = pathGateway();
+    const res = await fromR2.fetch(`/ipfs/${pinned.root}`, { headers: { "Cache-Control": "only-if-cached" } });
+    expect(await drain(res)).toEqual(pinned.bytes);
+  });
+});
+
