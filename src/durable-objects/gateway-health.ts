@@ -13,7 +13,16 @@
  *     at least 64 KiB (smaller ones measure latency, not bandwidth),
  *   - success, a 0/1 sample per ok / error / timeout / invalid_block, starting
  *     at 1 so that an upstream is trusted until it fails;
- * - last ok and last error times, the circuit, the last cron probe.
+ * - last ok and last error times, the circuit, the last cron probe;
+ * - when it was last seen (the latest `at` of its outcomes and probes).
+ *
+ * ## Bounded (docs/health.md)
+ * Providers found through IPNI and pin origins are upstreams too, so the
+ * rows are pruned after every write: an upstream not seen for
+ * `HEALTH_MAX_AGE_MS` (default 7 days) before the newest observation of the
+ * region is dropped, and past `HEALTH_MAX_UPSTREAMS` rows (default 1000) the
+ * least recently seen go. The configured `UPSTREAMS` are never dropped. Time
+ * is the observations' own, like everything here.
  *
  * `not_found` is a truthful answer, not a failure: it counts and feeds TTFB
  * only. `aborted` (we cancelled a race loser) changes nothing but its count.
@@ -52,6 +61,7 @@ import {
   type UpstreamHealth,
 } from "../gateway/upstream/health-snapshot";
 import { applyOutcome, applyProbe, initialState, type UpstreamState } from "./upstream-state";
+import { gatewayConfig } from "../gateway/gateway-config";
 
 export type { HealthSnapshot, ProbeResult, UpstreamHealth } from "../gateway/upstream/health-snapshot";
 
@@ -92,7 +102,16 @@ const MIGRATIONS: readonly string[] = [
     error TEXT,
     PRIMARY KEY (upstream, kind)
   );`,
+  /* 2: when each upstream was last observed (outcome or probe `at`), for pruning */ `
+  ALTER TABLE upstream_stats ADD COLUMN last_seen_at INTEGER;
+  UPDATE upstream_stats SET last_seen_at = COALESCE(last_ok_at, last_error_at, circuit_changed_at, 0);
+  CREATE INDEX upstream_stats_last_seen ON upstream_stats(last_seen_at);`,
 ];
+
+/** Rows kept after the newest observation: not seen for this long (`HEALTH_MAX_AGE_MS`) → dropped. */
+const DEFAULT_MAX_AGE_MS = 7 * 86_400_000;
+/** Upstreams kept per region (`HEALTH_MAX_UPSTREAMS`): past it, the least recently seen go first. */
+const DEFAULT_MAX_UPSTREAMS = 1000;
 
 /** A batch larger than this is a bug in the caller (a request reports one outcome per upstream attempt). */
 const MAX_BATCH = 1000;
@@ -144,7 +163,8 @@ export class GatewayHealth extends DurableObject<Env> {
     outcomes.forEach((o, i) => checkOutcome(o, i));
     const ordered = [...outcomes].sort((a, b) => a.at - b.at);
     this.ctx.storage.transactionSync(() => {
-      for (const outcome of ordered) this.#write(applyOutcome(this.#read(outcome.upstream), outcome));
+      for (const outcome of ordered) this.#write(applyOutcome(this.#read(outcome.upstream), outcome), outcome.at);
+      this.#prune();
     });
   }
 
@@ -155,7 +175,7 @@ export class GatewayHealth extends DurableObject<Env> {
     const ordered = [...results].sort((a, b) => a.at - b.at);
     this.ctx.storage.transactionSync(() => {
       for (const probe of ordered) {
-        this.#write(applyProbe(this.#read(probe.upstream), probe));
+        this.#write(applyProbe(this.#read(probe.upstream), probe), probe.at);
         this.#sql.exec("DELETE FROM probe_checks WHERE upstream = ?", probe.upstream);
         for (const c of probe.checks) {
           this.#sql.exec(
@@ -170,7 +190,41 @@ export class GatewayHealth extends DurableObject<Env> {
           );
         }
       }
+      this.#prune();
     });
+  }
+
+  /**
+   * Drops rows not seen for `HEALTH_MAX_AGE_MS` before the newest
+   * observation, then the least recently seen past `HEALTH_MAX_UPSTREAMS`;
+   * never a configured upstream. Returns the number of upstreams dropped.
+   */
+  #prune(): number {
+    const maxAge = setting(this.env.HEALTH_MAX_AGE_MS, DEFAULT_MAX_AGE_MS);
+    const maxRows = setting(this.env.HEALTH_MAX_UPSTREAMS, DEFAULT_MAX_UPSTREAMS);
+    const keep = JSON.stringify(gatewayConfig(this.env).upstreams);
+    const newest = this.#sql.exec<{ t: number | null }>("SELECT MAX(last_seen_at) AS t FROM upstream_stats").one().t;
+    if (newest === null) return 0;
+    const gone = this.#sql
+      .exec<{ upstream: string }>(
+        `SELECT upstream FROM upstream_stats WHERE upstream NOT IN (SELECT value FROM json_each(?)) AND last_seen_at < ?
+         UNION
+         SELECT upstream FROM (
+           SELECT upstream FROM upstream_stats WHERE upstream NOT IN (SELECT value FROM json_each(?))
+           ORDER BY last_seen_at DESC, upstream LIMIT -1 OFFSET ?
+         )`,
+        keep, newest - maxAge, keep, Math.max(0, maxRows - this.#configuredRows(keep)),
+      )
+      .toArray();
+    for (const { upstream } of gone) {
+      this.#sql.exec("DELETE FROM upstream_stats WHERE upstream = ?", upstream);
+      this.#sql.exec("DELETE FROM probe_checks WHERE upstream = ?", upstream);
+    }
+    return gone.length;
+  }
+
+  #configuredRows(keep: string): number {
+    return this.#sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM upstream_stats WHERE upstream IN (SELECT value FROM json_each(?))", keep).one().n;
   }
 
   /** Every upstream this region knows, sorted by URL, with circuits as they stand at `now`. */
@@ -213,12 +267,13 @@ export class GatewayHealth extends DurableObject<Env> {
     return row ? fromRow(row) : initialState(upstream);
   }
 
-  #write(s: UpstreamState): void {
+  #write(s: UpstreamState, seenAt: number): void {
     this.#sql.exec(
       `INSERT OR REPLACE INTO upstream_stats (upstream, ok_count, not_found_count, error_count, timeout_count,
          invalid_block_count, aborted_count, success_ewma, ttfb_ewma_ms, throughput_ewma_bps, last_ok_at,
-         last_error_at, consecutive_failures, circuit, open_until, cooldown_ms, circuit_changed_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         last_error_at, consecutive_failures, circuit, open_until, cooldown_ms, circuit_changed_at, last_seen_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
+         max(?, coalesce((SELECT last_seen_at FROM upstream_stats WHERE upstream = ?), 0)))`,
       s.upstream,
       s.counts.ok,
       s.counts.notFound,
@@ -236,8 +291,15 @@ export class GatewayHealth extends DurableObject<Env> {
       s.openUntil,
       s.cooldownMs,
       s.circuitChangedAt,
+      seenAt,
+      s.upstream,
     );
   }
+}
+
+function setting(value: string | undefined, fallback: number): number {
+  const n = Number(value);
+  return value !== undefined && value.trim() !== "" && Number.isSafeInteger(n) && n > 0 ? n : fallback;
 }
 
 function fromRow(row: StatsRow): UpstreamState {

@@ -138,7 +138,7 @@ describe("GatewayHealth statistics", () => {
     const versions = await runInDurableObject(gatewayHealth(env, region), (_instance, state) =>
       state.storage.sql.exec<{ version: number }>("SELECT version FROM schema_migrations ORDER BY version").toArray(),
     );
-    expect(versions.map((v) => v.version)).toEqual([1]);
+    expect(versions.map((v) => v.version)).toEqual([1, 2]);
   });
 });
 
@@ -285,5 +285,55 @@ describe("rank from a GatewayHealth snapshot", () => {
       recovering,
       lying,
     ]);
+  });
+});
+
+describe("GatewayHealth stays bounded (providers and pin origins are upstreams too)", () => {
+  const DAY = 86_400_000;
+  const names = async (region: string) => (await gatewayHealth(env, region).snapshot(0)).upstreams.map((u) => u.upstream);
+
+  it("an upstream not seen for HEALTH_MAX_AGE_MS (7 days) before the newest observation is dropped, with its probe; a configured one never", async () => {
+    const region = freshRegion();
+    const stub = gatewayHealth(env, region);
+    const configured = env.UPSTREAMS.split(",")[0]!;
+    const t0 = 1_000 * DAY;
+    await stub.report([
+      outcome("ok", t0, { upstream: "https://provider-old.example" }),
+      outcome("ok", t0, { upstream: configured }),
+      outcome("ok", t0 + 2 * DAY, { upstream: "https://provider-mid.example" }),
+    ]);
+    await stub.recordProbe([probe(true, t0, "https://provider-old.example")]);
+    expect(await names(region)).toEqual([configured, "https://provider-mid.example", "https://provider-old.example"].sort());
+
+    // Newest observation 7 days + 1 ms after provider-old was last seen: it goes; mid (5 days) stays.
+    await stub.report([outcome("not_found", t0 + 7 * DAY + 1, { upstream: "https://provider-new.example" })]);
+    expect(await names(region)).toEqual([configured, "https://provider-mid.example", "https://provider-new.example"].sort());
+    const probes = await runInDurableObject(stub, (_i, state) => state.storage.sql.exec("SELECT upstream FROM probe_checks").toArray());
+    expect(probes).toEqual([]);
+
+    // Seen again (a late report of an older time does not make it older): kept.
+    await stub.report([outcome("ok", t0 + 8 * DAY, { upstream: "https://provider-mid.example" }), outcome("ok", t0 + DAY, { upstream: "https://provider-mid.example" })]);
+    await stub.report([outcome("ok", t0 + 13 * DAY, { upstream: "https://provider-new.example" })]);
+    expect(await names(region)).toEqual([configured, "https://provider-mid.example", "https://provider-new.example"].sort());
+    await stub.report([outcome("ok", t0 + 15 * DAY + 1, { upstream: "https://provider-new.example" })]);
+    expect(await names(region)).toEqual([configured, "https://provider-new.example"].sort());
+  });
+
+  it("past HEALTH_MAX_UPSTREAMS (1000) rows a region keeps the most recently seen; the configured upstream stays however old", async () => {
+    const region = freshRegion();
+    const stub = gatewayHealth(env, region);
+    const configured = env.UPSTREAMS.split(",")[0]!;
+    const t0 = 2_000 * DAY;
+    await stub.report([outcome("ok", t0, { upstream: configured })]);
+    const provider = (i: number) => `https://provider-${String(i).padStart(4, "0")}.example`;
+    // 1200 distinct providers (an IPNI answer stream), seen one second apart.
+    for (let batch = 0; batch < 1200; batch += 400) {
+      await stub.report(Array.from({ length: 400 }, (_, k) => outcome("not_found", t0 + (batch + k + 1) * 1000, { upstream: provider(batch + k) })));
+    }
+    const kept = await names(region);
+    expect(kept).toHaveLength(1000);
+    expect(kept).toContain(configured);
+    // The 999 most recently seen providers: 201..1199.
+    expect(kept.filter((u) => u !== configured)).toEqual(Array.from({ length: 999 }, (_, i) => provider(201 + i)));
   });
 });
