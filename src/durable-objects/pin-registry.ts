@@ -250,7 +250,12 @@ export class PinRegistry extends DurableObject<Env> {
     return this.limits();
   }
 
-  /** Pins counted against the quota (all but failed) and bytes of distinct pinned roots. */
+  /**
+   * Pins counted against the quota (all but failed), and bytes: the sum over
+   * the distinct complete roots of each root's DAG size (its distinct blocks),
+   * so a block shared by two roots counts once per root (docs/pinning.md).
+   * Every byte quota check uses this number.
+   */
   usage(): { pins: number; bytes: number } {
     const pins = this.#sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM pins WHERE status != 'failed'").one().n;
     const bytes = this.#sql.exec<{ b: number | null }>("SELECT SUM(dag_size) AS b FROM roots WHERE complete = 1").one().b ?? 0;
