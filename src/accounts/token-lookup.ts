@@ -7,7 +7,7 @@ import { accountsStub } from "../durable-objects/accounts";
  * revocation (which removes it there first) refuses it on its next request,
  * cache or not. An unknown hash can never become known (tokens carry 256
  * random bits and a minted token's hash is new), so a cached "unknown" is
- * never wrong either. docs/pinning.md "Tokens".
+ * never wrong either. docs/pinning.md "Operator API", docs/storage.md "Tokens and secrets".
  */
 export const TOKEN_CACHE_TTL_MS = 60_000;
 /** Hashes kept per isolate; the oldest entry is dropped first. */
