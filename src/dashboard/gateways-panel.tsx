@@ -87,7 +87,7 @@ function UpstreamRow(props: { url: string; u: UpstreamHealth | undefined; config
       </th>
       <td>
         <span class={`status status-${u?.circuit ?? "closed"}`}>{(u?.circuit ?? "closed").replace("_", "-")}</span>
-        {u?.openUntil != null && <div class="muted">until {iso(u.openUntil)}</div>}
+        {u?.circuit === "open" && u.openUntil !== null && <div class="muted">until {iso(u.openUntil)}</div>}
       </td>
       <td class="num">{u?.ttfbEwmaMs == null ? "—" : `${Math.round(u.ttfbEwmaMs)} ms`}</td>
       <td class="num">{u?.throughputEwmaBps == null ? "—" : `${formatBytes(Math.round(u.throughputEwmaBps))}/s`}</td>

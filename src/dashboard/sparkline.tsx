@@ -29,7 +29,7 @@ export function Sparkline(props: { label: string; points: { at: number; value: n
   if (run.length > 0) runs.push(run.join(" "));
   const min = Math.min(...values);
   const last = values[values.length - 1]!;
-  const text = `${props.label}: ${values.length} samples, from ${fmt(min)} to ${fmt(Math.max(...values))} ${props.unit}, latest ${fmt(last)} ${props.unit}`;
+  const text = `${props.label}: ${values.length} sample${values.length === 1 ? "" : "s"}, from ${fmt(min)} to ${fmt(Math.max(...values))} ${props.unit}, latest ${fmt(last)} ${props.unit}`;
   return (
     <svg class="chart" viewBox={`0 0 ${W} ${H}`} role="img" aria-label={text}>
       <title>{text}</title>
