@@ -45,7 +45,7 @@ export async function startWebhookReceiver(): Promise<WebhookReceiver> {
     }
     readText(req).then(
       (body) => {
-        received.set(tag, [...(received.get(tag) ?? []), { method: req.method!, contentType: req.headers["content-type"] ?? null, body }]);
+        received.set(tag, [...(received.get(tag) ?? []), { method: req.method!, contentType: typeof req.headers["content-type"] === "string" ? req.headers["content-type"] : null, body }]);
         res.writeHead(answer === "ok" ? 204 : 500).end();
       },
       () => res.writeHead(413).end(),
