@@ -49,20 +49,18 @@ gatewaysPanel.get("/", async (c) => {
         )}
       </p>
       <div class="table-wrap">
-        <table>
+        <table class="stack">
           <caption class="sr-only">Upstream gateway health</caption>
           <thead>
             <tr>
               <th scope="col">Upstream</th>
               <th scope="col">Circuit</th>
-              <th scope="col" class="num">TTFB (EWMA)</th>
+              <th scope="col">TTFB (EWMA), 24 h</th>
               <th scope="col" class="num">Throughput (EWMA)</th>
-              <th scope="col" class="num">Success (EWMA)</th>
+              <th scope="col">Success (EWMA), 24 h</th>
               <th scope="col" class="num">Invalid blocks</th>
               <th scope="col">Outcomes</th>
               <th scope="col">Last probe</th>
-              <th scope="col">TTFB, 24 h</th>
-              <th scope="col">Success, 24 h</th>
             </tr>
           </thead>
           <tbody>
@@ -81,24 +79,30 @@ function UpstreamRow(props: { url: string; u: UpstreamHealth | undefined; config
   const probe = u?.lastProbe ?? null;
   return (
     <tr data-upstream={props.url}>
-      <th scope="row" class="cid">
+      <th scope="row" class="cid" data-label="Upstream">
         {props.url}
         {!props.configured && <div class="muted">not in UPSTREAMS (provider or retired)</div>}
       </th>
-      <td>
+      <td data-label="Circuit">
         <span class={`status status-${u?.circuit ?? "closed"}`}>{(u?.circuit ?? "closed").replace("_", "-")}</span>
         {u?.circuit === "open" && u.openUntil !== null && <div class="muted">until {iso(u.openUntil)}</div>}
       </td>
-      <td class="num">{u?.ttfbEwmaMs == null ? "—" : `${Math.round(u.ttfbEwmaMs)} ms`}</td>
-      <td class="num">{u?.throughputEwmaBps == null ? "—" : `${formatBytes(Math.round(u.throughputEwmaBps))}/s`}</td>
-      <td class="num">{u === undefined ? "—" : `${(u.successEwma * 100).toFixed(1)} %`}</td>
-      <td class="num">{u?.counts.invalidBlock ?? 0}</td>
-      <td class="muted">
+      <td data-label="TTFB">
+        <span data-fact="ttfb">{u?.ttfbEwmaMs == null ? "—" : `${Math.round(u.ttfbEwmaMs)} ms`}</span>
+        <Sparkline label="TTFB" unit="ms" points={samples.map((s) => ({ at: s.at, value: s.ttfbEwmaMs }))} from={props.from} to={props.to} />
+      </td>
+      <td class="num" data-label="Throughput">{u?.throughputEwmaBps == null ? "—" : `${formatBytes(Math.round(u.throughputEwmaBps))}/s`}</td>
+      <td data-label="Success">
+        <span data-fact="success">{u === undefined ? "—" : `${(u.successEwma * 100).toFixed(1)} %`}</span>
+        <Sparkline label="Success" unit="%" max={100} points={samples.map((s) => ({ at: s.at, value: s.successEwma * 100 }))} from={props.from} to={props.to} />
+      </td>
+      <td class="num" data-label="Invalid blocks">{u?.counts.invalidBlock ?? 0}</td>
+      <td class="muted" data-label="Outcomes">
         {u === undefined
           ? "no requests yet"
           : `ok ${u.counts.ok} · not found ${u.counts.notFound} · errors ${u.counts.error} · timeouts ${u.counts.timeout}`}
       </td>
-      <td>
+      <td data-label="Last probe">
         {probe === null ? (
           <span class="muted">never</span>
         ) : (
@@ -113,12 +117,6 @@ function UpstreamRow(props: { url: string; u: UpstreamHealth | undefined; config
               ))}
           </>
         )}
-      </td>
-      <td>
-        <Sparkline label="TTFB" unit="ms" points={samples.map((s) => ({ at: s.at, value: s.ttfbEwmaMs }))} from={props.from} to={props.to} />
-      </td>
-      <td>
-        <Sparkline label="Success" unit="%" max={100} points={samples.map((s) => ({ at: s.at, value: s.successEwma * 100 }))} from={props.from} to={props.to} />
       </td>
     </tr>
   );

@@ -25,7 +25,9 @@ export function Page(props: { title: string; session: Session | null; current?: 
       <head>
         <meta charset="utf-8" />
         <meta name="viewport" content="width=device-width, initial-scale=1" />
-        <meta name="referrer" content="no-referrer" />
+        {/* same-origin, not no-referrer: under no-referrer a browser sends `Origin: null` with form POSTs, which the Origin check refuses. */}
+        <meta name="referrer" content="same-origin" />
+        <link rel="icon" href="data:," />
         {/* htmx's indicator <style> would be refused by the CSP (style-src 'self'); the dashboard uses none. */}
         <meta name="htmx-config" content='{"includeIndicatorStyles":false}' />
         <title>{`${props.title} · ipfs-kit-edge dashboard`}</title>

@@ -284,7 +284,7 @@ function PinsTable(props: { account: string; filters: Filters; list: { count: nu
         · <a href={`/dashboard/pins?${query}`}>Refresh</a>
       </p>
       <div class="table-wrap">
-        <table>
+        <table class="stack">
           <caption class="sr-only">Pins of account {props.account}</caption>
           <thead>
             <tr>
@@ -302,7 +302,7 @@ function PinsTable(props: { account: string; filters: Filters; list: { count: nu
               const stuck = isStuck(p, now);
               return (
                 <tr class={p.status === "failed" ? "failed" : stuck ? "stuck" : undefined} data-requestid={p.requestid} data-status={p.status}>
-                  <td>
+                  <td data-label="Status">
                     <span class={`status status-${p.status}`}>{p.status}</span>
                     {stuck && (
                       <>
@@ -311,18 +311,18 @@ function PinsTable(props: { account: string; filters: Filters; list: { count: nu
                       </>
                     )}
                   </td>
-                  <td>{p.pin.name ?? <span class="muted">—</span>}</td>
-                  <td class="cid">{p.pin.cid}</td>
-                  <td class="num">{p.info.dag_size === undefined ? "—" : formatBytes(Number(p.info.dag_size))}</td>
-                  <td>
+                  <td data-label="Name">{p.pin.name ?? <span class="muted">—</span>}</td>
+                  <td data-label="CID" class="cid">{p.pin.cid}</td>
+                  <td data-label="Size" class="num">{p.info.dag_size === undefined ? "—" : formatBytes(Number(p.info.dag_size))}</td>
+                  <td data-label="Created">
                     <time datetime={new Date(p.created).toISOString()}>{iso(p.created)}</time>
                   </td>
-                  <td>
+                  <td data-label="Details">
                     {p.info.status_details ?? ""}
-                    {p.info.last_error !== undefined && p.status !== "failed" && <div class="muted">last error: {p.info.last_error}</div>}
+                    {p.info.last_error !== undefined && (p.status === "queued" || p.status === "pinning") && <div class="muted">last error: {p.info.last_error}</div>}
                     <div class="muted">attempts: {p.info.attempt_count}</div>
                   </td>
-                  <td>
+                  <td data-label="Actions">
                     <div class="actions">
                       {p.status === "failed" && (
                         <form method="post" action={`/dashboard/pins/${p.requestid}/retry`}>

@@ -56,7 +56,8 @@ export function dashboardRoutes(dispatch: Dispatch) {
     await next();
     c.header("Content-Security-Policy", CSP);
     c.header("X-Content-Type-Options", "nosniff");
-    c.header("Referrer-Policy", "no-referrer");
+    // Not no-referrer: browsers then send `Origin: null` on form POSTs (Fetch §3.2.5), which sameOrigin() refuses.
+    c.header("Referrer-Policy", "same-origin");
     c.header("X-Frame-Options", "DENY");
     if (!c.req.path.startsWith("/dashboard/assets/")) c.header("Cache-Control", "no-store");
   });

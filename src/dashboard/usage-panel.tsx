@@ -45,7 +45,7 @@ usagePanel.get("/", async (c) => {
         <h3 id="quota-h">Storage and pins against quotas</h3>
         {partial && <p class="muted">Only the first accounts are shown.</p>}
         <div class="table-wrap">
-          <table>
+          <table class="stack">
             <caption class="sr-only">Usage per account</caption>
             <thead>
               <tr>
@@ -66,7 +66,7 @@ usagePanel.get("/", async (c) => {
       <section class="card" aria-labelledby="cost-h">
         <h3 id="cost-h">Estimated monthly cost</h3>
         <div class="table-wrap">
-          <table>
+          <table class="stack">
             <caption class="sr-only">Estimated monthly storage cost per backend</caption>
             <thead>
               <tr>
@@ -80,11 +80,11 @@ usagePanel.get("/", async (c) => {
             <tbody>
               {costs.map((k) => (
                 <tr data-backend={k.backend}>
-                  <th scope="row">{k.backend.toUpperCase()}</th>
-                  <td class="num">{formatBytes(k.storedBytes)}</td>
-                  <td class="num">{formatUsd(k.pricePerGbMonth)}</td>
-                  <td class="num" data-fact="monthly">{formatUsd(k.monthlyUsd)}</td>
-                  <td class="num" data-fact="projected">{formatUsd(k.projectedMonthlyUsd)}</td>
+                  <th scope="row" data-label="Backend">{k.backend.toUpperCase()}</th>
+                  <td class="num" data-label="Stored">{formatBytes(k.storedBytes)}</td>
+                  <td class="num" data-label="Price/GB-mo">{formatUsd(k.pricePerGbMonth)}</td>
+                  <td class="num" data-label="This month" data-fact="monthly">{formatUsd(k.monthlyUsd)}</td>
+                  <td class="num" data-label="Next month" data-fact="projected">{formatUsd(k.projectedMonthlyUsd)}</td>
                 </tr>
               ))}
             </tbody>
@@ -112,22 +112,22 @@ function UsageRow(props: { a: AccountUsage }) {
   const { a } = props;
   return (
     <tr data-account={a.account}>
-      <th scope="row" class="cid">
+      <th scope="row" class="cid" data-label="Account">
         {a.account}
       </th>
-      <td>
+      <td data-label="Pins">
         <meter min={0} max={Math.max(1, a.limits.maxPins)} value={a.pins} aria-label={`pins of ${a.account}`}></meter>
         <div>
           {a.pins} of {a.limits.maxPins}
         </div>
       </td>
-      <td>
+      <td data-label="Stored">
         <meter min={0} max={Math.max(1, a.limits.maxBytes)} value={a.bytes} aria-label={`stored bytes of ${a.account}`}></meter>
         <div>
           {formatBytes(a.bytes)} of {formatBytes(a.limits.maxBytes)}
         </div>
       </td>
-      <td class="num">{formatBytes(a.addedBytes)}</td>
+      <td class="num" data-label="Added, 30 d">{formatBytes(a.addedBytes)}</td>
     </tr>
   );
 }

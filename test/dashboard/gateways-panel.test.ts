@@ -67,9 +67,9 @@ describe("dashboard gateways panel", () => {
     const row = (u: string) => html.slice(html.indexOf(`<tr data-upstream="${u}">`), html.indexOf("</tr>", html.indexOf(`<tr data-upstream="${u}">`)));
     const good = row(configured);
     expect(good).toContain('<span class="status status-closed">closed</span>');
-    expect(good).toContain('<td class="num">110 ms</td>'); // 120 + (80 - 120) / 4
-    expect(good).toContain('<td class="num">2.00 MiB/s</td>');
-    expect(good).toContain('<td class="num">100.0 %</td>');
+    expect(good).toContain('<span data-fact="ttfb">110 ms</span>'); // 120 + (80 - 120) / 4
+    expect(good).toContain('<td class="num" data-label="Throughput">2.00 MiB/s</td>');
+    expect(good).toContain('<span data-fact="success">100.0 %</span>');
     expect(good).toContain("ok 2 · not found 0 · errors 0 · timeouts 0");
     expect(good).toContain(`<span class="status status-yes">passed</span> <time datetime="${new Date(now).toISOString()}">`);
     expect(good).toContain('<svg class="chart" viewBox="0 0 160 40" role="img" aria-label="TTFB: 3 samples, from 110 to 120 ms, latest 110 ms">');
@@ -77,9 +77,9 @@ describe("dashboard gateways panel", () => {
     const liar = row("https://liar.example");
     expect(liar).toContain("not in UPSTREAMS (provider or retired)");
     // Opened by the lie 5 minutes ago; its 30 s cool-down is over: half-open, no "until".
-    expect(liar).toContain('<td><span class="status status-half_open">half-open</span></td>');
-    expect(liar).toContain('<td class="num">1</td>'); // one invalid block
-    expect(liar).toContain('<td class="num">75.0 %</td>');
+    expect(liar).toContain('<td data-label="Circuit"><span class="status status-half_open">half-open</span></td>');
+    expect(liar).toContain('<td class="num" data-label="Invalid blocks">1</td>');
+    expect(liar).toContain('<span data-fact="success">75.0 %</span>');
     expect(liar).toContain('<span class="muted">never</span>');
     // The configured upstream comes first (rank order).
     expect(html.indexOf(`data-upstream="${configured}"`)).toBeLessThan(html.indexOf('data-upstream="https://liar.example"'));

@@ -35,8 +35,8 @@ describe("dashboard pins panel", () => {
     const row = rowOf(html, pin!.requestid)!;
     expect(row).toContain('data-status="queued"');
     expect(row).toContain('<span class="status status-queued">queued</span>');
-    expect(row).toContain("<td>photo &lt;1&gt;</td>");
-    expect(row).toContain(`<td class="cid">${file.cid}</td>`);
+    expect(row).toContain('<td data-label="Name">photo &lt;1&gt;</td>');
+    expect(row).toContain(`<td data-label="CID" class="cid">${file.cid}</td>`);
     expect(row).toContain(`<time datetime="${new Date(pin!.created).toISOString()}">`);
     expect(html).toContain('<div id="pins-table" hx-get="/dashboard/pins/table?" hx-trigger="every 2s" hx-swap="outerHTML" aria-live="polite">');
     expect(html).toContain("1 in progress, updating every 2 s");
@@ -48,7 +48,7 @@ describe("dashboard pins panel", () => {
     const done = rowOf(table, pin!.requestid)!;
     expect(done).toContain('<span class="status status-pinned">pinned</span>');
     expect(size).toBeGreaterThan(300_000);
-    expect(done).toContain(`<td class="num">${(size / 1024).toFixed(1)} KiB</td>`);
+    expect(done).toContain(`<td data-label="Size" class="num">${(size / 1024).toFixed(1)} KiB</td>`);
   });
 
   it("filters by status, name and date; a bad filter is a 400 naming it", async () => {

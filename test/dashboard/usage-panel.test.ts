@@ -56,8 +56,8 @@ describe("dashboard usage and cost", () => {
     expect(row).toContain(`${(bytes / 1024 / 1024).toFixed(2)} MiB of 7.63 MiB`);
     // 1000 USD per GB-month × bytes / 10^9; everything was added in the last 30 days, so the projection doubles it.
     const monthly = (bytes / BYTES_PER_GB) * 1000;
-    expect(html).toContain(`<td class="num" data-fact="monthly">$${monthly.toFixed(2)}</td>`);
-    expect(html).toContain(`<td class="num" data-fact="projected">$${(2 * monthly).toFixed(2)}</td>`);
+    expect(html).toContain(`<td class="num" data-label="This month" data-fact="monthly">$${monthly.toFixed(2)}</td>`);
+    expect(html).toContain(`<td class="num" data-label="Next month" data-fact="projected">$${(2 * monthly).toFixed(2)}</td>`);
     expect(html).toContain("Requests and bytes served over time appear here once the per-region metrics");
     // Only this account: no other account's row, no budget (the operator's).
     expect(html.match(/<tr data-account=/g)).toHaveLength(1);
@@ -68,7 +68,7 @@ describe("dashboard usage and cost", () => {
     const { token } = await newAccount("dash-price");
     const html = await pageWith({ PRICE_R2_GB_MONTH: "cheap" }, token, "/dashboard/usage");
     expect(html).toContain('Configuration: PRICE_R2_GB_MONTH must be a non-negative number of USD, got &quot;cheap&quot;');
-    expect(html).toContain('<td class="num">$0.0150</td>');
+    expect(html).toContain('<td class="num" data-label="Price/GB-mo">$0.0150</td>');
   });
 
   it("service view: every account, and the budget alert once the projection reaches BUDGET_MONTHLY_USD", async () => {

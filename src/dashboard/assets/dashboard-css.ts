@@ -15,14 +15,14 @@ header.top h1 { font-size: 1.1rem; margin: 0; }
 header.top nav ul { display: flex; flex-wrap: wrap; gap: .25rem .9rem; list-style: none; margin: 0; padding: 0; }
 header.top nav a[aria-current="page"] { font-weight: 700; text-decoration-thickness: 3px; }
 header.top form { margin: 0 0 0 auto; }
-main { padding: 1rem; max-width: 75rem; margin: 0 auto; }
+main { padding: 1rem; max-width: 90rem; margin: 0 auto; }
 h2 { font-size: 1.35rem; margin: .2rem 0 .8rem; }
 h3 { font-size: 1.05rem; margin: 1.2rem 0 .5rem; }
 section.card { background: var(--panel); border: 1px solid var(--line); border-radius: 6px; padding: .8rem 1rem; margin: 0 0 1rem; }
 form.inline.spaced { margin-top: .8rem; }
 form.inline { display: flex; flex-wrap: wrap; gap: .5rem .8rem; align-items: end; }
 label { display: flex; flex-direction: column; font-size: .9rem; color: var(--muted); gap: .15rem; }
-input, select, button { font: inherit; padding: .35rem .5rem; border: 1px solid #8a96a3; border-radius: 4px; background: #fff; color: var(--fg); min-height: 2.2rem; }
+input, select, button { max-width: 100%; font: inherit; padding: .35rem .5rem; border: 1px solid #8a96a3; border-radius: 4px; background: #fff; color: var(--fg); min-height: 2.2rem; }
 input[type="file"] { padding: .2rem; }
 button { background: var(--accent); color: #fff; border-color: var(--accent); cursor: pointer; }
 button.secondary { background: #fff; color: var(--accent); }
@@ -32,7 +32,8 @@ button.danger { background: #fff; color: var(--bad); border-color: var(--bad); }
 table { border-collapse: collapse; width: 100%; font-size: .92rem; }
 th, td { text-align: left; padding: .4rem .6rem; border-bottom: 1px solid #e1e6eb; vertical-align: top; }
 th { background: #eef2f6; white-space: nowrap; }
-td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
+td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+td time { white-space: nowrap; }
 code, .cid { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-size: .85rem; word-break: break-all; }
 .status { display: inline-block; padding: 0 .45rem; border-radius: 999px; font-size: .85rem; font-weight: 600; border: 1px solid currentColor; white-space: nowrap; }
 .status-pinned, .status-closed, .status-yes { color: var(--ok); }
@@ -46,7 +47,7 @@ tr.stuck td { background: var(--warn-bg); }
 .muted { color: var(--muted); font-size: .9rem; }
 .actions { display: flex; gap: .4rem; flex-wrap: wrap; }
 .actions form { margin: 0; }
-svg.chart { display: block; width: 160px; height: 40px; }
+svg.chart { display: block; width: 160px; height: 40px; margin-top: .25rem; }
 svg.chart polyline { fill: none; stroke: var(--accent); stroke-width: 1.5; }
 dl.facts { display: grid; grid-template-columns: max-content 1fr; gap: .3rem 1rem; margin: 0; }
 dl.facts dt { font-weight: 600; }
@@ -59,5 +60,10 @@ meter { width: 10rem; }
   dl.facts { grid-template-columns: 1fr; }
   dl.facts dd { margin-bottom: .4rem; }
   form.inline > * { flex: 1 1 100%; }
+  /* Tables marked .stack become one card per row, each cell labelled by its column. */
+  table.stack thead { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); }
+  table.stack tr { display: block; border-bottom: 2px solid var(--line); padding: .3rem 0; }
+  table.stack td, table.stack th[scope="row"] { display: grid; grid-template-columns: 6.5rem 1fr; gap: .5rem; border: 0; padding: .2rem .6rem; text-align: left; white-space: normal; background: none; }
+  table.stack td::before, table.stack th[scope="row"]::before { content: attr(data-label); font-weight: 600; color: var(--muted); }
 }
 `;
