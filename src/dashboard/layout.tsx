@@ -91,8 +91,11 @@ export function formatBytes(n: number): string {
   return `${v.toFixed(v < 10 ? 2 : 1)} ${units[i]}`;
 }
 
+/** USD with cents, or with the digits a small amount needs to not read as zero ($0.0000059). */
 export function formatUsd(n: number): string {
-  return `$${n < 1 ? n.toFixed(4) : n.toFixed(2)}`;
+  if (n === 0 || n >= 1) return `$${n.toFixed(2)}`;
+  if (n >= 0.01) return `$${n.toFixed(4)}`;
+  return `$${n.toFixed(Math.min(20, 1 - Math.floor(Math.log10(n))))}`;
 }
 
 export function iso(ms: number | null | undefined): string {

@@ -82,8 +82,16 @@ async function shot(page: Page, name: string): Promise<void> {
 
 /** The page is usable at its width: nothing makes the document scroll sideways (tables scroll in their own box). */
 async function expectNoSidewaysScroll(page: Page): Promise<void> {
-  const { scroll, client } = await page.evaluate(() => ({ scroll: document.documentElement.scrollWidth, client: document.documentElement.clientWidth }));
-  expect(scroll).toBeLessThanOrEqual(client);
+  const { scroll, client, widest } = await page.evaluate(() => {
+    const client = document.documentElement.clientWidth;
+    // What sticks out, for the failure message.
+    const widest = [...document.querySelectorAll("body *")]
+      .filter((el) => el.getBoundingClientRect().right > client + 1 && !el.closest(".table-wrap"))
+      .map((el) => `${el.tagName.toLowerCase()}.${el.className}`)
+      .slice(0, 5);
+    return { scroll: document.documentElement.scrollWidth, client, widest };
+  });
+  expect(scroll, `sticking out: ${widest.join(", ")}`).toBeLessThanOrEqual(client);
 }
 
 async function signedIn(viewport: { width: number; height: number }, secret: string): Promise<{ context: BrowserContext; page: Page }> {

@@ -11,6 +11,7 @@ import { accountsStub } from "../../src/durable-objects/accounts";
 import { registryStub } from "../../src/durable-objects/pin-registry";
 import { BUDGET_ALERT, checkBudget } from "../../src/cron/budget-alert";
 import { BYTES_PER_GB } from "../../src/dashboard/cost";
+import { formatUsd } from "../../src/dashboard/layout";
 import { ADMIN, call, newAccount, pseudoRandomBytes } from "../pinning/helpers";
 import { COOKIE, ORIGIN, page, signIn } from "./helpers";
 
@@ -62,6 +63,10 @@ describe("dashboard usage and cost", () => {
     // Only this account: no other account's row, no budget (the operator's).
     expect(html.match(/<tr data-account=/g)).toHaveLength(1);
     expect(html).not.toContain("Budget alert");
+  });
+
+  it("amounts: cents, four digits under a dollar, two significant digits under a cent (never a tiny cost shown as $0.0000)", () => {
+    expect([0, 1234.5, 0.015, 0.0000059, 0.000000001].map(formatUsd)).toEqual(["$0.00", "$1234.50", "$0.0150", "$0.0000059", "$0.0000000010"]);
   });
 
   it("a malformed price is reported on the page and the default is used", async () => {

@@ -21,7 +21,7 @@ h3 { font-size: 1.05rem; margin: 1.2rem 0 .5rem; }
 section.card { background: var(--panel); border: 1px solid var(--line); border-radius: 6px; padding: .8rem 1rem; margin: 0 0 1rem; }
 form.inline.spaced { margin-top: .8rem; }
 form.inline { display: flex; flex-wrap: wrap; gap: .5rem .8rem; align-items: end; }
-label { display: flex; flex-direction: column; font-size: .9rem; color: var(--muted); gap: .15rem; }
+label { display: flex; flex-direction: column; min-width: 0; font-size: .9rem; color: var(--muted); gap: .15rem; }
 input, select, button { max-width: 100%; font: inherit; padding: .35rem .5rem; border: 1px solid #8a96a3; border-radius: 4px; background: #fff; color: var(--fg); min-height: 2.2rem; }
 input[type="file"] { padding: .2rem; }
 button { background: var(--accent); color: #fff; border-color: var(--accent); cursor: pointer; }
@@ -32,6 +32,7 @@ button.danger { background: #fff; color: var(--bad); border-color: var(--bad); }
 table { border-collapse: collapse; width: 100%; font-size: .92rem; }
 th, td { text-align: left; padding: .4rem .6rem; border-bottom: 1px solid #e1e6eb; vertical-align: top; }
 th { background: #eef2f6; white-space: nowrap; }
+th[scope="row"] { white-space: normal; min-width: 10rem; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 td time { white-space: nowrap; }
 code, .cid { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-size: .85rem; word-break: break-all; }
