@@ -75,7 +75,9 @@ pinsPanel.post("/upload", async (c) => {
   try {
     if (!(file instanceof File)) throw badRequest("choose a file to upload");
     const name = field(form, "name")?.trim() || file.name || undefined;
-    const result = await uploadForAccount(c.env, account, file.stream(), file.type === "application/vnd.ipld.car" ? file.type : "application/octet-stream", name);
+    // Browsers rarely know the CAR media type: the .car extension says it too.
+    const car = file.type === "application/vnd.ipld.car" || /\.car$/i.test(file.name);
+    const result = await uploadForAccount(c.env, account, file.stream(), car ? "application/vnd.ipld.car" : "application/octet-stream", name);
     return back(c, account, `uploaded=${result.cid}`);
   } catch (err) {
     return failed(c, account, err);

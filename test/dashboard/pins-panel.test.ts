@@ -8,6 +8,7 @@ import { describe, expect, it } from "vitest";
 import { registryStub } from "../../src/durable-objects/pin-registry";
 import { isStuck, STUCK_AFTER_MS } from "../../src/dashboard/pins-panel";
 import type { PinRecord } from "../../src/pinning/pin-types";
+import { encodeCar } from "../servers/car-encode";
 import { importFile } from "../helpers/upstream";
 import { ADMIN, call, identityCid, newAccount, pseudoRandomBytes, settle } from "../pinning/helpers";
 import { csrfOf, dash, page, rowOf, signIn } from "./helpers";
@@ -157,6 +158,31 @@ describe("dashboard pins panel", () => {
     expect(pin!.pin.name).toBe("data.bin");
     const got = await call("GET", `/ipfs/${expected}`);
     expect(new Uint8Array(await got.arrayBuffer())).toEqual(bytes);
+  });
+
+  it("a .car file is imported as a CAR (every block verified): its root is pinned; a corrupt one is refused with the reason", async () => {
+    const { token, account } = await newAccount("dash-car");
+    const dag = await importFile(pseudoRandomBytes(90_000, 49), { chunkSize: 16_384 });
+    const csrf = csrfOf(await page(token, "/dashboard/pins"));
+    const form = new FormData();
+    form.set("csrf", csrf);
+    // No media type, as browsers send a .car: the extension decides.
+    form.set("file", new File([encodeCar([dag.cid], dag.blocks)], "site.car"));
+    const res = await dash("/dashboard/pins/upload", { cookie: token, form });
+    expect(res.status).toBe(303);
+    expect(res.headers.get("Location")).toBe(`/dashboard/pins?uploaded=${dag.cid}`);
+    const [pin] = await pins(account);
+    expect(pin!.pin.cid).toBe(dag.cid.toString());
+    expect(pin!.status).toBe("pinned");
+
+    const broken = dag.blocks.map((b, i) => (i === 1 ? { cid: b.cid, bytes: b.bytes.map((x, j) => (j === 0 ? x ^ 1 : x)) } : b));
+    const bad = new FormData();
+    bad.set("csrf", csrf);
+    bad.set("file", new File([encodeCar([dag.cid], broken)], "bad.car"));
+    const refused = await dash("/dashboard/pins/upload", { cookie: token, form: bad });
+    expect(refused.status).toBe(400);
+    expect(await refused.text()).toContain(`bad block: section 2 does not hash to its CID ${dag.blocks[1]!.cid}`);
+    expect(await pins(account)).toHaveLength(1);
   });
 
   it("the operator picks an account and acts on it; an unknown account is 404", async () => {

@@ -3,7 +3,7 @@
  * src/dashboard/cost.ts, src/cron/budget-alert.ts): numbers from the
  * registries, the alert on the page, the webhook sent once a month.
  */
-import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
+import { createExecutionContext, createScheduledController, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, inject, it } from "vitest";
 import worker from "../../src/worker";
@@ -123,6 +123,19 @@ describe("budget alert cron", () => {
     // Next month: sent again.
     expect((await checkBudget({ ...vars, ALERT_WEBHOOK_URL: `${inject("alertWebhookBase")}/ok/${okTag}` }, Date.UTC(2031, 5, 1, 0, 41))).outcome).toBe("sent");
     expect(await received(okTag)).toHaveLength(2);
+  });
+
+  it("the hourly cron 41 * * * * runs the check (scheduled handler of the worker)", async () => {
+    const tag = `cron-${crypto.randomUUID()}`;
+    const ctx = createExecutionContext();
+    await worker.scheduled!(
+      createScheduledController({ cron: "41 * * * *", scheduledTime: Date.UTC(2033, 2, 1) }),
+      { ...env, BUDGET_MONTHLY_USD: "0", ALERT_WEBHOOK_URL: `${inject("alertWebhookBase")}/ok/${tag}` },
+      ctx,
+    );
+    await waitOnExecutionContext(ctx);
+    const [hook] = await received(tag);
+    expect(JSON.parse(hook!.body)).toMatchObject({ type: "budget.exceeded", budgetUsd: 0 });
   });
 
   it("no budget, or under it: nothing is sent", async () => {
