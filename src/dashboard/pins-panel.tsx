@@ -281,7 +281,7 @@ function PinsTable(props: { account: string; filters: Filters; list: { count: nu
   return (
     <div id="pins-table" {...poll} aria-live="polite">
       <p class="muted">
-        {list.count === list.results.length ? `${list.count} pins` : `${list.results.length} of ${list.count} pins (newest first)`}
+        {list.count === list.results.length ? `${list.count} pin${list.count === 1 ? "" : "s"}` : `${list.results.length} of ${list.count} pins (newest first)`}
         {live && ` · ${list.results.filter((p) => p.status === "queued" || p.status === "pinning").length} in progress, updating every ${POLL_SECONDS} s`}{" "}
         · <a href={`/dashboard/pins?${query}`}>Refresh</a>
       </p>

@@ -64,7 +64,7 @@ meter { width: 10rem; }
   /* Tables marked .stack become one card per row, each cell labelled by its column. */
   table.stack thead { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); }
   table.stack tr { display: block; border-bottom: 2px solid var(--line); padding: .3rem 0; }
-  table.stack td, table.stack th[scope="row"] { display: grid; grid-template-columns: 6.5rem 1fr; gap: .5rem; border: 0; padding: .2rem .6rem; text-align: left; white-space: normal; background: none; }
-  table.stack td::before, table.stack th[scope="row"]::before { content: attr(data-label); font-weight: 600; color: var(--muted); }
+  table.stack td, table.stack th[scope="row"] { display: flex; flex-wrap: wrap; align-items: baseline; gap: .2rem .5rem; border: 0; padding: .2rem .6rem; text-align: left; white-space: normal; background: none; }
+  table.stack td::before, table.stack th[scope="row"]::before { content: attr(data-label); flex: 0 0 6.5rem; font-weight: 600; color: var(--muted); }
 }
 `;
