@@ -9,6 +9,7 @@
  */
 import { Hono } from "hono";
 import type { Context, ExecutionContext as HonoExecutionContext } from "hono";
+import { errorResponse } from "../http/error-response";
 import { HttpError } from "../http/errors";
 import { DASHBOARD_CSS } from "./assets/dashboard-css";
 import { HTMX_LICENSE, HTMX_MIN_JS } from "./assets/htmx";
@@ -38,7 +39,8 @@ export function dashboardRoutes(dispatch: Dispatch) {
   const app = new Hono<DashboardEnv>();
 
   app.onError((err, c) => {
-    if (!(err instanceof HttpError)) throw err;
+    // Our bugs: the one error-to-response function (logged, generic 500).
+    if (!(err instanceof HttpError)) return errorResponse(err, c.req.raw);
     return c.html(
       <Page title="Error" session={null}>
         <h2>{err.status === 404 ? "Not found" : "Request refused"}</h2>
