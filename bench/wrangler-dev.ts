@@ -30,6 +30,8 @@ export interface WranglerDevOptions {
   /** Directory for local DO/R2/Cache state (fresh per run). */
   persistTo: string;
   logFile: string;
+  /** More `wrangler dev` arguments (e.g. `--test-scheduled` for `GET /__scheduled?cron=…`). */
+  args?: string[];
 }
 
 export interface WranglerDev {
@@ -166,6 +168,7 @@ export async function startWranglerDev(options: WranglerDevOptions): Promise<Wra
     "info",
   ];
   for (const [key, value] of Object.entries(options.vars)) args.push("--var", `${key}:${value}`);
+  args.push(...(options.args ?? []));
   const log = createWriteStream(options.logFile);
   const child = spawn(process.execPath, args, {
     cwd: REPO_ROOT,
@@ -195,6 +198,9 @@ export async function startWranglerDev(options: WranglerDevOptions): Promise<Wra
       for (let i = 0; i < 20 && alive(leftover); i++) await sleep(100);
       if (alive(leftover)) process.kill(leftover, "SIGKILL");
     }
+    // Output still buffered in the pipes must not be written after the log ends (ERR_STREAM_WRITE_AFTER_END).
+    child.stdout?.unpipe(log);
+    child.stderr?.unpipe(log);
     log.end();
   };
   running.add(stop);

@@ -16,6 +16,7 @@ import { psaRoutes } from "./psa/routes";
 import { accountRoutes } from "./accounts/routes";
 import { uploadRoutes } from "./uploads/routes";
 import { webhookRoutes } from "./webhooks/routes";
+import { dashboardRoutes } from "./dashboard/routes";
 
 export type AppEnv = { Bindings: Env };
 
@@ -50,6 +51,8 @@ app.route("/api/v1", accountRoutes);
 app.route("/api/v1", uploadRoutes);
 // Signed webhooks that create pins (src/webhooks/routes.ts).
 app.route("/webhooks", webhookRoutes);
+// Operator web UI, cookie sign-in, CSRF-checked forms; its fetch test goes through this app (src/dashboard/routes.tsx).
+app.route("/dashboard", dashboardRoutes((request, env, ctx) => app.fetch(request, env, ctx)));
 
 export { GatewayHealth } from "./durable-objects/gateway-health";
 export { Denylist } from "./denylist/denylist-object";

@@ -23,6 +23,13 @@ const MIGRATIONS = [
      public_key BLOB NOT NULL,
      private_jwk TEXT NOT NULL
    );`,
+  // 2: operator alerts already sent, one per kind and period (src/cron/budget-alert.ts: at most once a month).
+  `CREATE TABLE alerts_sent (
+     kind TEXT NOT NULL,
+     period TEXT NOT NULL,
+     sent_at INTEGER NOT NULL,
+     PRIMARY KEY (kind, period)
+   ) WITHOUT ROWID;`,
 ];
 
 export type TokenRecord = { id: string; account: string; name: string; created: string };
@@ -100,6 +107,21 @@ export class Accounts extends DurableObject<Env> {
 
   listAccounts(): string[] {
     return this.#sql.exec<{ id: string }>("SELECT id FROM accounts ORDER BY id").toArray().map((r) => r.id);
+  }
+
+  /** Claims the alert of `kind` for `period`: true once, false when it was claimed before. */
+  claimAlert(kind: string, period: string): boolean {
+    return this.#sql.exec("INSERT OR IGNORE INTO alerts_sent (kind, period, sent_at) VALUES (?, ?, ?)", kind, period, Date.now()).rowsWritten > 0;
+  }
+
+  /** Gives a claim back (the alert could not be delivered: the next run tries again). */
+  releaseAlert(kind: string, period: string): void {
+    this.#sql.exec("DELETE FROM alerts_sent WHERE kind = ? AND period = ?", kind, period);
+  }
+
+  /** When the alert of `kind` for `period` was sent (epoch ms), or null. */
+  alertSentAt(kind: string, period: string): number | null {
+    return this.#sql.exec<{ sent_at: number }>("SELECT sent_at FROM alerts_sent WHERE kind = ? AND period = ?", kind, period).toArray()[0]?.sent_at ?? null;
   }
 
   /**

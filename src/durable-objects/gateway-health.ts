@@ -106,12 +106,45 @@ const MIGRATIONS: readonly string[] = [
   ALTER TABLE upstream_stats ADD COLUMN last_seen_at INTEGER;
   UPDATE upstream_stats SET last_seen_at = COALESCE(last_ok_at, last_error_at, circuit_changed_at, 0);
   CREATE INDEX upstream_stats_last_seen ON upstream_stats(last_seen_at);`,
+  /* 3: short history behind the dashboard charts */ `
+  CREATE TABLE health_history (
+    upstream TEXT NOT NULL,
+    at INTEGER NOT NULL,
+    success_ewma REAL NOT NULL,
+    ttfb_ewma_ms REAL,
+    throughput_ewma_bps REAL,
+    invalid_block_count INTEGER NOT NULL,
+    circuit TEXT NOT NULL CHECK (circuit IN ('closed', 'open', 'half_open')),
+    probe_ok INTEGER CHECK (probe_ok IN (0, 1)),
+    PRIMARY KEY (upstream, at)
+  ) WITHOUT ROWID;
+  CREATE INDEX health_history_at ON health_history(at);`,
 ];
 
 /** Rows kept after the newest observation: not seen for this long (`HEALTH_MAX_AGE_MS`) → dropped. */
 const DEFAULT_MAX_AGE_MS = 7 * 86_400_000;
 /** Upstreams kept per region (`HEALTH_MAX_UPSTREAMS`): past it, the least recently seen go first. */
 const DEFAULT_MAX_UPSTREAMS = 1000;
+
+/** History samples: one row per upstream and 5-minute bucket (the probe cron's period), the state at the bucket's last write. */
+export const HISTORY_BUCKET_MS = 5 * 60_000;
+/** History kept: 24 h, so at most 288 rows per upstream (older rows are deleted on every write). */
+export const HISTORY_KEEP_MS = 24 * 60 * 60_000;
+
+/** One point of an upstream's short history (dashboard charts). */
+export interface HealthSample {
+  upstream: string;
+  /** Start of the 5-minute bucket, epoch ms. */
+  at: number;
+  successEwma: number;
+  ttfbEwmaMs: number | null;
+  throughputEwmaBps: number | null;
+  /** Invalid blocks counted so far (cumulative). */
+  invalidBlocks: number;
+  circuit: CircuitState;
+  /** Whether the bucket's last probe passed; null when no probe fell in it. */
+  probeOk: boolean | null;
+}
 
 /** A batch larger than this is a bug in the caller (a request reports one outcome per upstream attempt). */
 const MAX_BATCH = 1000;
@@ -163,8 +196,9 @@ export class GatewayHealth extends DurableObject<Env> {
     outcomes.forEach((o, i) => checkOutcome(o, i));
     const ordered = [...outcomes].sort((a, b) => a.at - b.at);
     this.ctx.storage.transactionSync(() => {
-      for (const outcome of ordered) this.#write(applyOutcome(this.#read(outcome.upstream), outcome), outcome.at);
+      for (const outcome of ordered) this.#sample(this.#write(applyOutcome(this.#read(outcome.upstream), outcome), outcome.at), outcome.at, null);
       this.#prune();
+      this.#pruneHistory();
     });
   }
 
@@ -175,7 +209,7 @@ export class GatewayHealth extends DurableObject<Env> {
     const ordered = [...results].sort((a, b) => a.at - b.at);
     this.ctx.storage.transactionSync(() => {
       for (const probe of ordered) {
-        this.#write(applyProbe(this.#read(probe.upstream), probe), probe.at);
+        this.#sample(this.#write(applyProbe(this.#read(probe.upstream), probe), probe.at), probe.at, probe.ok);
         this.#sql.exec("DELETE FROM probe_checks WHERE upstream = ?", probe.upstream);
         for (const c of probe.checks) {
           this.#sql.exec(
@@ -191,6 +225,7 @@ export class GatewayHealth extends DurableObject<Env> {
         }
       }
       this.#prune();
+      this.#pruneHistory();
     });
   }
 
@@ -219,12 +254,30 @@ export class GatewayHealth extends DurableObject<Env> {
     for (const { upstream } of gone) {
       this.#sql.exec("DELETE FROM upstream_stats WHERE upstream = ?", upstream);
       this.#sql.exec("DELETE FROM probe_checks WHERE upstream = ?", upstream);
+      this.#sql.exec("DELETE FROM health_history WHERE upstream = ?", upstream);
     }
     return gone.length;
   }
 
   #configuredRows(keep: string): number {
     return this.#sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM upstream_stats WHERE upstream IN (SELECT value FROM json_each(?))", keep).one().n;
+  }
+
+  /** The short history (HISTORY_KEEP_MS) of every upstream, oldest first per upstream. */
+  history(): HealthSample[] {
+    return this.#sql
+      .exec<HistoryRow>("SELECT * FROM health_history WHERE at >= ? ORDER BY upstream, at", Date.now() - HISTORY_KEEP_MS)
+      .toArray()
+      .map((r) => ({
+        upstream: r.upstream,
+        at: r.at,
+        successEwma: r.success_ewma,
+        ttfbEwmaMs: r.ttfb_ewma_ms,
+        throughputEwmaBps: r.throughput_ewma_bps,
+        invalidBlocks: r.invalid_block_count,
+        circuit: r.circuit as CircuitState,
+        probeOk: r.probe_ok === null ? null : r.probe_ok === 1,
+      }));
   }
 
   /** Every upstream this region knows, sorted by URL, with circuits as they stand at `now`. */
@@ -267,7 +320,32 @@ export class GatewayHealth extends DurableObject<Env> {
     return row ? fromRow(row) : initialState(upstream);
   }
 
-  #write(s: UpstreamState, seenAt: number): void {
+  /** The upstream's state as the sample of the bucket `at` falls in (a later write in the bucket replaces it; a probe's result stays). */
+  #sample(s: UpstreamState, at: number, probeOk: boolean | null): void {
+    const bucket = Math.floor(at / HISTORY_BUCKET_MS) * HISTORY_BUCKET_MS;
+    this.#sql.exec(
+      `INSERT INTO health_history (upstream, at, success_ewma, ttfb_ewma_ms, throughput_ewma_bps, invalid_block_count, circuit, probe_ok)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (upstream, at) DO UPDATE SET success_ewma = excluded.success_ewma, ttfb_ewma_ms = excluded.ttfb_ewma_ms,
+         throughput_ewma_bps = excluded.throughput_ewma_bps, invalid_block_count = excluded.invalid_block_count,
+         circuit = excluded.circuit, probe_ok = COALESCE(excluded.probe_ok, probe_ok)`,
+      s.upstream,
+      bucket,
+      s.successEwma,
+      s.ttfbEwmaMs,
+      s.throughputEwmaBps,
+      s.counts.invalidBlock,
+      effectiveCircuit(s, at),
+      probeOk === null ? null : probeOk ? 1 : 0,
+    );
+  }
+
+  /** Bounded history: rows older than HISTORY_KEEP_MS go. */
+  #pruneHistory(): void {
+    this.#sql.exec("DELETE FROM health_history WHERE at < ?", Date.now() - HISTORY_KEEP_MS - HISTORY_BUCKET_MS);
+  }
+
+  #write(s: UpstreamState, seenAt: number): UpstreamState {
     this.#sql.exec(
       `INSERT OR REPLACE INTO upstream_stats (upstream, ok_count, not_found_count, error_count, timeout_count,
          invalid_block_count, aborted_count, success_ewma, ttfb_ewma_ms, throughput_ewma_bps, last_ok_at,
@@ -294,6 +372,7 @@ export class GatewayHealth extends DurableObject<Env> {
       seenAt,
       s.upstream,
     );
+    return s;
   }
 }
 
@@ -301,6 +380,17 @@ function setting(value: string | undefined, fallback: number): number {
   const n = Number(value);
   return value !== undefined && value.trim() !== "" && Number.isSafeInteger(n) && n > 0 ? n : fallback;
 }
+
+type HistoryRow = {
+  upstream: string;
+  at: number;
+  success_ewma: number;
+  ttfb_ewma_ms: number | null;
+  throughput_ewma_bps: number | null;
+  invalid_block_count: number;
+  circuit: string;
+  probe_ok: number | null;
+};
 
 function fromRow(row: StatsRow): UpstreamState {
   return {

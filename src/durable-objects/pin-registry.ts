@@ -262,6 +262,22 @@ export class PinRegistry extends DurableObject<Env> {
     return { pins, bytes };
   }
 
+  /**
+   * Bytes of the complete roots whose first pin was created at or after
+   * `since` (ms): the account's recent growth, for the dashboard's cost
+   * projection (src/dashboard/cost.ts).
+   */
+  addedBytesSince(since: number): number {
+    return (
+      this.#sql
+        .exec<{ b: number | null }>(
+          "SELECT SUM(r.dag_size) AS b FROM roots r WHERE r.complete = 1 AND (SELECT MIN(p.created) FROM pins p WHERE p.root = r.root) >= ?",
+          since,
+        )
+        .one().b ?? 0
+    );
+  }
+
   setWebhookSecrets(secrets: string[]): void {
     this.#sql.exec("INSERT OR REPLACE INTO settings (key, value) VALUES ('webhook_secrets', ?)", JSON.stringify(secrets));
   }

@@ -29,24 +29,35 @@ export const uploadRoutes = new Hono<AuthEnv>();
 uploadRoutes.post("/upload", requireToken, async (c) => {
   // No body (Content-Length: 0) is an empty file, or an empty CAR (a 400 below).
   const body = c.req.raw.body ?? new Blob([]).stream();
-  const name = c.req.query("name");
-  if (name !== undefined && [...name].length > MAX_NAME) throw badRequest(`name longer than ${MAX_NAME} characters`);
+  const result = await uploadForAccount(c.env, c.get("account"), body, c.req.header("Content-Type") ?? "", c.req.query("name"));
+  return c.json(result, 201);
+});
 
-  const account = c.get("account");
-  const registry = registryStub(c.env, account);
+/** What an upload created: its first root, the pins (one per CAR root), the bytes stored. */
+export type UploadResult = { cid: string; requestid: string; dag_size: number; pins: { cid: string; requestid: string }[] };
+
+/**
+ * Imports `body` (a CAR when `contentType` is `application/vnd.ipld.car`,
+ * else one file as UnixFS) into R2 and pins it for `account`; the route
+ * above and the dashboard's upload form share it. Throws HttpError (400 bad
+ * input, 409 quota); a failure releases every block it held.
+ */
+export async function uploadForAccount(env: Env, account: string, body: ReadableStream<Uint8Array>, contentType: string, name: string | undefined): Promise<UploadResult> {
+  if (name !== undefined && [...name].length > MAX_NAME) throw badRequest(`name longer than ${MAX_NAME} characters`);
+  const registry = registryStub(env, account);
   const [limits, usage] = await Promise.all([registry.limits(), registry.usage()]);
   if (usage.pins >= limits.maxPins) throw new HttpError("conflict", `pin quota of this account reached (${limits.maxPins} pins)`);
   const bytesLeft = Math.max(0, limits.maxBytes - usage.bytes);
 
-  const store = new R2BlockStore(c.env.BLOCKS);
-  const registryId = c.env.PIN_REGISTRY.idFromName(account).toString();
+  const store = new R2BlockStore(env.BLOCKS);
+  const registryId = env.PIN_REGISTRY.idFromName(account).toString();
   const uploadHolder = `${registryId}/upload/${crypto.randomUUID()}`;
-  const writer = new BlockWriter(store, (cids) => holdBlocks(c.env, uploadHolder, cids));
+  const writer = new BlockWriter(store, (cids) => holdBlocks(env, uploadHolder, cids));
   const pins: PinRecord[] = [];
   let dagSize = 0;
   let rootHolder: string | undefined;
   try {
-    const type = (c.req.header("Content-Type") ?? "").split(";")[0]!.trim().toLowerCase();
+    const type = contentType.split(";")[0]!.trim().toLowerCase();
     if (type === "application/vnd.ipld.car") {
       const roots = await importCar(body, writer, bytesLeft);
       // Every root's DAG must be complete; each root gets its own holder, then the
@@ -55,7 +66,7 @@ uploadRoutes.post("/upload", requireToken, async (c) => {
         const holder = (rootHolder = `${registryId}/${root.toV1()}/${crypto.randomUUID()}`);
         const walked = await walkDag(
           root,
-          { store, hold: (cids) => holdBlocks(c.env, holder, cids), source: missingFrom(root) },
+          { store, hold: (cids) => holdBlocks(env, holder, cids), source: missingFrom(root) },
           { maxNewBlocks: Number.MAX_SAFE_INTEGER, until: Number.MAX_SAFE_INTEGER, maxDagBytes: Number.MAX_SAFE_INTEGER },
         );
         if (walked.kind !== "complete") throw new Error(`unexpected walk result ${walked.kind}`);
@@ -82,11 +93,8 @@ uploadRoutes.post("/upload", requireToken, async (c) => {
     throw err;
   }
   const first = pins[0]!;
-  return c.json(
-    { cid: first.pin.cid, requestid: first.requestid, dag_size: dagSize, pins: pins.map((p) => ({ cid: p.pin.cid, requestid: p.requestid })) },
-    201,
-  );
-});
+  return { cid: first.pin.cid, requestid: first.requestid, dag_size: dagSize, pins: pins.map((p) => ({ cid: p.pin.cid, requestid: p.requestid })) };
+}
 
 /** The source of blocks an upload lacks: none. A missing block is the uploader's error, named. */
 function missingFrom(root: CID) {

@@ -138,7 +138,7 @@ describe("GatewayHealth statistics", () => {
     const versions = await runInDurableObject(gatewayHealth(env, region), (_instance, state) =>
       state.storage.sql.exec<{ version: number }>("SELECT version FROM schema_migrations ORDER BY version").toArray(),
     );
-    expect(versions.map((v) => v.version)).toEqual([1, 2]);
+    expect(versions.map((v) => v.version)).toEqual([1, 2, 3]);
   });
 });
 
