@@ -10,6 +10,7 @@ import { startDohServer } from "./servers/doh-server";
 import { startTrustlessGatewayServer } from "./servers/trustless-gateway-server";
 import { startDenylistServer } from "./servers/denylist-server";
 import { startIpniServer } from "./servers/ipni-server";
+import { startS3Server } from "./servers/s3-server";
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   // Upstream trustless gateways, honest and hostile: `${upstreamBase}/${personality}`.
@@ -26,6 +27,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
   // Content routing (providers of a CID, as cid.contact / IPNI): test/servers/ipni-server.ts.
   const ipni = await startIpniServer();
   project.provide("ipniBase", ipni.base);
+  // Replication targets (issue 9): S3 (s3rver, SigV4 checked), Kubo RPC, Hugging Face Hub.
+  const s3 = await startS3Server();
+  project.provide("s3Base", s3.base);
 
   return async () => {
     await denylists.close();
@@ -33,5 +37,6 @@ export default async function setup(project: TestProject): Promise<() => Promise
     await doh.close();
     await ipni.close();
     await upstream.close();
+    await s3.close();
   };
 }

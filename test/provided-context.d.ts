@@ -16,5 +16,7 @@ declare module "vitest" {
     dohBase: string;
     /** Base URL of the local content routing server (`/routing/v1/providers/{cid}`, test/servers/ipni-server.ts). */
     ipniBase: string;
+    /** Base URL of the local S3 service (s3rver behind a logging front, test/servers/s3-server.ts). */
+    s3Base: string;
   }
 }
