@@ -11,6 +11,7 @@ import { startTrustlessGatewayServer } from "./servers/trustless-gateway-server"
 import { startDenylistServer } from "./servers/denylist-server";
 import { startIpniServer } from "./servers/ipni-server";
 import { startS3Server } from "./servers/s3-server";
+import { startKuboRpcServer } from "./servers/kubo-rpc-server";
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   // Upstream trustless gateways, honest and hostile: `${upstreamBase}/${personality}`.
@@ -30,6 +31,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
   // Replication targets (issue 9): S3 (s3rver, SigV4 checked), Kubo RPC, Hugging Face Hub.
   const s3 = await startS3Server();
   project.provide("s3Base", s3.base);
+  const kubo = await startKuboRpcServer();
+  project.provide("kuboBase", kubo.base);
 
   return async () => {
     await denylists.close();
@@ -38,5 +41,6 @@ export default async function setup(project: TestProject): Promise<() => Promise
     await ipni.close();
     await upstream.close();
     await s3.close();
+    await kubo.close();
   };
 }
