@@ -12,6 +12,7 @@ import { startDenylistServer } from "./servers/denylist-server";
 import { startIpniServer } from "./servers/ipni-server";
 import { startS3Server } from "./servers/s3-server";
 import { startKuboRpcServer } from "./servers/kubo-rpc-server";
+import { startHfHubServer } from "./servers/hf-hub-server";
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   // Upstream trustless gateways, honest and hostile: `${upstreamBase}/${personality}`.
@@ -33,6 +34,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide("s3Base", s3.base);
   const kubo = await startKuboRpcServer();
   project.provide("kuboBase", kubo.base);
+  const hf = await startHfHubServer();
+  project.provide("hfBase", hf.base);
 
   return async () => {
     await denylists.close();
@@ -42,5 +45,6 @@ export default async function setup(project: TestProject): Promise<() => Promise
     await upstream.close();
     await s3.close();
     await kubo.close();
+    await hf.close();
   };
 }

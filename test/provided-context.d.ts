@@ -20,5 +20,7 @@ declare module "vitest" {
     s3Base: string;
     /** Base URL of the local Kubo RPC API (test/servers/kubo-rpc-server.ts). */
     kuboBase: string;
+    /** Base URL of the local Hugging Face Hub (test/servers/hf-hub-server.ts). */
+    hfBase: string;
   }
 }

@@ -12,6 +12,7 @@ import {
   type StoreContext,
   type StoreOutcome,
 } from "../replication-backend";
+import { streamPrefix } from "../stream-prefix";
 import { S3Client } from "./s3-client";
 import { uploadMultipart } from "./s3-multipart";
 
@@ -105,7 +106,7 @@ export class S3Backend implements ReplicationBackend {
     if (ranged.status === 404) return { state: "lost", message: `object ${replica.remoteId} is gone` };
     if (!ranged.ok) throw await this.#s3.error("S3 GET (range)", ranged);
     // A server that ignores Range sends the whole object: read only what is needed.
-    const prefix = await readPrefix(ranged, length);
+    const prefix = await streamPrefix(ranged.body!, length);
     const wrongHeader = carHeaderMismatch(prefix, dag.root);
     if (wrongHeader !== undefined) return { state: "lost", message: wrongHeader };
     return { state: "stored", details: { bytes: head.size, etag: head.etag } };
@@ -185,24 +186,6 @@ function copyMismatch(head: ObjectHead, dag: DagIdentity): string | undefined {
   if (head.root !== dag.root.toV1().toString()) return "the object's root-cid metadata names another DAG";
   if (head.size !== dag.carSize) return `the object has ${head.size} bytes, the CAR ${dag.carSize}`;
   return undefined;
-}
-
-async function readPrefix(response: Response, length: number): Promise<Uint8Array> {
-  const out = new Uint8Array(length);
-  let filled = 0;
-  const reader = response.body!.getReader();
-  try {
-    while (filled < length) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      const take = Math.min(value.length, length - filled);
-      out.set(value.subarray(0, take), filled);
-      filled += take;
-    }
-  } finally {
-    await reader.cancel().catch(() => {});
-  }
-  return out.subarray(0, filled);
 }
 
 /**
