@@ -115,13 +115,16 @@ describe("Kubo RPC backend against a local node speaking Kubo's RPC shapes", () 
     expect((await requestsTo(base, "/api/v0/")).filter((r) => r.method !== "POST").map((r) => r.path)).toEqual(["/api/v0/id"]);
   });
 
-  it("Kubo's error body is mapped: Code 0 → retryable, Code 1 → permanent, 429 + Retry-After → rate_limited, 502 → retryable", async () => {
+  it("Kubo's error body is mapped: Code 0 → retryable, 1 and 5 → permanent, 3 → rate_limited, 4 → unauthorized, 429 + Retry-After → rate_limited, 502 → retryable", async () => {
     const dag = await unixfsDagToStore(2_000, 25);
     const node = await kubo();
     const cases: [number, Record<string, string>, string, string, number | undefined, string][] = [
       [500, {}, JSON.stringify({ Message: "context deadline exceeded", Code: 0, Type: "error" }), "retryable", undefined, "Kubo pin/ls: context deadline exceeded"],
       [400, {}, JSON.stringify({ Message: "invalid argument", Code: 1, Type: "error" }), "permanent", undefined, "Kubo pin/ls: invalid argument"],
       [429, { "Retry-After": "12" }, "slow down", "rate_limited", 12_000, "Kubo pin/ls: HTTP 429: slow down"],
+      [429, {}, JSON.stringify({ Message: "rate limited", Code: 3, Type: "error" }), "rate_limited", 60_000, "Kubo pin/ls: rate limited"],
+      [403, {}, JSON.stringify({ Message: "request forbidden", Code: 4, Type: "error" }), "unauthorized", undefined, "Kubo pin/ls: request forbidden"],
+      [500, {}, JSON.stringify({ Message: "content blocked", Code: 5, Type: "error" }), "permanent", undefined, "Kubo pin/ls: content blocked"],
       [502, {}, "<html>bad gateway</html>", "retryable", undefined, "Kubo pin/ls: HTTP 502: <html>bad gateway</html>"],
     ];
     for (const [status, headers, body, kind, retryAfterMs, message] of cases) {

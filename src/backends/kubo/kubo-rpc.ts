@@ -1,4 +1,4 @@
-import { backendFetch, errorBodyText, errorForStatus } from "../backend-http";
+import { backendFetch, DEFAULT_RATE_LIMIT_MS, errorBodyText, errorForStatus, retryAfterMs } from "../backend-http";
 import { BackendError } from "../replication-backend";
 
 /**
@@ -14,22 +14,24 @@ export interface KuboErrorBody {
 }
 
 /**
- * `cmds.ErrorType` of go-ipfs-cmds (ErrNormal 0, ErrClient 1,
- * ErrImplementation 2, ErrNotFound 3, ErrFatal 4, ErrRateLimited 5,
- * ErrForbidden 6) → our kinds. ErrNormal is what Kubo uses for most
- * failures, transient or not: retryable, the engine's attempts bound it.
+ * `cmds.ErrorType` of go-ipfs-cmds (`error.go`: ErrNormal 0, ErrClient 1,
+ * ErrImplementation 2, ErrRateLimited 3, ErrForbidden 4, ErrBlocked 5) →
+ * our kinds. ErrNormal is what Kubo uses for most failures, transient or
+ * not: retryable, the engine's attempts bound it.
  */
 export function kuboErrorKind(body: KuboErrorBody, status: number): BackendError["kind"] {
   switch (body.Code) {
-    case 1:
-    case 3:
+    case 1: // invalid argument
+    case 5: // content blocked (the node's denylist)
       return "permanent";
-    case 5:
+    case 3:
       return "rate_limited";
-    case 6:
+    case 4:
       return "unauthorized";
     default:
-      return status === 401 || status === 403 ? "unauthorized" : status >= 400 && status < 500 && status !== 408 && status !== 429 ? "permanent" : "retryable";
+      if (status === 401 || status === 403) return "unauthorized";
+      if (status === 429) return "rate_limited";
+      return status >= 400 && status < 500 && status !== 408 ? "permanent" : "retryable";
   }
 }
 
@@ -67,8 +69,9 @@ export class KuboRpc {
     const text = await errorBodyText(response, 2000);
     const body = parseErrorBody(text);
     if (body === undefined) throw errorForStatus(`Kubo ${command}`, response, text.slice(0, 200));
-    const mapped = errorForStatus(`Kubo ${command}`, response);
-    throw new KuboCommandError(command, body, response.status, mapped.retryAfterMs);
+    const kind = kuboErrorKind(body, response.status);
+    const wait = kind === "rate_limited" ? (retryAfterMs(response.headers.get("Retry-After")) ?? DEFAULT_RATE_LIMIT_MS) : undefined;
+    throw new KuboCommandError(command, body, response.status, wait);
   }
 
   /** A command whose answer is one JSON object. */
