@@ -212,6 +212,22 @@ describe("S3 backend against s3rver (SigV4 checked)", () => {
     expect((await requestsTo(base, key)).filter((r) => r.method !== "HEAD")).toEqual([]);
   });
 
+  it("a refused PUT fails at once (retryable on 503); a CAR stream that ends short is never stored", async () => {
+    const dag = await unixfsDagToStore(30_000, 6);
+    const s3 = await s3Backend("short/");
+    const key = `short/${dag.root}.car`;
+    await armFault(base, { method: "PUT", pathPrefix: path(key), status: 503, body: "<Error><Code>SlowDown</Code></Error>" });
+    const refused = await rejectionOf(s3.store(dag, storeContext().ctx));
+    expect([refused.kind, refused.message]).toEqual(["retryable", "S3 PUT: HTTP 503: SlowDown"]);
+
+    const short = { ...dag, car: () => new Blob([dag.carBytes.subarray(0, dag.carSize - 10)]).stream() };
+    const error = await rejectionOf(s3.store(short, storeContext().ctx));
+    expect(error.kind).toBe("retryable");
+    expect((await fetch(`${base}/__storage/${S3_TEST_BUCKET}/${key}`)).status).toBe(404);
+    expect((await s3.store(dag, storeContext().ctx)).state).toBe("stored");
+    expect(await storedObject(key)).toEqual(dag.carBytes);
+  });
+
   it("test(): puts, reads back and deletes a tiny object", async () => {
     const s3 = await s3Backend("probe/");
     const report = await s3.test();

@@ -166,11 +166,20 @@ export class S3Backend implements ReplicationBackend {
     if (dag.carSize > MAX_SINGLE_PUT) throw new BackendError("permanent", "multipartThresholdBytes is above S3's 5 GiB PUT limit");
     // S3 wants a Content-Length: a FixedLengthStream gives the stream one (and errors if the CAR is not exactly carSize).
     const body = new FixedLengthStream(dag.carSize);
-    const piping = dag.car().pipeTo(body.writable, { signal }).catch((err: unknown) => err);
+    // Stopped when S3 answers before reading the whole body (a refusal), so the pipe never waits on it.
+    const stop = new AbortController();
+    const pipeSignal = signal === undefined ? stop.signal : AbortSignal.any([signal, stop.signal]);
+    const piping = dag.car().pipeTo(body.writable, { signal: pipeSignal }).then(
+      () => undefined,
+      (err: unknown) => err ?? new Error("aborted"),
+    );
     const put = await this.#s3.send({ method: "PUT", key, headers, body: body.readable, signal });
-    const pipeError = await piping;
-    if (!put.ok) throw await this.#s3.error("S3 PUT", put);
+    if (!put.ok) {
+      stop.abort();
+      throw await this.#s3.error("S3 PUT", put);
+    }
     await put.body?.cancel();
+    const pipeError = await piping;
     if (pipeError !== undefined) throw new BackendError("retryable", `reading the CAR failed: ${String(pipeError)}`);
   }
 }
