@@ -1,10 +1,8 @@
 import { backendFetch, errorBodyText, errorForStatus } from "../backend-http";
 import { BackendError, type DagToStore } from "../replication-backend";
+import { partBody } from "../part-body";
 import { PartReader } from "../s3/part-reader";
 import type { LfsAction, LfsBatchObject } from "./hf-hub-api";
-
-/** Bytes handed to a part's stream at a time: memory stays at about this much, whatever the part size. */
-const PIECE = 1024 * 1024;
 
 /**
  * Sends the CAR to the storage the LFS batch answer points at, streamed:
@@ -24,15 +22,12 @@ export async function uploadLfs(transfer: string, object: LfsBatchObject, dag: D
     parts = await uploadMultipart(upload, object, dag, signal);
   } else if (transfer === "basic" || transfer === "multipart") {
     const headers = actionHeaders(upload);
-    const body = streamOf(dag.carSize, async (writer) => {
-      const reader = dag.car().getReader();
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) break;
-        await writer.write(value);
-      }
-    });
-    await expectStored("Hub LFS upload", await backendFetch("Hub LFS upload", upload.href, { method: "PUT", headers, body, signal }));
+    const reader = new PartReader(dag.car());
+    try {
+      await expectStored("Hub LFS upload", await backendFetch("Hub LFS upload", upload.href, { method: "PUT", headers, body: partBody(reader, dag.carSize), signal }));
+    } finally {
+      await reader.cancel();
+    }
   } else {
     throw new BackendError("permanent", `Hub LFS batch: transfer "${transfer}" is not supported`);
   }
@@ -64,14 +59,7 @@ async function uploadMultipart(upload: LfsAction, object: LfsBatchObject, dag: D
   try {
     for (const [i, key] of partKeys.entries()) {
       const length = Math.min(chunkSize, dag.carSize - i * chunkSize);
-      const body = streamOf(length, async (writer) => {
-        for (let sent = 0; sent < length; ) {
-          const piece = await reader.read(Math.min(PIECE, length - sent));
-          if (piece.length === 0) throw new Error("the CAR stream ended early");
-          await writer.write(piece);
-          sent += piece.length;
-        }
-      });
+      const body = partBody(reader, length);
       const response = await backendFetch("Hub LFS part upload", header[key]!, { method: "PUT", body, signal });
       await expectStored(`Hub LFS part ${Number(key)} upload`, response);
       const etag = response.headers.get("ETag");
@@ -108,14 +96,4 @@ async function expectStored(what: string, response: Response): Promise<void> {
     throw new BackendError("retryable", `${what}: HTTP ${response.status} from storage (pre-signed URL expired?): ${detail}`);
   }
   throw errorForStatus(what, response, detail);
-}
-
-/** A body of exactly `length` bytes (a FixedLengthStream, so a Content-Length is sent) filled by `fill`; a fill error aborts it. */
-function streamOf(length: number, fill: (writer: WritableStreamDefaultWriter<Uint8Array>) => Promise<void>): ReadableStream<Uint8Array> {
-  const { readable, writable } = new FixedLengthStream(length);
-  const writer = writable.getWriter();
-  fill(writer)
-    .then(() => writer.close())
-    .catch((err: unknown) => writer.abort(err).catch(() => {}));
-  return readable;
 }

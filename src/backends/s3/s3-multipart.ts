@@ -1,4 +1,5 @@
 import { BackendError, type DagToStore, type Json, type StoreContext } from "../replication-backend";
+import { partBody } from "../part-body";
 import { PartReader } from "./part-reader";
 import { s3ErrorCode, type S3Client } from "./s3-client";
 
@@ -34,7 +35,8 @@ export type MultipartResult = { done: true; parts: number } | { done: false; par
  * Multipart upload of the CAR (https://docs.aws.amazon.com/AmazonS3/latest/userguide/mpuoverview.html):
  * CreateMultipartUpload (metadata headers go here), UploadPart for each
  * `partSize` slice (the last may be shorter; S3 wants every other part
- * >= 5 MiB), CompleteMultipartUpload with the ETags. Memory: one part.
+ * >= 5 MiB) streamed with its exact length, CompleteMultipartUpload with
+ * the ETags. Memory: about 1 MiB, whatever the part size.
  *
  * Resumable: progress is checkpointed after every part; an upload S3 no
  * longer knows (`NoSuchUpload`, e.g. aborted by a lifecycle rule) clears the
@@ -68,12 +70,9 @@ export async function uploadMultipart(
         for (let n = progress.etags.length + 1; n <= totalParts; n++) {
           if (Date.now() >= ctx.deadline) return { done: false, parts: progress.etags.length };
           const expected = Math.min(size, dag.carSize - (n - 1) * size);
-          const body = await reader.read(expected);
-          if (body.length !== expected) {
-            throw new BackendError("retryable", `CAR stream ended at part ${n} (${body.length} of ${expected} bytes)`);
-          }
           const query = { partNumber: String(n), uploadId: progress.uploadId };
-          const uploaded = await s3.send({ method: "PUT", key, query, body, signal: ctx.signal });
+          // Streamed from the CAR in 1 MiB pieces with its exact length (UNSIGNED-PAYLOAD needs no hash of it first).
+          const uploaded = await s3.send({ method: "PUT", key, query, body: partBody(reader, expected), signal: ctx.signal });
           if (!uploaded.ok) throw await partError(s3, ctx, "S3 UploadPart", uploaded);
           await uploaded.body?.cancel();
           const etag = uploaded.headers.get("ETag");
