@@ -1,4 +1,4 @@
-import type { PartReader } from "./s3/part-reader";
+import type { PartReader } from "./part-reader";
 
 /** Bytes handed to a part's stream at a time: memory stays at about this much, whatever the part size. */
 const PIECE = 1024 * 1024;

@@ -80,7 +80,7 @@ describe("factories refuse bad settings with a permanent error naming the settin
       'permanent: backend b: setting "endpoint" must not carry a query or credentials (use secrets)',
     );
     expect(await build(createS3, { type: "s3", endpoint: "https://x", bucket: "x", partSizeBytes: 1024 })).toBe(
-      'permanent: backend b: setting "partSizeBytes" must be an integer in [5242880, 67108864]',
+      'permanent: backend b: setting "partSizeBytes" must be an integer in [5242880, 5368709120]',
     );
     expect(await build(createS3, { type: "s3", endpoint: "https://x", bucket: "x" })).toBe("built");
     expect(await build(createKubo, { type: "kubo", url: "not a url" })).toBe('permanent: backend b: setting "url" is not a URL');

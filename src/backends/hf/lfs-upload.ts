@@ -1,7 +1,7 @@
 import { backendFetch, errorBodyText, errorForStatus } from "../backend-http";
 import { BackendError, type DagToStore } from "../replication-backend";
 import { partBody } from "../part-body";
-import { PartReader } from "../s3/part-reader";
+import { PartReader } from "../part-reader";
 import type { LfsAction, LfsBatchObject } from "./hf-hub-api";
 
 /**

@@ -18,8 +18,8 @@ import { uploadMultipart } from "./s3-multipart";
 
 /** S3's smallest part but the last (https://docs.aws.amazon.com/AmazonS3/latest/userguide/qfacts.html). */
 const MIN_PART = 5 * 1024 * 1024;
-/** A part is buffered whole (known length, retried whole): 64 MiB keeps a Worker (128 MB) safe. */
-const MAX_PART = 64 * 1024 * 1024;
+/** S3's largest part (parts are streamed, so memory does not depend on it; a failed part is re-sent whole). */
+const MAX_PART = 5 * 1024 ** 3;
 /** S3's limit on one PUT (5 GiB). */
 const MAX_SINGLE_PUT = 5 * 1024 ** 3;
 /** S3's limit on parts per upload. */

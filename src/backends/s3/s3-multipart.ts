@@ -1,6 +1,6 @@
 import { BackendError, type DagToStore, type Json, type StoreContext } from "../replication-backend";
 import { partBody } from "../part-body";
-import { PartReader } from "./part-reader";
+import { PartReader } from "../part-reader";
 import { s3ErrorCode, type S3Client } from "./s3-client";
 
 /**

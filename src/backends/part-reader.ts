@@ -1,7 +1,6 @@
 /**
- * Cuts a byte stream into consecutive parts of exact sizes, holding at most
- * one part and one incoming chunk in memory (an S3 part needs a known
- * length and is retried whole, so it is buffered; the stream is not).
+ * Reads a byte stream in pieces of exact sizes (the pieces of upload parts,
+ * part-body.ts), holding at most one piece and one incoming chunk.
  */
 export class PartReader {
   readonly #reader: ReadableStreamDefaultReader<Uint8Array>;
@@ -34,19 +33,6 @@ export class PartReader {
       if (take < chunk.length) this.#pending = chunk.subarray(take);
     }
     return filled === size ? part : part.subarray(0, filled);
-  }
-
-  /** True when the stream has no byte left (reads ahead at most one chunk). */
-  async atEnd(): Promise<boolean> {
-    if (this.#pending !== undefined) return false;
-    if (this.#done) return true;
-    const next = await this.#reader.read();
-    if (next.done) {
-      this.#done = true;
-      return true;
-    }
-    this.#pending = next.value;
-    return false;
   }
 
   async cancel(): Promise<void> {
