@@ -157,6 +157,34 @@ describe("S3 backend against s3rver (SigV4 checked)", () => {
     expect(dag.carCalls).toEqual([0, 5 * MiB]);
   });
 
+  it("an upload S3 forgot (NoSuchUpload) is restarted on the next attempt; a permanent failure aborts the upload", async () => {
+    const dag = await syntheticDagToStore(2, 3 * MiB, 13);
+    const s3 = await s3Backend("restart/", { multipartThresholdBytes: 5 * MiB, partSizeBytes: 5 * MiB });
+    const key = `restart/${dag.root}.car`;
+    await armFault(base, { method: "PUT", pathPrefix: path(key), queryIncludes: "partNumber=2&", status: 404, body: "<Error><Code>NoSuchUpload</Code></Error>" });
+    const first = storeContext();
+    const gone = await rejectionOf(s3.store(dag, first.ctx));
+    expect([gone.kind, gone.message]).toEqual(["retryable", "S3 UploadPart: the upload is gone (NoSuchUpload); the next attempt starts a new one"]);
+    expect(first.saved.at(-1)).toBeNull();
+    const firstId = (first.saved[0] as { uploadId: string }).uploadId;
+
+    // The next attempt (progress cleared) starts a new upload; its completion is refused for good: the upload is aborted.
+    await armFault(base, { method: "POST", pathPrefix: path(key), queryIncludes: "uploadId=", status: 400, body: "<Error><Code>EntityTooSmall</Code></Error>" });
+    const second = storeContext(first.saved.at(-1));
+    const refused = await rejectionOf(s3.store(dag, second.ctx));
+    expect([refused.kind, refused.message]).toEqual(["permanent", "S3 CompleteMultipartUpload: HTTP 400: EntityTooSmall"]);
+    const secondId = (second.saved[0] as { uploadId: string }).uploadId;
+    expect(secondId).not.toBe(firstId);
+    expect(second.saved.at(-1)).toBeNull();
+    const log = await requestsTo(base, path(key));
+    expect(log.filter((r) => r.method === "DELETE").map((r) => [r.query, r.status])).toEqual([[`?uploadId=${secondId}`, 204]]);
+    expect(await (await fetch(`${base}/__uploads/${S3_TEST_BUCKET}`)).json()).not.toContain(secondId);
+
+    // And a third attempt stores it.
+    expect((await s3.store(dag, storeContext(null).ctx)).state).toBe("stored");
+    expect(hex(new Uint8Array(await crypto.subtle.digest("SHA-256", await storedObject(key))))).toBe((await streamSha256(dag.car())).hex);
+  });
+
   it("a ~24 MiB DAG goes up in 5 MiB parts, one part in memory at a time, byte for byte", async () => {
     const dag = await syntheticDagToStore(24, MiB, 12);
     const s3 = await s3Backend("large/", { multipartThresholdBytes: 5 * MiB, partSizeBytes: 5 * MiB });

@@ -9,7 +9,8 @@
  *   credentials `S3_TEST_ACCESS_KEY_ID` / `S3_TEST_SECRET_ACCESS_KEY`;
  * - `GET {base}/__storage/{bucket}/{key}`: the object's bytes as s3rver wrote them to disk;
  * - `GET {base}/__metadata/{bucket}/{key}`: its stored metadata (JSON);
- * - `GET {base}/__uploads/{bucket}`: JSON list of multipart upload ids still open.
+ * - `GET {base}/__uploads/{bucket}`: JSON list of multipart upload ids still open;
+ * - AbortMultipartUpload (`DELETE ?uploadId=`), which s3rver 5 lacks, is done by the front.
  */
 import S3rver from "@20minutes/s3rver";
 import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
@@ -59,6 +60,16 @@ export async function startS3Server(): Promise<S3TestServer> {
       const intercepted = await kit.intercept(req, res);
       if (intercepted.handled) return;
       res.on("finish", () => (intercepted.entry.status = res.statusCode));
+      const abort = /^\/([^/]+)\/.+$/.exec(url.pathname);
+      if (req.method === "DELETE" && abort && url.searchParams.has("uploadId")) {
+        // s3rver 5 has no AbortMultipartUpload (it answers 405): done here as S3 does it
+        // (204; NoSuchUpload 404), for a request signed with our key id (the signature itself is not re-checked).
+        if (!String(req.headers["authorization"] ?? "").includes(`Credential=${S3_TEST_ACCESS_KEY_ID}/`)) return reply(res, 403, { error: "AccessDenied" });
+        const dir = join(s3rver.store.getResourcePath(abort[1]!, "", "uploads"), url.searchParams.get("uploadId")!);
+        const known = (await readdir(dir, { recursive: true }).catch(() => undefined)) !== undefined;
+        await rm(dir, { recursive: true, force: true });
+        return void res.writeHead(known ? 204 : 404, { "Content-Type": "application/xml" }).end(known ? "" : "<Error><Code>NoSuchUpload</Code></Error>");
+      }
       s3(req, res);
     })().catch((error: unknown) => {
       if (!res.headersSent) res.writeHead(500, { "Content-Type": "text/plain" });
