@@ -3,7 +3,7 @@ import { describe, expect, inject, it } from "vitest";
 import { create } from "../../src/backends/kubo/kubo-backend";
 import { BackendError, type ReplicationBackend } from "../../src/backends/replication-backend";
 import { KUBO_TEST_BASIC, KUBO_TEST_BEARER, KUBO_TEST_PEER_ID } from "../servers/kubo-rpc-server";
-import { hex, unixfsDagToStore } from "./dag-fixture";
+import { hex, streamSha256, syntheticDagToStore, unixfsDagToStore } from "./dag-fixture";
 import { armFault, rejectionOf, requestsTo, storeContext } from "./server-control";
 
 const base = inject("kuboBase");
@@ -69,6 +69,24 @@ describe("Kubo RPC backend against a local node speaking Kubo's RPC shapes", () 
     const again = (await requestsTo(base, "/api/v0/")).filter((r) => r.query.includes(cid));
     expect(again.map((r) => [r.path, r.status]).slice(-1)).toEqual([["/api/v0/pin/ls", 200]]);
     expect(node.retrievalUrls(outcome.replica)).toEqual([`https://node.example/ipfs/${cid}`]);
+  });
+
+  it("a 16 MiB DAG streams through dag/import byte for byte; a block over Kubo's 1 MiB limit is a permanent failure", async () => {
+    const MiB = 1024 * 1024;
+    const dag = await syntheticDagToStore(16, MiB, 26);
+    const node = await kubo();
+    expect((await node.store(dag, storeContext().ctx)).state).toBe("stored");
+    const want = await streamSha256(dag.car());
+    const list = (await (await fetch(`${base}/__received`)).json()) as { sha256: string; length: number }[];
+    expect(list.filter((r) => r.sha256 === want.hex).map((r) => r.length)).toEqual([dag.carSize]);
+    expect((await node.check({ backend: "home-node", remoteId: dag.root.toString(), details: {} }, dag)).state).toBe("stored");
+
+    const big = await syntheticDagToStore(2, 2 * MiB, 27);
+    const error = await rejectionOf(node.store(big, storeContext().ctx));
+    expect([error.kind, error.message]).toEqual([
+      "permanent",
+      "Kubo dag/import: produced block is over 1MiB: big blocks can't be exchanged with other peers. consider using UnixFS for automatic chunking of bigger files, or pass --allow-big-block to override",
+    ]);
   });
 
   it("check reads pin/ls; an unpin behind our back is lost; remove is pin/rm and idempotent", async () => {

@@ -8,7 +8,8 @@
  *
  * - `dag/import` (multipart/form-data, one file part holding a CARv1):
  *   parses the CAR, checks every block's sha2-256 against its CID (a
- *   mismatch is an error, as Kubo's blockstore would not take it), stores
+ *   mismatch is an error, as Kubo's blockstore would not take it) and its
+ *   size (over 1 MiB is refused without `allow-big-block=true`), stores
  *   the blocks; with `pin-roots=true` pins each header root
  *   (`{"Root":{"Cid":{"/":...},"PinErrorMsg":""}}` lines), with
  *   `stats=true` ends with `{"Stats":{"BlockCount","BlockBytesCount"}}` (NDJSON).
@@ -138,6 +139,10 @@ export async function startKuboRpcServer(): Promise<KuboTestServer> {
           const iterator = await CarBlockIterator.fromBytes(part.bytes);
           roots = await iterator.getRoots();
           for await (const b of iterator) {
+            // Kubo refuses blocks over 1 MiB (the bitswap limit) unless allow-big-block=true.
+            if (b.bytes.length > 1024 * 1024 && url.searchParams.get("allow-big-block") !== "true") {
+              return kuboError(res, `produced block is over 1MiB: big blocks can't be exchanged with other peers. consider using UnixFS for automatic chunking of bigger files, or pass --allow-big-block to override`);
+            }
             if (b.cid.multihash.code === 0x12) {
               const digest = createHash("sha256").update(b.bytes).digest("hex");
               if (digest !== toHex(b.cid.multihash.digest)) return kuboError(res, `block ${b.cid} does not match its hash`);

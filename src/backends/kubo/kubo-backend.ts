@@ -14,7 +14,7 @@ import {
   type StoreContext,
   type StoreOutcome,
 } from "../replication-backend";
-import { authorizationHeader, KuboCommandError, KuboRpc } from "./kubo-rpc";
+import { authorizationHeader, KuboCommandError, kuboErrorKind, KuboRpc } from "./kubo-rpc";
 import { multipartCar } from "./multipart-car";
 import { encodeOneBlockCar } from "./one-block-car";
 
@@ -160,7 +160,10 @@ async function readImport(response: Response): Promise<{ BlockCount: number; Blo
     } catch {
       throw new BackendError("retryable", "Kubo dag/import: an answer line is not JSON");
     }
-    if (parsed.Type === "error") throw new BackendError("retryable", `Kubo dag/import: ${String(parsed.Message).slice(0, 300)}`);
+    if (parsed.Type === "error") {
+      const body = { Message: String(parsed.Message), Code: Number((parsed as { Code?: unknown }).Code ?? 0), Type: "error" as const };
+      throw new BackendError(kuboErrorKind(body, 500), `Kubo dag/import: ${body.Message.slice(0, 300)}`);
+    }
     if (parsed.Root !== undefined && parsed.Root.PinErrorMsg !== "") {
       throw new BackendError("retryable", `Kubo dag/import: pinning ${parsed.Root.Cid["/"]} failed: ${parsed.Root.PinErrorMsg.slice(0, 300)}`);
     }

@@ -20,6 +20,8 @@ export interface KuboErrorBody {
  * not: retryable, the engine's attempts bound it.
  */
 export function kuboErrorKind(body: KuboErrorBody, status: number): BackendError["kind"] {
+  // A block over Kubo's 1 MiB limit will be refused again: the DAG cannot go to this node.
+  if (/block is over 1MiB/.test(body.Message)) return "permanent";
   switch (body.Code) {
     case 1: // invalid argument
     case 5: // content blocked (the node's denylist)
