@@ -83,6 +83,10 @@ describe("factories refuse bad settings with a permanent error naming the settin
       'permanent: backend b: setting "partSizeBytes" must be an integer in [5242880, 5368709120]',
     );
     expect(await build(createS3, { type: "s3", endpoint: "https://x", bucket: "x" })).toBe("built");
+    const publicS3 = await createS3({ name: "b", settings: { type: "s3", endpoint: "https://x", bucket: "x", publicUrl: "https://cdn.example/" }, secret: () => "s", env });
+    expect(publicS3.retrievalUrls({ backend: "b", remoteId: "ipfs/bafy.car", details: {} })).toEqual(["https://cdn.example/ipfs/bafy.car"]);
+    const privateS3 = await createS3({ name: "b", settings: { type: "s3", endpoint: "https://x", bucket: "x" }, secret: () => "s", env });
+    expect(privateS3.retrievalUrls({ backend: "b", remoteId: "ipfs/bafy.car", details: {} })).toEqual([]);
     expect(await build(createKubo, { type: "kubo", url: "not a url" })).toBe('permanent: backend b: setting "url" is not a URL');
     expect(await build(createKubo, { type: "kubo", url: "http://127.0.0.1:5001" })).toBe("built");
     expect(await build(createHf, { type: "hf", repo: "no-slash" })).toBe('permanent: backend b: setting "repo" must be "owner/dataset"');
