@@ -11,6 +11,9 @@ import { startTrustlessGatewayServer } from "./servers/trustless-gateway-server"
 import { startDenylistServer } from "./servers/denylist-server";
 import { startIpniServer } from "./servers/ipni-server";
 import { startWebhookReceiver } from "./servers/webhook-receiver";
+import { startS3Server } from "./servers/s3-server";
+import { startKuboRpcServer } from "./servers/kubo-rpc-server";
+import { startHfHubServer } from "./servers/hf-hub-server";
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   // Upstream trustless gateways, honest and hostile: `${upstreamBase}/${personality}`.
@@ -30,6 +33,13 @@ export default async function setup(project: TestProject): Promise<() => Promise
   // An operator's alert webhook (budget alerts of the dashboard's cron): test/servers/webhook-receiver.ts.
   const alertWebhook = await startWebhookReceiver();
   project.provide("alertWebhookBase", alertWebhook.base);
+  // Replication targets (issue 9): S3 (s3rver, SigV4 checked), Kubo RPC, Hugging Face Hub.
+  const s3 = await startS3Server();
+  project.provide("s3Base", s3.base);
+  const kubo = await startKuboRpcServer();
+  project.provide("kuboBase", kubo.base);
+  const hf = await startHfHubServer();
+  project.provide("hfBase", hf.base);
 
   return async () => {
     await denylists.close();
@@ -38,5 +48,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
     await ipni.close();
     await alertWebhook.close();
     await upstream.close();
+    await s3.close();
+    await kubo.close();
+    await hf.close();
   };
 }

@@ -18,5 +18,11 @@ declare module "vitest" {
     ipniBase: string;
     /** Base URL of the local alert webhook endpoint (test/servers/webhook-receiver.ts). */
     alertWebhookBase: string;
+    /** Base URL of the local S3 service (s3rver behind a logging front, test/servers/s3-server.ts). */
+    s3Base: string;
+    /** Base URL of the local Kubo RPC API (test/servers/kubo-rpc-server.ts). */
+    kuboBase: string;
+    /** Base URL of the local Hugging Face Hub (test/servers/hf-hub-server.ts). */
+    hfBase: string;
   }
 }
