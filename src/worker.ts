@@ -56,6 +56,8 @@ export { Denylist } from "./denylist/denylist-object";
 export { PinRegistry } from "./durable-objects/pin-registry";
 export { Accounts } from "./durable-objects/accounts";
 export { BlockRefs } from "./durable-objects/block-refs";
+// Filecoin copies under watch (issue 10): its own SQLite, driven by FILECOIN_WATCH_CRON.
+export { FilecoinWatch } from "./durable-objects/filecoin-watch";
 
 export default {
   fetch: app.fetch,

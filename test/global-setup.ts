@@ -10,6 +10,7 @@ import { startDohServer } from "./servers/doh-server";
 import { startTrustlessGatewayServer } from "./servers/trustless-gateway-server";
 import { startDenylistServer } from "./servers/denylist-server";
 import { startIpniServer } from "./servers/ipni-server";
+import { startFilecoinChainServer } from "./servers/filecoin-chain-server";
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   // Upstream trustless gateways, honest and hostile: `${upstreamBase}/${personality}`.
@@ -26,12 +27,16 @@ export default async function setup(project: TestProject): Promise<() => Promise
   // Content routing (providers of a CID, as cid.contact / IPNI): test/servers/ipni-server.ts.
   const ipni = await startIpniServer();
   project.provide("ipniBase", ipni.base);
+  // Filecoin (FOC JSON-RPC, a PDP provider's /piece, Lotus): test/servers/filecoin-chain-server.ts.
+  const filecoin = await startFilecoinChainServer();
+  project.provide("filecoinBase", filecoin.base);
 
   return async () => {
     await denylists.close();
     await routing.close();
     await doh.close();
     await ipni.close();
+    await filecoin.close();
     await upstream.close();
   };
 }

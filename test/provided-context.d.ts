@@ -16,5 +16,7 @@ declare module "vitest" {
     dohBase: string;
     /** Base URL of the local content routing server (`/routing/v1/providers/{cid}`, test/servers/ipni-server.ts). */
     ipniBase: string;
+    /** Base URL of the local Filecoin server: `/rpc`, `/lotus`, `/piece/{cid}`, `/__state` (test/servers/filecoin-chain-server.ts). */
+    filecoinBase: string;
   }
 }

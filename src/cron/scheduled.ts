@@ -7,6 +7,7 @@ import { probeUpstreams } from "./probe-upstreams";
 import { refreshDenylists } from "../denylist/refresh";
 import { collectGarbage, GC_CRON } from "../pinning/gc";
 import { PROBE_REGION } from "../gateway/upstream/health";
+import { FILECOIN_WATCH_CRON, runFilecoinWatch } from "./filecoin-watch";
 
 /** Every 5 minutes: probe the upstreams (src/cron/probe-upstreams.ts). */
 export const PROBE_CRON = "*/5 * * * *";
@@ -30,6 +31,10 @@ export async function runScheduled(controller: ScheduledController, env: Env, _c
     case GC_CRON:
       // Blocks no pin holds any more (src/pinning/gc.ts).
       await collectGarbage(env);
+      return;
+    case FILECOIN_WATCH_CRON:
+      // Every Filecoin copy: alive, proven, funded, renewed (src/cron/filecoin-watch.ts).
+      await runFilecoinWatch(env, controller.scheduledTime);
       return;
     default:
       // A trigger in wrangler.toml without a job here: a deployment mistake, say so loudly.
