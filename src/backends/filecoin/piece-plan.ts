@@ -43,7 +43,7 @@ export async function planPieces(car: ReadableStream<Uint8Array>, maxPieceBytes 
   let remaining = 0; // bytes left of the current header or section body
   let headerLen = 0;
   const headerParts: Uint8Array[] = [];
-  let header = new Uint8Array(0);
+  let header: Uint8Array = new Uint8Array(0);
   const pieces: PlannedPiece[] = [];
   let hasher = await PieceCidHasher.create();
   let pieceFrom = 0;
