@@ -167,8 +167,8 @@ export class FilecoinWatch extends DurableObject<Env> {
     );
     const replaced = this.#sql
       .exec<{ id: string; state: string }>(
-        "SELECT id, state FROM copies WHERE root = ? AND backend = ? AND remote_id != ? AND state IN ('lost', 'at_risk')",
-        input.root, input.backend, input.remoteId,
+        "SELECT id, state FROM copies WHERE root = ? AND backend = ? AND id != ? AND state IN ('lost', 'at_risk')",
+        input.root, input.backend, id,
       )
       .toArray();
     for (const old of replaced) {
@@ -360,8 +360,20 @@ export class FilecoinWatch extends DurableObject<Env> {
       );
       return;
     }
+    // One replica may be several copies (providers): while another is still stored, a lost one puts the replica at risk.
+    const others =
+      verdict.state === "lost"
+        ? this.#sql
+            .exec<{ n: number }>(
+              "SELECT COUNT(*) AS n FROM copies WHERE backend = ? AND remote_id = ? AND root = ? AND id != ? AND state = 'stored'",
+              row.backend, row.remote_id, row.root, row.id,
+            )
+            .one().n
+        : 0;
     const check: ReplicaCheck =
-      verdict.state === "stored"
+      others > 0 && verdict.state === "lost"
+        ? { state: "at_risk", message: `copy ${row.id} lost (${verdict.reason}); ${others} other copies remain` }
+        : verdict.state === "stored"
         ? { state: "stored", details: { proof: verdict.proof } }
         : verdict.state === "at_risk"
           ? { state: "at_risk", message: verdict.reason, details: { proof: verdict.proof ?? null } }
@@ -524,8 +536,8 @@ export class FilecoinWatch extends DurableObject<Env> {
 }
 
 /** The copy's id in the watch: one row per piece (a DAG split into several pieces has several). */
-export function copyId(input: Pick<WatchCopyInput, "backend" | "remoteId" | "kind" | "pieceCid" | "dealId">): string {
-  return `${input.backend}|${input.remoteId}|${input.kind === "pdp" ? input.pieceCid : `deal-${input.dealId}`}`;
+export function copyId(input: Pick<WatchCopyInput, "backend" | "remoteId" | "kind" | "dataSetId" | "pieceId" | "dealId">): string {
+  return `${input.backend}|${input.remoteId}|${input.kind === "pdp" ? `${input.dataSetId}/${input.pieceId}` : `deal-${input.dealId}`}`;
 }
 
 /**
