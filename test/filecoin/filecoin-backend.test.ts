@@ -17,7 +17,7 @@ function set(over: Partial<Scenario["dataSets"][string]>): Scenario["dataSets"][
   return { live: true, pdpEndEpoch: "0", lastProvenEpoch: String(HEAD - 50), nextChallengeEpoch: String(HEAD + 2830), scheduledRemovals: [], providerId: "4", pieces: ["1"], ...over };
 }
 async function backend(secrets: Record<string, string> = { SESSION_KEY, PAYER }): Promise<ReplicationBackend> {
-  return create({ name: "foc-test", settings: { type: "filecoin", chain: "calibration", rpcUrl: `${base}/rpc`, rpcTimeoutMs: 400 }, secret: (f) => secrets[f], env });
+  return await create({ name: "foc-test", settings: { type: "filecoin", chain: "calibration", rpcUrl: `${base}/rpc`, rpcTimeoutMs: 400 }, secret: (f) => secrets[f], env });
 }
 const dag = { root: CID.parse("bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy"), dagSize: 5000, blocks: 1, carSize: 5100 };
 const replica: ReplicaRef = {
@@ -39,11 +39,11 @@ describe("Filecoin backend", () => {
     const badKey = (await backend({ SESSION_KEY: "0xsecret-value", PAYER }).catch((e: unknown) => e)) as BackendError;
     expect(badKey.kind).toBe("unauthorized");
     expect(badKey.message).not.toContain("secret-value");
-    const badChain = await create({ name: "f", settings: { type: "filecoin", chain: "goerli" }, secret: () => undefined, env }).catch((e: unknown) => e);
+    const badChain = await Promise.resolve(create({ name: "f", settings: { type: "filecoin", chain: "goerli" }, secret: () => undefined, env })).catch((e: unknown) => e);
     expect(badChain).toMatchObject({ kind: "permanent", message: 'backend f: chain must be "calibration" or "mainnet"' });
-    const badCopies = await create({ name: "f", settings: { type: "filecoin", copies: 9 }, secret: () => undefined, env }).catch((e: unknown) => e);
+    const badCopies = await Promise.resolve(create({ name: "f", settings: { type: "filecoin", copies: 9 }, secret: () => undefined, env })).catch((e: unknown) => e);
     expect(badCopies).toMatchObject({ kind: "permanent", message: "backend f: copies must be an integer from 1 to 5" });
-    const badAddress = await create({ name: "f", settings: { type: "filecoin", contracts: { pdp: "0x12" } }, secret: () => undefined, env }).catch((e: unknown) => e);
+    const badAddress = await Promise.resolve(create({ name: "f", settings: { type: "filecoin", contracts: { pdp: "0x12" } }, secret: () => undefined, env })).catch((e: unknown) => e);
     expect(badAddress).toMatchObject({ kind: "permanent", message: "backend f: contracts.pdp must be a 0x address" });
   });
 
