@@ -178,6 +178,13 @@ export class FilecoinWatch extends DurableObject<Env> {
     return id;
   }
 
+  /** `watch` for many copies in one call (a migration, the bench); returns their ids. */
+  async watchMany(inputs: WatchCopyInput[], now = Date.now()): Promise<string[]> {
+    const ids: string[] = [];
+    for (const input of inputs) ids.push(await this.watch(input, now));
+    return ids;
+  }
+
   /** Stops watching a copy (its pin was removed, or we asked for the piece's removal). */
   async unwatch(id: string, reason = "unwatched"): Promise<boolean> {
     const n = this.#sql.exec("DELETE FROM copies WHERE id = ?", id).rowsWritten;
