@@ -94,6 +94,30 @@ describe("Filecoin watch (cron)", () => {
     expect((await watch.actions(doomed)).at(-1)).toMatchObject({ kind: "drop", reason: `replaced by new copy ${replacement} (old copy was lost)`, result: "dropped from the watch" });
   });
 
+  it("one replica on two providers: the first provider losing its copy puts the replica at risk; losing both makes it lost", async () => {
+    await scenario({ head: String(HEAD), dataSets: { "301": dataSet({ pieces: ["2"], pdpEndEpoch: String(HEAD + 9) }), "302": dataSet({ pieces: ["2"], providerId: "9" }) } });
+    const a = await put(pdp("rootR", 301, 2, { remoteId: "bafkzcib-replica" }));
+    const b = await put(pdp("rootR", 302, 2, { remoteId: "bafkzcib-replica", providerId: "9" }));
+    const t0 = Date.now() + 1000;
+    await cron(t0);
+    expect(reports).toEqual([
+      {
+        copy: { account: "acct-1", root: "rootR", backend: "foc", remoteId: "bafkzcib-replica" },
+        check: { state: "at_risk", message: `copy ${a} lost (data set 301 terminated (pdpEndEpoch ${HEAD + 9})); 1 other copies remain` },
+      },
+    ]);
+    await scenario({ head: String(HEAD), dataSets: { "301": dataSet({ pieces: ["2"], pdpEndEpoch: String(HEAD + 9) }), "302": dataSet({ pieces: [], providerId: "9" }) } });
+    await cron(t0 + 26 * 60_000);
+    expect(reports[1]).toEqual({
+      copy: { account: "acct-1", root: "rootR", backend: "foc", remoteId: "bafkzcib-replica" },
+      check: { state: "lost", message: "piece 2 is no longer in data set 302" },
+    });
+    expect((await watch.copies("rootR")).map((c) => [c.id, c.state])).toEqual([
+      [a, "lost"],
+      [b, "lost"],
+    ]);
+  });
+
   it("proofs overdue: at_risk after FOC_PROOF_AT_RISK_PERIODS periods, lost after FOC_PROOF_LOST_PERIODS", async () => {
     const lastProven = HEAD - 2 * 2880 - 10;
     await scenario({ head: String(HEAD), dataSets: { "201": dataSet({ pieces: ["3"], lastProvenEpoch: String(lastProven), nextChallengeEpoch: String(lastProven + 2880) }) } });
