@@ -16,6 +16,7 @@ import { psaRoutes } from "./psa/routes";
 import { accountRoutes } from "./accounts/routes";
 import { uploadRoutes } from "./uploads/routes";
 import { webhookRoutes } from "./webhooks/routes";
+import { filecoinWatchRoutes } from "./backends/filecoin/watch-routes";
 
 export type AppEnv = { Bindings: Env };
 
@@ -50,6 +51,8 @@ app.route("/api/v1", accountRoutes);
 app.route("/api/v1", uploadRoutes);
 // Signed webhooks that create pins (src/webhooks/routes.ts).
 app.route("/webhooks", webhookRoutes);
+// Operator (ADMIN_TOKEN): classic deals to watch, watched Filecoin copies, funding events (src/backends/filecoin/watch-routes.ts).
+app.route("/api/v1/filecoin", filecoinWatchRoutes);
 
 export { GatewayHealth } from "./durable-objects/gateway-health";
 export { Denylist } from "./denylist/denylist-object";
