@@ -24,6 +24,15 @@ export default defineConfig({
           DOH_RESOLVER: inject<string>("dohBase") + "/dns-query",
           // Never cid.contact: provider discovery asks the local IPNI server (test/servers/ipni-server.ts).
           PROVIDER_ROUTERS: inject<string>("ipniBase"),
+          // Never a real Filecoin node: the watch asks the local chain server (test/servers/filecoin-chain-server.ts).
+          FOC_RPC_URL: inject<string>("filecoinBase") + "/rpc",
+          LOTUS_RPC_URL: inject<string>("filecoinBase") + "/lotus",
+          FOC_RPC_TIMEOUT_MS: "400",
+          // A throwaway key, published here, paying on the local chain server only.
+          FOC_PAYER_ADDRESS: "0x500d75F1329cf98352c32Cf238c2192ca78faFFE",
+          FOC_FUNDING_KEY: "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcaf784d7bf4f2ff80",
+          FOC_AUTO_FUND: "on",
+          FOC_MAX_BALANCE: "50",
         },
       },
     })),

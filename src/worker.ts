@@ -17,6 +17,7 @@ import { accountRoutes } from "./accounts/routes";
 import { uploadRoutes } from "./uploads/routes";
 import { webhookRoutes } from "./webhooks/routes";
 import { dashboardRoutes } from "./dashboard/routes";
+import { filecoinWatchRoutes } from "./backends/filecoin/watch-routes";
 
 export type AppEnv = { Bindings: Env };
 
@@ -53,12 +54,16 @@ app.route("/api/v1", uploadRoutes);
 app.route("/webhooks", webhookRoutes);
 // Operator web UI, cookie sign-in, CSRF-checked forms; its fetch test goes through this app (src/dashboard/routes.tsx).
 app.route("/dashboard", dashboardRoutes((request, env, ctx) => app.fetch(request, env, ctx)));
+// Operator (ADMIN_TOKEN): classic deals to watch, watched Filecoin copies, funding events (src/backends/filecoin/watch-routes.ts).
+app.route("/api/v1/filecoin", filecoinWatchRoutes);
 
 export { GatewayHealth } from "./durable-objects/gateway-health";
 export { Denylist } from "./denylist/denylist-object";
 export { PinRegistry } from "./durable-objects/pin-registry";
 export { Accounts } from "./durable-objects/accounts";
 export { BlockRefs } from "./durable-objects/block-refs";
+// Filecoin copies under watch (issue 10): its own SQLite, driven by FILECOIN_WATCH_CRON.
+export { FilecoinWatch } from "./durable-objects/filecoin-watch";
 
 export default {
   fetch: app.fetch,

@@ -14,6 +14,7 @@ import { startWebhookReceiver } from "./servers/webhook-receiver";
 import { startS3Server } from "./servers/s3-server";
 import { startKuboRpcServer } from "./servers/kubo-rpc-server";
 import { startHfHubServer } from "./servers/hf-hub-server";
+import { startFilecoinChainServer } from "./servers/filecoin-chain-server";
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   // Upstream trustless gateways, honest and hostile: `${upstreamBase}/${personality}`.
@@ -40,6 +41,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide("kuboBase", kubo.base);
   const hf = await startHfHubServer();
   project.provide("hfBase", hf.base);
+  // Filecoin (FOC JSON-RPC, a PDP provider's /piece, Lotus): test/servers/filecoin-chain-server.ts.
+  const filecoin = await startFilecoinChainServer();
+  project.provide("filecoinBase", filecoin.base);
 
   return async () => {
     await denylists.close();
@@ -47,6 +51,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     await doh.close();
     await ipni.close();
     await alertWebhook.close();
+    await filecoin.close();
     await upstream.close();
     await s3.close();
     await kubo.close();

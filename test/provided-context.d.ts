@@ -24,5 +24,7 @@ declare module "vitest" {
     kuboBase: string;
     /** Base URL of the local Hugging Face Hub (test/servers/hf-hub-server.ts). */
     hfBase: string;
+    /** Base URL of the local Filecoin server: `/rpc`, `/lotus`, `/piece/{cid}`, `/__state` (test/servers/filecoin-chain-server.ts). */
+    filecoinBase: string;
   }
 }

@@ -8,6 +8,7 @@ import { refreshDenylists } from "../denylist/refresh";
 import { collectGarbage, GC_CRON } from "../pinning/gc";
 import { PROBE_REGION } from "../gateway/upstream/health";
 import { BUDGET_CRON, checkBudget } from "./budget-alert";
+import { FILECOIN_WATCH_CRON, runFilecoinWatch } from "./filecoin-watch";
 
 /** Every 5 minutes: probe the upstreams (src/cron/probe-upstreams.ts). */
 export const PROBE_CRON = "*/5 * * * *";
@@ -35,6 +36,10 @@ export async function runScheduled(controller: ScheduledController, env: Env, _c
     case BUDGET_CRON:
       // Projected monthly cost against BUDGET_MONTHLY_USD, alert webhook at most once a month (src/cron/budget-alert.ts).
       await checkBudget(env);
+      return;
+    case FILECOIN_WATCH_CRON:
+      // Every Filecoin copy: alive, proven, funded, renewed (src/cron/filecoin-watch.ts).
+      await runFilecoinWatch(env, controller.scheduledTime);
       return;
     default:
       // A trigger in wrangler.toml without a job here: a deployment mistake, say so loudly.

@@ -1,0 +1,355 @@
+import {
+  BackendError,
+  type BackendFactory,
+  type BackendTestReport,
+  type DagIdentity,
+  type DagToStore,
+  type Json,
+  type ReplicaCheck,
+  type ReplicaRef,
+  type ReplicationBackend,
+  type StoreContext,
+  type StoreOutcome,
+} from "../replication-backend";
+import { parseChainSettings, resolveChain, type FilecoinChainSettings } from "./chain-config";
+import { createChainReader, pieceKey, RPC_TIMEOUT_MS } from "./chain-reader";
+import { MAX_PIECE_BYTES, MIN_PIECE_BYTES, pieceStream, planPieces, type PiecePlan } from "./piece-plan";
+import { pdpVerdict } from "./watch-verdict";
+
+/**
+ * Filecoin Onchain Cloud (PDP warm storage through FWSS) as a replication
+ * target, through `@filoz/synapse-sdk` 0.41 (imported lazily: ~2 MB the
+ * gateway never loads). docs/filecoin.md says how and why.
+ *
+ * `BACKENDS` entry: `{ "type": "filecoin", "chain": "calibration" |
+ * "mainnet", "rpcUrl"?, "contracts"?: {...address overrides}, "copies"?: 2,
+ * "source"?: "ipfs-kit-edge", "maxPieceBytes"?, "rpcTimeoutMs"?: 10000 }`; secrets
+ * `BACKEND_<NAME>_SESSION_KEY` (a session key's private key, allowed by the
+ * payer to create data sets, add and remove pieces; it cannot move funds)
+ * and `BACKEND_<NAME>_PAYER` (the payer's address).
+ *
+ * store(): (1) one pass over the CAR plans the pieces and computes their
+ * piece CIDs with the WASM hasher (piece-plan.ts); (2) the SDK picks
+ * `copies` providers (data sets with `withIPFSIndexing` metadata: the
+ * provider announces the CAR's blocks to IPNI); (3) each piece is uploaded
+ * once to the primary with its piece CID given (the SDK's own hasher never
+ * runs), secondaries pull it provider-to-provider; (4) each provider's
+ * `addPieces` is signed with the session key, piece metadata
+ * `ipfsRootCID` = the DAG root. Every step is checkpointed: a store cut by
+ * the deadline or an eviction resumes at the next step, never re-uploads
+ * a piece the primary has.
+ */
+export const create: BackendFactory = async ({ name, settings, secret, env }) => {
+  let chain: FilecoinChainSettings;
+  try {
+    chain = parseChainSettings(settings);
+  } catch (err) {
+    throw new BackendError("permanent", `backend ${name}: ${(err as Error).message}`);
+  }
+  const copies = settings.copies ?? 2;
+  if (typeof copies !== "number" || !Number.isInteger(copies) || copies < 1 || copies > 5) {
+    throw new BackendError("permanent", `backend ${name}: copies must be an integer from 1 to 5`);
+  }
+  const maxPieceBytes = settings.maxPieceBytes ?? MAX_PIECE_BYTES;
+  if (typeof maxPieceBytes !== "number" || maxPieceBytes < 1024 || maxPieceBytes > MAX_PIECE_BYTES) {
+    throw new BackendError("permanent", `backend ${name}: maxPieceBytes must be between 1024 and ${MAX_PIECE_BYTES}`);
+  }
+  const source = typeof settings.source === "string" ? settings.source : "ipfs-kit-edge";
+  const rpcTimeoutMs = settings.rpcTimeoutMs ?? RPC_TIMEOUT_MS;
+  if (typeof rpcTimeoutMs !== "number" || rpcTimeoutMs < 100) throw new BackendError("permanent", `backend ${name}: rpcTimeoutMs must be a number >= 100`);
+  const sessionKey = secret("SESSION_KEY");
+  const payer = secret("PAYER");
+  if (!sessionKey || !/^0x[0-9a-fA-F]{64}$/.test(sessionKey) || !payer || !/^0x[0-9a-fA-F]{40}$/.test(payer)) {
+    // Never echo a secret's value, only which one is wrong.
+    throw new BackendError("unauthorized", `backend ${name}: secrets BACKEND_${secretName(name)}_SESSION_KEY (0x + 64 hex) and BACKEND_${secretName(name)}_PAYER (0x address) are required`);
+  }
+  return new FilecoinBackend({ name, chain, copies, maxPieceBytes, source, rpcTimeoutMs, sessionKey: sessionKey as `0x${string}`, payer: payer as `0x${string}`, env });
+};
+
+function secretName(name: string): string {
+  return name.toUpperCase().replace(/-/g, "_");
+}
+
+interface Options {
+  name: string;
+  chain: FilecoinChainSettings;
+  copies: number;
+  maxPieceBytes: number;
+  source: string;
+  rpcTimeoutMs: number;
+  sessionKey: `0x${string}`;
+  payer: `0x${string}`;
+  env: Env;
+}
+
+/** Durable progress of one store (StoreContext.checkpoint). */
+interface Progress {
+  plan?: { carSize: number; header: string; pieces: Array<{ from: number; to: number; size: number; pieceCid: string }> };
+  providers?: string[];
+  storedOnPrimary?: number;
+  pulled?: string[];
+  commits?: Record<string, { dataSetId: string; pieceIds: string[]; epoch: string }>;
+}
+
+/** One provider's copy as recorded in the replica's details. */
+interface CopyDetails {
+  providerId: string;
+  dataSetId: string;
+  pieceIds: string[];
+  pieceCids: string[];
+  retrievalUrls: string[];
+  addedEpoch: string;
+}
+
+type Synapse = import("@filoz/synapse-sdk").Synapse;
+
+export class FilecoinBackend implements ReplicationBackend {
+  readonly type = "filecoin" as const;
+  readonly name: string;
+  readonly #o: Options;
+  #synapse?: Promise<Synapse>;
+
+  constructor(options: Options) {
+    this.name = options.name;
+    this.#o = options;
+  }
+
+  async store(dag: DagToStore, ctx: StoreContext): Promise<StoreOutcome> {
+    const progress: Progress = (ctx.progress as Progress | undefined) ?? {};
+    const save = () => ctx.checkpoint(progress as unknown as Json);
+    const pendingRef = (): ReplicaRef => ({ backend: this.name, remoteId: progress.plan?.pieces[0]?.pieceCid ?? dag.root.toString(), details: {} });
+    const late = () => Date.now() >= ctx.deadline;
+    try {
+      // 1. Pieces and their CIDs, one pass over the CAR.
+      if (!progress.plan) {
+        if (dag.carSize < MIN_PIECE_BYTES) throw new BackendError("permanent", `a CAR of ${dag.carSize} bytes is below Filecoin's minimum piece (${MIN_PIECE_BYTES} bytes)`);
+        const plan = await planPieces(dag.car(), this.#o.maxPieceBytes);
+        if (plan.carSize !== dag.carSize) throw new BackendError("retryable", `the CAR was ${plan.carSize} bytes, expected ${dag.carSize}`);
+        progress.plan = { carSize: plan.carSize, header: toBase64(plan.header), pieces: plan.pieces };
+        await save();
+        if (late()) return { state: "pending", replica: pendingRef(), retryAfterMs: 0, next: "store" };
+      }
+      const plan: PiecePlan = { ...progress.plan, header: fromBase64(progress.plan.header) };
+      const [synapse, Piece] = await Promise.all([this.#client(), import("@filoz/synapse-core/piece")]);
+      const pieceCids = plan.pieces.map((p) => Piece.parse(p.pieceCid));
+
+      // 2. Providers: the same ones on a resume (the primary may already hold pieces).
+      const contexts = await synapse.storage.createContexts({
+        copies: this.#o.copies,
+        metadata: { withIPFSIndexing: "" },
+        ...(progress.providers ? { providerIds: progress.providers.map(BigInt) } : {}),
+      });
+      if (contexts.length === 0) throw new BackendError("retryable", "no storage provider available");
+      if (!progress.providers) {
+        progress.providers = contexts.map((c) => c.provider.id.toString());
+        await save();
+      }
+      const [primary, ...secondaries] = contexts;
+
+      // 3. Upload each piece once, to the primary, with its piece CID given.
+      for (let i = progress.storedOnPrimary ?? 0; i < plan.pieces.length; i++) {
+        if (late()) return { state: "pending", replica: pendingRef(), retryAfterMs: 0, next: "store" };
+        await primary!.store(pieceStream(plan, i, (from) => dag.car(from)), { pieceCid: pieceCids[i]!, ...(ctx.signal ? { signal: ctx.signal } : {}) });
+        progress.storedOnPrimary = i + 1;
+        await save();
+      }
+      // Secondaries fetch from the primary (SP-to-SP), not from us.
+      progress.pulled ??= [];
+      for (const secondary of secondaries) {
+        const id = secondary.provider.id.toString();
+        if (progress.pulled.includes(id)) continue;
+        const pulled = await secondary.pull({ pieces: pieceCids, from: (cid) => primary!.getPieceUrl(cid), ...(ctx.signal ? { signal: ctx.signal } : {}) });
+        if (pulled.status !== "complete") throw new BackendError("retryable", `provider ${id} could not pull the pieces from provider ${primary!.provider.id}`);
+        progress.pulled.push(id);
+        await save();
+      }
+
+      // 4. On chain: addPieces per provider, signed by the session key; IPFS root as piece metadata.
+      progress.commits ??= {};
+      for (const context of contexts) {
+        const id = context.provider.id.toString();
+        if (progress.commits[id]) continue;
+        const committed = await context.commit({
+          pieces: pieceCids.map((pieceCid) => ({ pieceCid, pieceMetadata: { ipfsRootCID: dag.root.toString() } })),
+        });
+        const epoch = await synapse.client.getBlockNumber();
+        progress.commits[id] = { dataSetId: committed.dataSetId.toString(), pieceIds: committed.pieceIds.map(String), epoch: epoch.toString() };
+        await save();
+      }
+
+      const copies: CopyDetails[] = contexts.map((context) => {
+        const id = context.provider.id.toString();
+        const commit = progress.commits![id]!;
+        return {
+          providerId: id,
+          dataSetId: commit.dataSetId,
+          pieceIds: commit.pieceIds,
+          pieceCids: plan.pieces.map((p) => p.pieceCid),
+          retrievalUrls: pieceCids.map((cid) => context.getPieceUrl(cid)),
+          addedEpoch: commit.epoch,
+        };
+      });
+      const replica: ReplicaRef = {
+        backend: this.name,
+        remoteId: plan.pieces[0]!.pieceCid,
+        details: { chain: this.#o.chain.chain, carSize: plan.carSize, copies: copies as unknown as Json[] },
+      };
+      await this.#watch(dag.root.toString(), replica, copies);
+      return { state: "stored", replica, bytes: plan.carSize };
+    } catch (err) {
+      throw toBackendError(err);
+    }
+  }
+
+  async check(replica: ReplicaRef, _dag: DagIdentity): Promise<ReplicaCheck> {
+    const copies = copiesOf(replica);
+    if (copies.length === 0) return { state: "lost", message: "no Filecoin copy recorded" };
+    try {
+      const reader = await createChainReader(this.#o.chain, this.#o.rpcTimeoutMs);
+      const [head, config] = await Promise.all([reader.head(), reader.pdpConfig()]);
+      const sets = await reader.dataSets([...new Set(copies.map((c) => BigInt(c.dataSetId)))]);
+      const pieces = copies.flatMap((c) => c.pieceIds.map((p) => ({ dataSetId: BigInt(c.dataSetId), pieceId: BigInt(p) })));
+      const live = await reader.piecesLive(pieces);
+      let worst: ReplicaCheck = { state: "stored", details: {} };
+      const reasons: string[] = [];
+      let lost = 0;
+      for (const c of copies) {
+        const set = sets.get(BigInt(c.dataSetId));
+        if (!set || set instanceof Error) throw new BackendError("retryable", `data set ${c.dataSetId}: ${set?.message ?? "no answer"}`);
+        for (const p of c.pieceIds) {
+          const l = set.live ? live.get(pieceKey(set.dataSetId, BigInt(p))) : false;
+          if (l instanceof Error || l === undefined) throw new BackendError("retryable", `piece ${p}: ${l?.message ?? "no answer"}`);
+          const v = pdpVerdict({
+            dataSet: set, pieceId: BigInt(p), pieceLive: l, removalRequested: false, head, addedEpoch: BigInt(c.addedEpoch),
+            policy: { maxProvingPeriod: config.maxProvingPeriod, atRiskPeriods: 2, lostPeriods: 6 },
+          });
+          if (v.state === "lost") {
+            lost++;
+            reasons.push(`provider ${c.providerId}: ${v.reason}`);
+            break;
+          }
+          if (v.state === "at_risk") {
+            reasons.push(`provider ${c.providerId}: ${v.reason}`);
+            worst = { state: "at_risk", message: reasons.join("; ") };
+          }
+        }
+      }
+      // The replica is lost only when no provider still holds the whole DAG.
+      if (lost === copies.length) return { state: "lost", message: reasons.join("; ") };
+      if (lost > 0) return { state: "at_risk", message: reasons.join("; ") };
+      return worst;
+    } catch (err) {
+      throw toBackendError(err);
+    }
+  }
+
+  async remove(replica: ReplicaRef): Promise<void> {
+    const copies = copiesOf(replica);
+    try {
+      const synapse = await this.#client();
+      const reader = await createChainReader(this.#o.chain, this.#o.rpcTimeoutMs);
+      for (const c of copies) {
+        const live = await reader.piecesLive(c.pieceIds.map((p) => ({ dataSetId: BigInt(c.dataSetId), pieceId: BigInt(p) })));
+        const context = await synapse.storage.createContext({ dataSetId: BigInt(c.dataSetId) });
+        for (const p of c.pieceIds) {
+          // Idempotent: a piece already gone (or going) is not asked for again.
+          if (live.get(pieceKey(BigInt(c.dataSetId), BigInt(p))) !== true) continue;
+          await context.deletePiece({ piece: BigInt(p) });
+        }
+      }
+      const watch = this.#o.env.FILECOIN_WATCH.get(this.#o.env.FILECOIN_WATCH.idFromName("filecoin-watch"));
+      for (const c of copies) {
+        for (const pieceId of c.pieceIds) {
+          await watch.unwatch(`${this.name}|${replica.remoteId}|${c.dataSetId}/${pieceId}`, "removal requested by the engine");
+        }
+      }
+    } catch (err) {
+      throw toBackendError(err);
+    }
+  }
+
+  retrievalUrls(replica: ReplicaRef): string[] {
+    return copiesOf(replica).flatMap((c) => c.retrievalUrls);
+  }
+
+  async test(): Promise<BackendTestReport> {
+    const started = Date.now();
+    const report: BackendTestReport = { reachable: false, authorised: false, roundTrip: false, latencyMs: 0 };
+    try {
+      const reader = await createChainReader(this.#o.chain, this.#o.rpcTimeoutMs);
+      await reader.head();
+      report.reachable = true;
+      const { fromSecp256k1, DefaultFwssPermissions } = await import("@filoz/synapse-core/session-key");
+      const chain = await resolveChain(this.#o.chain);
+      const key = fromSecp256k1({ privateKey: this.#o.sessionKey, root: this.#o.payer, chain });
+      await key.syncExpirations();
+      report.authorised = key.hasPermissions(DefaultFwssPermissions);
+      // A round trip would pay a provider for storage: not attempted.
+      report.message = report.authorised
+        ? "chain reachable, session key allowed; round trip not attempted (it would pay for storage)"
+        : "the session key lacks the FWSS permissions (create data set, add and remove pieces) or they expired";
+    } catch (err) {
+      report.message = toBackendError(err).message;
+    }
+    report.latencyMs = Date.now() - started;
+    return report;
+  }
+
+  /** Synapse with the session key; the payer is an address only (its key never reaches us). */
+  #client(): Promise<Synapse> {
+    this.#synapse ??= (async () => {
+      const [{ Synapse }, { fromSecp256k1 }, { custom, http }, chain] = await Promise.all([
+        import("@filoz/synapse-sdk"),
+        import("@filoz/synapse-core/session-key"),
+        import("viem"),
+        resolveChain(this.#o.chain),
+      ]);
+      const rpc = http(chain.rpcUrls.default.http[0], { retryCount: 0, timeout: this.#o.rpcTimeoutMs });
+      const sessionKey = fromSecp256k1({ privateKey: this.#o.sessionKey, root: this.#o.payer, chain, transport: rpc });
+      await sessionKey.syncExpirations();
+      // An address account needs a custom transport (viem json-rpc account); it never signs here.
+      const transport = custom({ request: (args) => rpc({ chain }).request(args as never) });
+      return Synapse.create({ account: this.#o.payer, transport, chain, sessionKey, source: this.#o.source });
+    })();
+    this.#synapse.catch(() => (this.#synapse = undefined));
+    return this.#synapse;
+  }
+
+  /** Puts every piece of every copy under the Filecoin watch (cron monitoring and renewal). */
+  async #watch(root: string, replica: ReplicaRef, copies: CopyDetails[]): Promise<void> {
+    const watch = this.#o.env.FILECOIN_WATCH.get(this.#o.env.FILECOIN_WATCH.idFromName("filecoin-watch"));
+    for (const c of copies) {
+      for (const [i, pieceCid] of c.pieceCids.entries()) {
+        await watch.watch({
+          kind: "pdp", root, backend: this.name, remoteId: replica.remoteId,
+          pieceCid, dataSetId: c.dataSetId, pieceId: c.pieceIds[i]!, providerId: c.providerId,
+          retrievalUrl: c.retrievalUrls[i]!, addedEpoch: c.addedEpoch,
+        });
+      }
+    }
+  }
+}
+
+function copiesOf(replica: ReplicaRef): CopyDetails[] {
+  const copies = replica.details.copies;
+  return Array.isArray(copies) ? (copies as unknown as CopyDetails[]) : [];
+}
+
+/** SDK and network errors → the interface's kinds; messages keep their first line (no request bodies, no keys). */
+function toBackendError(err: unknown): BackendError {
+  if (err instanceof BackendError) return err;
+  const message = (err instanceof Error ? err.message : String(err)).split("\n")[0]!.slice(0, 300);
+  if (/insufficient funds|allowance|permission|expired|unauthori[sz]ed|not approved/i.test(message)) return new BackendError("unauthorized", message);
+  if (/metadata|exceeds the maximum|invalid piece|too large/i.test(message)) return new BackendError("permanent", message);
+  return new BackendError("retryable", message);
+}
+
+function toBase64(bytes: Uint8Array): string {
+  let s = "";
+  for (const b of bytes) s += String.fromCharCode(b);
+  return btoa(s);
+}
+
+function fromBase64(text: string): Uint8Array {
+  return Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
+}

@@ -1,0 +1,65 @@
+/**
+ * FilecoinWatch's SQLite schema (docs/filecoin.md "Watch state"):
+ * numbered, append-only migrations (src/durable-objects/sql-migrations.ts).
+ *
+ * - `copies`: one row per Filecoin copy under watch. `kind` 'pdp' (a piece
+ *   in a PDP data set: piece_cid, data_set_id, piece_id, provider_id,
+ *   retrieval_url) or 'deal' (a classic deal: deal_id). `state` is what was
+ *   last reported to the engine: stored | at_risk | lost; `next_check_at`
+ *   orders the work (due when <= now), so a run that stopped resumes with
+ *   the copies it did not reach. Big integers are decimal TEXT.
+ * - `actions`: every report, renewal, verification and drop, with time,
+ *   reason and result (what the engine or the remote answered).
+ * - `funding`: deposits and alerts of the payer account; a deposit row is
+ *   written before the transaction is sent, so a crash between the two
+ *   never leads to a second deposit for the same shortfall.
+ */
+export const FILECOIN_WATCH_MIGRATIONS: readonly string[] = [
+  `CREATE TABLE copies (
+     id TEXT PRIMARY KEY,
+     kind TEXT NOT NULL CHECK (kind IN ('pdp', 'deal')),
+     account TEXT,
+     root TEXT NOT NULL,
+     backend TEXT NOT NULL,
+     remote_id TEXT NOT NULL,
+     piece_cid TEXT,
+     data_set_id TEXT,
+     piece_id TEXT,
+     provider_id TEXT,
+     retrieval_url TEXT,
+     deal_id TEXT,
+     added_epoch TEXT NOT NULL DEFAULT '0',
+     removal_requested INTEGER NOT NULL DEFAULT 0,
+     state TEXT NOT NULL DEFAULT 'stored',
+     proof TEXT,
+     last_check_at INTEGER,
+     next_check_at INTEGER NOT NULL,
+     failures INTEGER NOT NULL DEFAULT 0,
+     last_error TEXT,
+     last_verified_at INTEGER,
+     created_at INTEGER NOT NULL
+   );
+   CREATE INDEX copies_due ON copies (state, next_check_at, id);
+   CREATE INDEX copies_root ON copies (root, backend);
+   CREATE TABLE actions (
+     seq INTEGER PRIMARY KEY AUTOINCREMENT,
+     copy_id TEXT,
+     at INTEGER NOT NULL,
+     kind TEXT NOT NULL,
+     reason TEXT NOT NULL,
+     result TEXT NOT NULL
+   );
+   CREATE INDEX actions_copy ON actions (copy_id, seq);
+   CREATE TABLE funding (
+     seq INTEGER PRIMARY KEY AUTOINCREMENT,
+     payer TEXT NOT NULL,
+     at INTEGER NOT NULL,
+     kind TEXT NOT NULL CHECK (kind IN ('deposit', 'alert')),
+     amount TEXT NOT NULL,
+     funds_before TEXT NOT NULL,
+     runway_epochs TEXT NOT NULL,
+     state TEXT NOT NULL,
+     tx_hash TEXT,
+     message TEXT
+   );`,
+];

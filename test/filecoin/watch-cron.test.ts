@@ -1,0 +1,233 @@
+import { env } from "cloudflare:workers";
+import { createExecutionContext, createScheduledController, waitOnExecutionContext } from "cloudflare:test";
+import { afterEach, beforeEach, describe, expect, inject, it, vi } from "vitest";
+import { replicaSinks, type ReportedCopy } from "../../src/backends/filecoin/replica-sink";
+import type { ReplicaCheck } from "../../src/backends/replication-backend";
+import { filecoinWatch, FILECOIN_WATCH_CRON } from "../../src/cron/filecoin-watch";
+import type { WatchCopyInput } from "../../src/durable-objects/filecoin-watch";
+import { pieceCidOfStream } from "../../src/backends/filecoin/piece-cid";
+import type { Scenario, ChainLog } from "../servers/filecoin-chain-server";
+import worker from "../../src/worker";
+import { pseudoRandomBytes } from "../helpers/pseudo-random";
+
+const base = inject("filecoinBase");
+const HEAD = 1_000_000;
+const PAYER = "0x500d75f1329cf98352c32cf238c2192ca78faffe";
+const USDFC = 10n ** 18n;
+
+async function scenario(s: Partial<Scenario>): Promise<void> {
+  const res = await fetch(`${base}/__state`, { method: "POST", body: JSON.stringify(s) });
+  expect(res.status).toBe(204);
+}
+async function chainLog(): Promise<ChainLog> {
+  return (await (await fetch(`${base}/__log`)).json()) as ChainLog;
+}
+function dataSet(over: Partial<Scenario["dataSets"][string]> = {}): Scenario["dataSets"][string] {
+  return { live: true, pdpEndEpoch: "0", lastProvenEpoch: String(HEAD - 100), nextChallengeEpoch: String(HEAD + 2780), scheduledRemovals: [], providerId: "4", pieces: [], ...over };
+}
+
+/** What the engine received (the watch's ReplicaSink), in order. */
+let reports: Array<{ copy: ReportedCopy; check: ReplicaCheck }> = [];
+const watched: string[] = [];
+const watch = filecoinWatch(env);
+
+async function put(copy: Omit<WatchCopyInput, "backend" | "account"> & { backend?: string }): Promise<string> {
+  const id = await watch.watch({ backend: "foc", account: "acct-1", ...copy });
+  watched.push(id);
+  return id;
+}
+function pdp(root: string, dataSetId: number, pieceId: number, extra: Partial<WatchCopyInput> = {}) {
+  return { kind: "pdp" as const, root, remoteId: `4:${dataSetId}:${pieceId}`, pieceCid: `bafkzcib-${root}-${pieceId}`, dataSetId: String(dataSetId), pieceId: String(pieceId), providerId: "4", addedEpoch: String(HEAD - 5000), ...extra };
+}
+async function cron(scheduledTime: number): Promise<void> {
+  const ctx = createExecutionContext();
+  await worker.scheduled(createScheduledController({ cron: FILECOIN_WATCH_CRON, scheduledTime }), env, ctx);
+  await waitOnExecutionContext(ctx);
+}
+
+beforeEach(() => {
+  reports = [];
+  vi.spyOn(replicaSinks, "forEnv").mockReturnValue({
+    async reportReplicaCheck(copy, check) {
+      reports.push({ copy, check });
+    },
+  });
+});
+afterEach(async () => {
+  vi.restoreAllMocks();
+  for (const id of watched.splice(0)) await watch.unwatch(id, "test cleanup");
+});
+
+describe("Filecoin watch (cron)", () => {
+  it("a terminated data set: its copy is reported lost (a new copy is requested), the healthy one is not; the old record is dropped only when the new copy is watched", async () => {
+    await scenario({
+      head: String(HEAD),
+      dataSets: { "101": dataSet({ pieces: ["1"] }), "102": dataSet({ pieces: ["5"], pdpEndEpoch: String(HEAD + 500) }) },
+    });
+    const healthy = await put(pdp("rootA", 101, 1));
+    const doomed = await put(pdp("rootB", 102, 5));
+    const now = Date.now() + 1000;
+    await cron(now);
+
+    expect(reports).toEqual([
+      {
+        copy: { account: "acct-1", root: "rootB", backend: "foc", remoteId: "4:102:5" },
+        check: { state: "lost", message: `data set 102 terminated (pdpEndEpoch ${HEAD + 500})` },
+      },
+    ]);
+    const copies = await watch.copies();
+    expect(copies.find((c) => c.id === healthy)).toMatchObject({ state: "stored", failures: 0, lastCheckAt: now, proof: `last proven at epoch ${HEAD - 100}, next challenge ${HEAD + 2780}` });
+    expect(copies.find((c) => c.id === doomed)).toMatchObject({ state: "lost", lastCheckAt: now });
+    const actions = await watch.actions(doomed);
+    expect(actions).toHaveLength(1);
+    expect(actions[0]).toMatchObject({ at: now, kind: "renew", reason: `data set 102 terminated (pdpEndEpoch ${HEAD + 500})` });
+    expect(actions[0]!.result).toMatch(/^reported lost: the engine makes a new copy/);
+    // Both data sets and both pieces were read in one Multicall3 request each (plus head and PDP config).
+    const log = await chainLog();
+    expect(log.methods.filter((m) => m === "eth_call").length).toBe(3 + 1 /* accounts (funding) */);
+    expect(log.calls.filter((c) => c === "dataSetLive")).toHaveLength(2);
+
+    // The engine stored the replacement: the lost record goes, logged.
+    const replacement = await put(pdp("rootB", 103, 1));
+    const after = await watch.copies("rootB");
+    expect(after.map((c) => c.id)).toEqual([replacement]);
+    expect((await watch.actions(doomed)).at(-1)).toMatchObject({ kind: "drop", reason: `replaced by new copy ${replacement} (old copy was lost)`, result: "dropped from the watch" });
+  });
+
+  it("one replica on two providers: the first provider losing its copy puts the replica at risk; losing both makes it lost", async () => {
+    await scenario({ head: String(HEAD), dataSets: { "301": dataSet({ pieces: ["2"], pdpEndEpoch: String(HEAD + 9) }), "302": dataSet({ pieces: ["2"], providerId: "9" }) } });
+    const a = await put(pdp("rootR", 301, 2, { remoteId: "bafkzcib-replica" }));
+    const b = await put(pdp("rootR", 302, 2, { remoteId: "bafkzcib-replica", providerId: "9" }));
+    const t0 = Date.now() + 1000;
+    await cron(t0);
+    expect(reports).toEqual([
+      {
+        copy: { account: "acct-1", root: "rootR", backend: "foc", remoteId: "bafkzcib-replica" },
+        check: { state: "at_risk", message: `copy ${a} lost (data set 301 terminated (pdpEndEpoch ${HEAD + 9})); 1 other copies remain` },
+      },
+    ]);
+    await scenario({ head: String(HEAD), dataSets: { "301": dataSet({ pieces: ["2"], pdpEndEpoch: String(HEAD + 9) }), "302": dataSet({ pieces: [], providerId: "9" }) } });
+    await cron(t0 + 26 * 60_000);
+    expect(reports[1]).toEqual({
+      copy: { account: "acct-1", root: "rootR", backend: "foc", remoteId: "bafkzcib-replica" },
+      check: { state: "lost", message: "piece 2 is no longer in data set 302" },
+    });
+    expect((await watch.copies("rootR")).map((c) => [c.id, c.state])).toEqual([
+      [a, "lost"],
+      [b, "lost"],
+    ]);
+  });
+
+  it("proofs overdue: at_risk after FOC_PROOF_AT_RISK_PERIODS periods, lost after FOC_PROOF_LOST_PERIODS", async () => {
+    const lastProven = HEAD - 2 * 2880 - 10;
+    await scenario({ head: String(HEAD), dataSets: { "201": dataSet({ pieces: ["3"], lastProvenEpoch: String(lastProven), nextChallengeEpoch: String(lastProven + 2880) }) } });
+    const id = await put(pdp("rootP", 201, 3));
+    const t0 = Date.now() + 1000;
+    await cron(t0);
+    expect(reports.map((r) => r.check)).toEqual([
+      { state: "at_risk", message: `proofs overdue for 2 proving periods (last proven at epoch ${lastProven}, next challenge ${lastProven + 2880})`, details: { proof: `last proven at epoch ${lastProven}, next challenge ${lastProven + 2880}` } },
+    ]);
+    // Same facts a run later: no second report.
+    await cron(t0 + 26 * 60_000);
+    expect(reports).toHaveLength(1);
+    // Four more periods without a proof: lost.
+    await scenario({ head: String(HEAD + 4 * 2880), dataSets: { "201": dataSet({ pieces: ["3"], lastProvenEpoch: String(lastProven), nextChallengeEpoch: String(lastProven + 2880) }) } });
+    await cron(t0 + 52 * 60_000);
+    expect(reports.map((r) => r.check.state)).toEqual(["at_risk", "lost"]);
+    expect(reports[1]!.check).toMatchObject({ message: expect.stringMatching(/^no proof for 6 proving periods/) });
+    expect((await watch.copies("rootP"))[0]).toMatchObject({ id, state: "lost" });
+    expect((await watch.actions(id)).map((a) => a.kind)).toEqual(["renew", "renew"]);
+  });
+
+  it("runway below FOC_MIN_RUNWAY_DAYS: exactly one deposit, clamped to FOC_MAX_BALANCE, then only an alert", async () => {
+    // 2 USDFC at 0.001 USDFC/epoch: 2,000 epochs (< 1 day). Target 60 days = 172.8 USDFC; the 50 USDFC cap leaves room for 48.
+    await scenario({ head: String(HEAD), accounts: { [PAYER]: { funds: String(2n * USDFC), lockupCurrent: "0", lockupRate: String(USDFC / 1000n), lockupLastSettledAt: String(HEAD) } } });
+    const before = (await watch.funding()).length;
+    const t0 = Date.now() + 1000;
+    await cron(t0);
+    await cron(t0 + 60_000);
+    await cron(t0 + 120_000);
+    const log = await chainLog();
+    expect(log.transactions).toEqual([
+      { from: "0x500d75F1329cf98352c32Cf238c2192ca78faFFE", to: "0x09a0fdc2723fad1a7b8e3e00ee5df73841df55a0", functionName: "depositWithPermit", args: expect.any(Array) },
+    ]);
+    // depositWithPermit(token, to, amount, deadline, v, r, s): USDFC of calibration, to the payer, the clamped amount.
+    expect(log.transactions[0]!.args.slice(0, 3)).toEqual(["0xb3042734b608a1B16e9e86B374A3f3e389B4cDf0", "0x500d75F1329cf98352c32Cf238c2192ca78faFFE", String(48n * USDFC)]);
+    expect(log.errors).toEqual(["eth_fillTransaction: not played"]);
+    const events = (await watch.funding()).slice(before);
+    expect(events.map((e) => [e.kind, e.amount, e.state])).toEqual([
+      ["deposit", String(48n * USDFC), "confirmed"],
+      ["alert", "0", "open"],
+    ]);
+    expect(events[0]!.txHash).toMatch(/^0x[0-9a-f]{64}$/);
+    expect(events[1]!.message).toMatch(/at FOC_MAX_BALANCE/);
+    // The funds on chain: exactly the cap.
+    const state = (await (await fetch(`${base}/__state`)).json()) as Scenario;
+    expect(state.accounts[PAYER]!.funds).toBe(String(50n * USDFC));
+  });
+
+  it("classic deals over Lotus: near its end → renewal, slashed or gone → lost, healthy → nothing", async () => {
+    const lotusHead = 5_000_000;
+    const deal = (end: number, slash = -1) => ({ PieceCID: "baga6ea4seaq", Provider: "f01000", StartEpoch: 4_000_000, EndEpoch: end, SectorStartEpoch: 4_000_100, SlashEpoch: slash });
+    await scenario({ lotusHead: String(lotusHead), deals: { "9001": deal(lotusHead + 10 * 2880), "9002": deal(lotusHead + 400 * 2880), "9004": deal(lotusHead + 400 * 2880, 4_900_000) } });
+    const ids = [];
+    for (const d of ["9001", "9002", "9003", "9004"]) ids.push(await put({ kind: "deal", root: `rootD${d}`, remoteId: `deal-${d}`, dealId: d }));
+    await cron(Date.now() + 1000);
+    const byRoot = Object.fromEntries(reports.map((r) => [r.copy.root, r.check]));
+    expect(Object.keys(byRoot).sort()).toEqual(["rootD9001", "rootD9003", "rootD9004"]);
+    expect(byRoot.rootD9001).toMatchObject({ state: "at_risk", message: expect.stringMatching(/^deal ends at epoch 5028800, within the renew window \(28800 epochs left\) \(ends 2025-06-06T00:40:00.000Z\)$/) });
+    expect(byRoot.rootD9003).toEqual({ state: "lost", message: "deal not found on chain (expired and cleaned up, or never existed)" });
+    expect(byRoot.rootD9004).toEqual({ state: "lost", message: "deal slashed at epoch 4900000" });
+    expect((await watch.copies("rootD9002"))[0]).toMatchObject({ state: "stored", failures: 0 });
+    const log = await chainLog();
+    expect(log.lotus).toEqual(["Filecoin.ChainHead", "Filecoin.StateMarketStorageDeal", "Filecoin.StateMarketStorageDeal", "Filecoin.StateMarketStorageDeal", "Filecoin.StateMarketStorageDeal"]);
+  });
+
+  it("fetch-back verification: a provider serving wrong bytes → lost; the right bytes → piece CID matches", async () => {
+    const good = pseudoRandomBytes(5000, 11);
+    const asked = pseudoRandomBytes(5000, 12);
+    const goodCid = (await pieceCidOfStream(new Blob([good]).stream())).pieceCid.toString();
+    const askedCid = (await pieceCidOfStream(new Blob([asked]).stream())).pieceCid.toString();
+    const b64 = (b: Uint8Array) => btoa(String.fromCharCode(...b));
+    // The provider answers the second piece with other bytes.
+    await scenario({ head: String(HEAD), dataSets: { "501": dataSet({ pieces: ["1", "2"] }) }, pieces: { [goodCid]: b64(good), [askedCid]: b64(good) } });
+    const ok = await put(pdp("rootV1", 501, 1, { pieceCid: goodCid, retrievalUrl: `${base}/piece/${goodCid}` }));
+    const bad = await put(pdp("rootV2", 501, 2, { pieceCid: askedCid, retrievalUrl: `${base}/piece/${askedCid}` }));
+    const now = Date.now() + 1000;
+    await cron(now);
+    expect(reports).toEqual([
+      {
+        copy: { account: "acct-1", root: "rootV2", backend: "foc", remoteId: "4:501:2" },
+        check: { state: "lost", message: `fetch-back: the provider served bytes whose piece CID is ${goodCid}, expected ${askedCid}` },
+      },
+    ]);
+    expect((await chainLog()).pieces.sort()).toEqual([askedCid, goodCid].sort());
+    expect((await watch.actions(ok)).map((a) => [a.kind, a.result])).toEqual([["verify", "piece CID matches"]]);
+    expect((await watch.actions(bad)).map((a) => a.kind)).toEqual(["verify", "renew"]);
+    expect((await watch.copies("rootV1"))[0]).toMatchObject({ state: "stored", lastVerifiedAt: now });
+  });
+
+  it("an RPC that times out: the run finishes the other copies, the stuck one is retried later and then checked", async () => {
+    await scenario({ head: String(HEAD), hang: ["601"], dataSets: { "601": dataSet({ pieces: ["1"], pdpEndEpoch: "5" }), "602": dataSet({ pieces: ["1"], pdpEndEpoch: "7" }) } });
+    const stuck = await put(pdp("rootT1", 601, 1));
+    const other = await put(pdp("rootT2", 602, 1));
+    const now = Date.now() + 1000;
+    const started = Date.now();
+    await cron(now);
+    expect(Date.now() - started).toBeLessThan(5000);
+    // The other copy was checked (and its terminated data set reported); the stuck one waits for a retry.
+    expect(reports.map((r) => r.copy.root)).toEqual(["rootT2"]);
+    const s1 = (await watch.copies("rootT1"))[0]!;
+    expect(s1).toMatchObject({ id: stuck, state: "stored", failures: 1, nextCheckAt: now + 60_000 });
+    expect(s1.lastError).toMatch(/took too long|timed out|timeout/i);
+    expect((await watch.copies("rootT2"))[0]).toMatchObject({ id: other, state: "lost" });
+    // Not due yet: a run a moment later leaves it alone.
+    await cron(now + 30_000);
+    expect(reports).toHaveLength(1);
+    // The node answers again: the retry finds the terminated data set.
+    await scenario({ head: String(HEAD), dataSets: { "601": dataSet({ pieces: ["1"], pdpEndEpoch: "5" }) } });
+    await cron(now + 61_000);
+    expect(reports.map((r) => [r.copy.root, r.check.state])).toEqual([["rootT2", "lost"], ["rootT1", "lost"]]);
+    expect((await watch.copies("rootT1"))[0]).toMatchObject({ failures: 0, lastError: null });
+  });
+});
