@@ -16,6 +16,9 @@ import { psaRoutes } from "./psa/routes";
 import { accountRoutes } from "./accounts/routes";
 import { uploadRoutes } from "./uploads/routes";
 import { webhookRoutes } from "./webhooks/routes";
+import { requestMetrics } from "./metrics/request-metrics";
+import { metricsRoutes } from "./metrics/routes";
+import { auditRoutes } from "./audit/routes";
 
 export type AppEnv = { Bindings: Env };
 
@@ -24,6 +27,10 @@ const app = new Hono<AppEnv>();
 // One place turns every thrown error into a response (src/http/error-response.ts).
 app.onError((err, c) => errorResponse(err, c.req.raw));
 app.notFound((c) => c.text("404 page not found\n", 404));
+
+// Metrics and request logs first, so they see every response, errors included; they only record,
+// and send what they recorded after the response (src/metrics/request-metrics.ts).
+app.use("*", requestMetrics());
 
 // Content origins first: subdomain and DNSLink hosts, /ipns/ names, redirects to subdomains, the
 // denylist guard; a site's content goes back through this app as an internal /ipfs/ request
@@ -51,11 +58,17 @@ app.route("/api/v1", uploadRoutes);
 // Signed webhooks that create pins (src/webhooks/routes.ts).
 app.route("/webhooks", webhookRoutes);
 
+// Prometheus text of the region's totals, METRICS_TOKEN or ADMIN_TOKEN (src/metrics/routes.ts).
+app.route("/metrics", metricsRoutes);
+// An account's audit trail, its token or the operator's (src/audit/routes.ts).
+app.route("/api/v1", auditRoutes);
+
 export { GatewayHealth } from "./durable-objects/gateway-health";
 export { Denylist } from "./denylist/denylist-object";
 export { PinRegistry } from "./durable-objects/pin-registry";
 export { Accounts } from "./durable-objects/accounts";
 export { BlockRefs } from "./durable-objects/block-refs";
+export { Metrics } from "./durable-objects/metrics";
 
 export default {
   fetch: app.fetch,

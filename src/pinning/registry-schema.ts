@@ -62,4 +62,13 @@ export const PIN_REGISTRY_MIGRATIONS = [
      id TEXT PRIMARY KEY,
      sha256 TEXT NOT NULL UNIQUE
    );`,
+  // 3: the account's audit trail (src/audit/audit-log.ts), newest entries kept.
+  `CREATE TABLE audit_log (
+     seq INTEGER PRIMARY KEY AUTOINCREMENT,
+     at INTEGER NOT NULL,
+     actor TEXT NOT NULL,
+     action TEXT NOT NULL,
+     target TEXT,
+     detail TEXT NOT NULL
+   );`,
 ];
