@@ -19,6 +19,7 @@ import { webhookRoutes } from "./webhooks/routes";
 import { requestMetrics } from "./metrics/request-metrics";
 import { metricsRoutes } from "./metrics/routes";
 import { auditRoutes } from "./audit/routes";
+import { mcpRoutes } from "./mcp/routes";
 
 export type AppEnv = { Bindings: Env };
 
@@ -62,6 +63,8 @@ app.route("/webhooks", webhookRoutes);
 app.route("/metrics", metricsRoutes);
 // An account's audit trail, its token or the operator's (src/audit/routes.ts).
 app.route("/api/v1", auditRoutes);
+// Model Context Protocol (Streamable HTTP, stateless): tools call the routes above through this app (src/mcp/routes.ts).
+app.route("/mcp", mcpRoutes((request, env, ctx) => app.fetch(request, env, ctx)));
 
 export { GatewayHealth } from "./durable-objects/gateway-health";
 export { Denylist } from "./denylist/denylist-object";
