@@ -20,10 +20,12 @@ import { requestMetrics } from "./metrics/request-metrics";
 import { metricsRoutes } from "./metrics/routes";
 import { auditRoutes } from "./audit/routes";
 import { mcpRoutes } from "./mcp/routes";
+import { openApiRoutes } from "./openapi/routes";
 
 export type AppEnv = { Bindings: Env };
 
-const app = new Hono<AppEnv>();
+/** The app, exported for the route-coverage test of the OpenAPI document (test/openapi/). */
+export const app = new Hono<AppEnv>();
 
 // One place turns every thrown error into a response (src/http/error-response.ts).
 app.onError((err, c) => errorResponse(err, c.req.raw));
@@ -65,6 +67,8 @@ app.route("/metrics", metricsRoutes);
 app.route("/api/v1", auditRoutes);
 // Model Context Protocol (Streamable HTTP, stateless): tools call the routes above through this app (src/mcp/routes.ts).
 app.route("/mcp", mcpRoutes((request, env, ctx) => app.fetch(request, env, ctx)));
+// The API's OpenAPI document and its reference page, public (src/openapi/routes.ts).
+app.route("/", openApiRoutes);
 
 export { GatewayHealth } from "./durable-objects/gateway-health";
 export { Denylist } from "./denylist/denylist-object";
