@@ -65,6 +65,6 @@ async function validToken(env: Env, token: string): Promise<boolean> {
 }
 
 function allowedOrigins(env: Env, url: URL): Set<string> {
-  const configured = ((env as { MCP_ALLOWED_ORIGINS?: string }).MCP_ALLOWED_ORIGINS ?? "").split(",").map((s) => s.trim()).filter(Boolean);
+  const configured = (env.MCP_ALLOWED_ORIGINS ?? "").split(",").map((s) => s.trim()).filter(Boolean);
   return new Set([url.origin, ...configured]);
 }
