@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import { metricsObject } from "../../src/durable-objects/metrics";
 import { DURATION_BUCKETS } from "../../src/metrics/catalog";
 import { call, ADMIN, newAccount, settle, identityCid } from "../pinning/helpers";
-import { importFile, parseCar, uniquePersonality, upstreamUrl, withUpstreams } from "../helpers/upstream";
+import { importDirectory, importFile, parseCar, uniquePersonality, upstreamUrl, withUpstreams } from "../helpers/upstream";
 import { pseudoRandomBytes } from "../helpers/pseudo-random";
 
 type Family = {
@@ -129,6 +129,33 @@ describe("GET /metrics", () => {
     expect(stats!.ttfb.count).toBe(2);
     const minutes = await metricsObject(env, "local").servedOverTime(Date.now() - 120_000);
     expect(minutes.reduce((n, p) => n + p.requests, 0)).toBeGreaterThanOrEqual(3);
+  });
+
+  it("per-format histograms of deserialized responses, and a retrieval timeout (504)", async () => {
+    const dir = await importDirectory([{ path: "a.txt", content: new TextEncoder().encode("a\n") }, { path: "b.txt", content: new TextEncoder().encode("b\n") }]);
+    const w = withUpstreams([uniquePersonality("honest")]);
+    const before = await scrape();
+    const listing = await w.fetch(`/ipfs/${dir.cid}/`);
+    expect(listing.status).toBe(200);
+    expect(listing.headers.get("ETag")).toMatch(/^"DirIndex-/);
+    await listing.text();
+    const file = await w.fetch(`/ipfs/${dir.cid}/a.txt`);
+    expect(await file.text()).toBe("a\n");
+    await w.settle();
+    // Every upstream slower than TTFB_TIMEOUT_MS: 504.
+    const slow = withUpstreams([uniquePersonality("slow-3000")], { TTFB_TIMEOUT_MS: "200", HEDGE_DELAY_MS: "50" });
+    const timedOut = await slow.fetch(`/ipfs/bafkreiejz6qyf2r2qxkvlzwg3zzpe4cvgqgdnrwaakbflnbyq6wwnhnidu?format=raw`);
+    expect(timedOut.status).toBe(504);
+    await timedOut.text();
+    await slow.settle();
+    const after = await scrape();
+    const count = (name: string) => histogram(after, name, { gateway: "ipfs" }).count - histogram(before, name, { gateway: "ipfs" }).count;
+    expect(count("ipfs_http_gw_unixfs_gen_dir_listing_get_duration_seconds")).toBe(1);
+    expect(count("ipfs_http_gw_unixfs_file_get_duration_seconds")).toBe(1);
+    const timeouts = (m: Scrape) => value(m, "ipfs_http_gw_retrieval_timeouts_total", { code: "504", truncated: "false" });
+    expect(timeouts(after) - timeouts(before)).toBe(1);
+    expect(value(after, "ipfs_http_gw_responses_total", { code: "504" }) - value(before, "ipfs_http_gw_responses_total", { code: "504" })).toBe(1);
+    expect(value(after, "ipfs_edge_upstream_outcomes_total", { upstream: slow.upstreams, result: "timeout" })).toBe(1);
   });
 
   it("a lying upstream: its invalid block is counted and the honest upstream's resume too", async () => {
