@@ -8,9 +8,13 @@
  * (its outcome carries `ttfbMs` and is not `aborted`). The session's first
  * win, by the time it won, is the request's start; every later one is a
  * resume (a race after a dropped upstream, or a block fetched alone).
+ *
+ * Each attempt that was not a cancelled race loser is also logged (kind
+ * `upstream`: its base URL, result, verified bytes, TTFB, duration).
  */
 import type { OutcomeSink, UpstreamOutcome } from "../gateway/upstream/outcome";
 import { countMetric, flushMetrics, observeMetric } from "./recorder";
+import { logLine } from "../observability/log";
 
 export function upstreamMetricsSink(env: Env, region: string): OutcomeSink & { flush(): Promise<void> } {
   const outcomes: UpstreamOutcome[] = [];
@@ -28,6 +32,9 @@ export function upstreamMetricsSink(env: Env, region: string): OutcomeSink & { f
         countMetric(region, "ipfs_edge_upstream_outcomes_total", { ...upstream, result: o.result });
         countMetric(region, "ipfs_edge_upstream_verified_bytes_total", upstream, o.bytes);
         if (o.result === "invalid_block") countMetric(region, "ipfs_edge_upstream_invalid_blocks_total", upstream);
+        if (o.result !== "aborted") {
+          logLine({ kind: "upstream", upstream: o.upstream, event: o.result, bytes: o.bytes, ttfbMs: o.ttfbMs, durationMs: o.durationMs, region });
+        }
       }
       wins.forEach((o, i) => {
         countMetric(region, "ipfs_edge_upstream_wins_total", { upstream: o.upstream });

@@ -9,7 +9,7 @@
  * body: no field of that kind exists, and free text is cut to 300 characters.
  */
 export interface LogFields {
-  kind: "request" | "pin" | "audit" | "mcp";
+  kind: "request" | "upstream" | "pin" | "mcp";
   method?: string;
   /** The route pattern, e.g. `/psa/pins/:requestid`, or `gateway`. */
   route?: string;
@@ -19,6 +19,8 @@ export interface LogFields {
   cid?: string;
   /** Where gateway content came from: edge_cache, r2, upstream, none. */
   source?: string;
+  /** Time to the first verified block of an upstream attempt. */
+  ttfbMs?: number;
   upstream?: string;
   region?: string;
   account?: string;

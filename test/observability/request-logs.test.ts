@@ -41,7 +41,8 @@ describe("structured logs", () => {
   it("a gateway request: route, status, cid, source, bytes, duration", async () => {
     const bytes = pseudoRandomBytes(70_000, 12);
     const file = await importFile(bytes, { chunkSize: 65536 });
-    const w = withUpstreams([uniquePersonality("honest")]);
+    const honest = uniquePersonality("honest");
+    const w = withUpstreams([honest]);
     const res = await w.fetch(`/ipfs/${file.cid}?format=car`);
     await res.arrayBuffer();
     await w.settle();
@@ -49,6 +50,12 @@ describe("structured logs", () => {
     expect(line).toMatchObject({ kind: "request", method: "GET", route: "gateway", status: 200, source: "upstream", region: "local" });
     expect(line!.bytes).toBe(file.blocks.reduce((n, b) => n + b.bytes.length, 0));
     expect(typeof line!.durationMs).toBe("number");
+    // The upstream that served it, its own line.
+    const upstream = lines().filter((l) => l.kind === "upstream" && l.upstream === w.upstreams);
+    expect(upstream).toHaveLength(1);
+    expect(upstream[0]).toMatchObject({ event: "ok", bytes: line!.bytes, region: "local" });
+    expect(typeof upstream[0]!.ttfbMs).toBe("number");
+    expect(honest).toBe(w.upstreams.split("/").pop());
   });
 
   it("API requests log the route pattern, never the token or the ids in the path", async () => {
