@@ -98,7 +98,9 @@ export const requestMetrics = () =>
         if (gateway) requestEnded();
         const durationMs = Date.now() - started;
         const length = Number(res.headers.get("Content-Length") ?? NaN);
-        const known = Number.isSafeInteger(length) && c.req.method !== "HEAD" ? length : undefined;
+        // No body: HEAD, 204, 304. Else Content-Length, or (a stream of unknown length) its verified block bytes.
+        const bodiless = c.req.method === "HEAD" || res.status === 204 || res.status === 304;
+        const known = bodiless ? 0 : Number.isSafeInteger(length) ? length : undefined;
         const bytes = known ?? (gateway ? trace.blockBytes : 0);
         if (gateway) countGateway(region, c.req.raw, url, res, trace, durationMs, bytes);
         else countOwn(region, area, url, res);

@@ -158,6 +158,25 @@ describe("GET /metrics", () => {
     expect(value(after, "ipfs_edge_upstream_outcomes_total", { upstream: slow.upstreams, result: "timeout" })).toBe(1);
   });
 
+  it("HEAD and 304 responses are counted with no served bytes", async () => {
+    const file = await importFile(pseudoRandomBytes(2000, 13), { chunkSize: 1024 });
+    const w = withUpstreams([uniquePersonality("honest")]);
+    const first = await w.fetch(`/ipfs/${file.cid}?format=raw`);
+    const etag = first.headers.get("ETag")!;
+    await first.arrayBuffer();
+    await w.settle();
+    const before = await scrape();
+    const head = await w.fetch(`/ipfs/${file.cid}?format=raw`, { method: "HEAD" });
+    expect(head.status).toBe(200);
+    const notModified = await w.fetch(`/ipfs/${file.cid}?format=raw`, { headers: { "If-None-Match": etag } });
+    expect(notModified.status).toBe(304);
+    await w.settle();
+    const after = await scrape();
+    expect(value(after, "ipfs_http_gw_responses_total", { code: "200" }) - value(before, "ipfs_http_gw_responses_total", { code: "200" })).toBe(1);
+    expect(value(after, "ipfs_http_gw_responses_total", { code: "304" }) - value(before, "ipfs_http_gw_responses_total", { code: "304" })).toBe(1);
+    expect(value(after, "ipfs_edge_served_bytes_total") - value(before, "ipfs_edge_served_bytes_total")).toBe(0);
+  });
+
   it("a lying upstream: its invalid block is counted and the honest upstream's resume too", async () => {
     const file = await importFile(pseudoRandomBytes(5 * 65536, 8), { chunkSize: 65536 });
     const liar = uniquePersonality("flip-byte-2");
