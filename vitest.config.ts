@@ -41,6 +41,8 @@ export default defineConfig({
     globalSetup: ["./test/global-setup.ts"],
     include: ["test/**/*.test.ts"],
     testTimeout: 30_000,
+    // The worker's structured JSON log lines (src/observability/log.ts) are not test output; tests of them capture them.
+    onConsoleLog: (log) => !log.startsWith('{"ts":'),
     hookTimeout: 60_000,
   },
 });

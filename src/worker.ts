@@ -18,16 +18,26 @@ import { uploadRoutes } from "./uploads/routes";
 import { webhookRoutes } from "./webhooks/routes";
 import { dashboardRoutes } from "./dashboard/routes";
 import { filecoinWatchRoutes } from "./backends/filecoin/watch-routes";
+import { requestMetrics } from "./metrics/request-metrics";
+import { metricsRoutes } from "./metrics/routes";
+import { auditRoutes } from "./audit/routes";
+import { mcpRoutes } from "./mcp/routes";
+import { openApiRoutes } from "./openapi/routes";
 
 export type AppEnv = { Bindings: Env };
 
-const app = new Hono<AppEnv>();
+/** The app, exported for the route-coverage test of the OpenAPI document (test/openapi/). */
+export const app = new Hono<AppEnv>();
 
 // One place turns every thrown error into a response (src/http/error-response.ts).
 app.onError((err, c) => errorResponse(err, c.req.raw));
 app.notFound((c) => c.text("404 page not found\n", 404));
 
-// Content origins first: subdomain and DNSLink hosts, /ipns/ names, redirects to subdomains, the
+// Metrics and request logs first, so they see every response, errors included; they only record,
+// and send what they recorded after the response (src/metrics/request-metrics.ts).
+app.use("*", requestMetrics());
+
+// Content origins next: subdomain and DNSLink hosts, /ipns/ names, redirects to subdomains, the
 // denylist guard; a site's content goes back through this app as an internal /ipfs/ request
 // (src/gateway/origin/origin-middleware.ts). Must run before every route: on a site's host
 // every path is content.
@@ -57,6 +67,15 @@ app.route("/dashboard", dashboardRoutes((request, env, ctx) => app.fetch(request
 // Operator (ADMIN_TOKEN): classic deals to watch, watched Filecoin copies, funding events (src/backends/filecoin/watch-routes.ts).
 app.route("/api/v1/filecoin", filecoinWatchRoutes);
 
+// Prometheus text of the region's totals, METRICS_TOKEN or ADMIN_TOKEN (src/metrics/routes.ts).
+app.route("/metrics", metricsRoutes);
+// An account's audit trail, its token or the operator's (src/audit/routes.ts).
+app.route("/api/v1", auditRoutes);
+// Model Context Protocol (Streamable HTTP, stateless): tools call the routes above through this app (src/mcp/routes.ts).
+app.route("/mcp", mcpRoutes((request, env, ctx) => app.fetch(request, env, ctx)));
+// The API's OpenAPI document and its reference page, public (src/openapi/routes.ts).
+app.route("/", openApiRoutes);
+
 export { GatewayHealth } from "./durable-objects/gateway-health";
 export { Denylist } from "./denylist/denylist-object";
 export { PinRegistry } from "./durable-objects/pin-registry";
@@ -64,6 +83,7 @@ export { Accounts } from "./durable-objects/accounts";
 export { BlockRefs } from "./durable-objects/block-refs";
 // Filecoin copies under watch (issue 10): its own SQLite, driven by FILECOIN_WATCH_CRON.
 export { FilecoinWatch } from "./durable-objects/filecoin-watch";
+export { Metrics } from "./durable-objects/metrics";
 
 export default {
   fetch: app.fetch,

@@ -10,6 +10,10 @@ import { walkDag } from "../pinning/pin-walk";
 import { PIN_REGISTRY_MIGRATIONS } from "../pinning/registry-schema";
 import type { AccountLimits, PinFilter, PinInput, PinRecord, PinState, RegistryFailure } from "../pinning/pin-types";
 import { migrate } from "./sql-migrations";
+import { appendAudit, readAudit, type AuditEntry } from "../audit/audit-log";
+import { countMetric, flushMetrics } from "../metrics/recorder";
+import { logLine } from "../observability/log";
+import { PIN_WORK_REGION } from "./metrics";
 
 /** Wall-clock budget of one pin step inside an alarm, well under the alarm's limit. */
 const STEP_MS = 20_000;
@@ -120,6 +124,9 @@ export class PinRegistry extends DurableObject<Env> {
         this.#sql.exec("INSERT OR IGNORE INTO retained (requestid, root) SELECT ?, root FROM retained WHERE requestid = ?", requestid, opts.replaces!);
         this.#sql.exec("DELETE FROM retained WHERE requestid = ?", opts.replaces!);
       }
+      appendAudit(this.#sql, opts.webhookId !== undefined ? "webhook" : "account", opts.replaces !== undefined ? "pin.replace" : "pin.create", requestid, {
+        cid: input.cid, name: input.name ?? null, ...(opts.replaces !== undefined ? { replaces: opts.replaces } : {}),
+      });
     });
     // Replace: the old pin is gone at once (spec: "The old pin object is deleted automatically").
     if (opts.replaces !== undefined) this.#removePin(opts.replaces);
@@ -157,7 +164,9 @@ export class PinRegistry extends DurableObject<Env> {
 
   /** `DELETE /pins/{requestid}`; false when there is no such pin. */
   deletePin(requestid: string): boolean {
-    return this.#removePin(requestid);
+    const removed = this.#removePin(requestid);
+    if (removed) appendAudit(this.#sql, "account", "pin.delete", requestid);
+    return removed;
   }
 
   /**
@@ -196,6 +205,7 @@ export class PinRegistry extends DurableObject<Env> {
       for (const [key, value] of Object.entries(input.meta)) {
         this.#sql.exec("INSERT INTO pin_meta (requestid, key, value) VALUES (?, ?, ?)", requestid, key, value);
       }
+      appendAudit(this.#sql, "account", "pin.upload", requestid, { cid: input.cid, name: input.name ?? null, bytes: dagSize });
     });
     this.#settleRoot(root, dagSize);
     return this.getPin(requestid)!;
@@ -216,10 +226,12 @@ export class PinRegistry extends DurableObject<Env> {
 
   addToken(id: string, sha256: string): void {
     this.#sql.exec("INSERT OR REPLACE INTO tokens (id, sha256) VALUES (?, ?)", id, sha256);
+    appendAudit(this.#sql, "operator", "token.mint", id);
   }
 
   removeToken(id: string): void {
     this.#sql.exec("DELETE FROM tokens WHERE id = ?", id);
+    appendAudit(this.#sql, "operator", "token.revoke", id);
   }
 
   // ---- account settings ---------------------------------------------------
@@ -247,6 +259,7 @@ export class PinRegistry extends DurableObject<Env> {
       const value = limits[field];
       if (value !== undefined) this.#sql.exec("INSERT OR REPLACE INTO settings (key, value) VALUES (?, ?)", key, String(value));
     }
+    appendAudit(this.#sql, "operator", "limits.set", null, { ...limits });
     return this.limits();
   }
 
@@ -280,6 +293,7 @@ export class PinRegistry extends DurableObject<Env> {
 
   setWebhookSecrets(secrets: string[]): void {
     this.#sql.exec("INSERT OR REPLACE INTO settings (key, value) VALUES ('webhook_secrets', ?)", JSON.stringify(secrets));
+    appendAudit(this.#sql, "operator", "webhook_secrets.set", null, { count: secrets.length });
   }
 
   webhookSecrets(): string[] {
@@ -290,6 +304,18 @@ export class PinRegistry extends DurableObject<Env> {
   /** Holders of this account's roots (tests, diagnostics). */
   holdersOf(root: string): string[] {
     return this.#sql.exec<{ holder: string }>("SELECT holder FROM holders WHERE root = ?", root).toArray().map((r) => r.holder);
+  }
+
+  /** Pins by state (`/metrics`: ipfs_edge_pins). */
+  pinCountsByState(): Record<string, number> {
+    const counts: Record<string, number> = {};
+    for (const r of this.#sql.exec<{ status: string; n: number }>("SELECT status, COUNT(*) AS n FROM pins GROUP BY status")) counts[r.status] = r.n;
+    return counts;
+  }
+
+  /** The account's audit trail, newest first (src/audit/audit-log.ts). */
+  auditLog(query: { before?: number; limit: number; action?: string }): AuditEntry[] {
+    return readAudit(this.#sql, query);
   }
 
   /** Work still to do (tests, diagnostics). */
@@ -329,6 +355,8 @@ export class PinRegistry extends DurableObject<Env> {
     };
     await Promise.all(Array.from({ length: limits.maxConcurrent }, slot));
     await this.#schedule();
+    // Step failures counted by this alarm reach the Metrics object (src/metrics/recorder.ts); never throws.
+    await flushMetrics(this.env, PIN_WORK_REGION);
   }
 
   async #schedule(): Promise<void> {
@@ -403,6 +431,9 @@ export class PinRegistry extends DurableObject<Env> {
       const now = Date.now();
       // Only "not had yet" is worth retrying; a DAG we cannot verify or parse will not improve.
       const retryable = !(err instanceof HttpError) || RETRYABLE.has(err.kind);
+      const outcome = !retryable || now + backoff >= pin.deadline ? "failed" : err instanceof HttpError ? "retry" : "internal";
+      countMetric(PIN_WORK_REGION, "ipfs_edge_pin_step_failures_total", { outcome });
+      logLine({ kind: "pin", event: `step_${outcome}`, account: this.ctx.id.name, requestid, cid: pin.cid, error: message });
       if (!retryable) {
         this.#fail(requestid, `the DAG cannot be pinned: ${message}`, message);
       } else if (now + backoff >= pin.deadline) {
@@ -430,6 +461,8 @@ export class PinRegistry extends DurableObject<Env> {
         "UPDATE pins SET status = 'pinned', dag_size = ?, status_details = NULL, updated = ? WHERE requestid = ?",
         dagSize, now, pin.requestid,
       );
+      appendAudit(this.#sql, "system", "pin.pinned", pin.requestid, { root, bytes: dagSize });
+      logLine({ kind: "pin", event: "pinned", account: this.ctx.id.name, requestid: pin.requestid, cid: root, bytes: dagSize });
       this.#sql.exec("DELETE FROM work WHERE kind = 'pin' AND target = ?", pin.requestid);
     }
     // Pins replaced before the old rows were deleted at once (schema version ≤ 3) go now.
@@ -444,6 +477,8 @@ export class PinRegistry extends DurableObject<Env> {
       reason, lastError ?? null, Date.now(), requestid,
     );
     this.#sql.exec("DELETE FROM work WHERE kind = 'pin' AND target = ?", requestid);
+    appendAudit(this.#sql, "system", "pin.failed", requestid, { reason });
+    logLine({ kind: "pin", event: "failed", account: this.ctx.id.name, requestid, cid: pin?.root, error: reason });
     if (pin !== undefined) this.#releaseRootIfUnused(pin.root);
     this.#dropRetained(requestid);
   }

@@ -10,6 +10,7 @@ import { serveTar } from "./handlers/tar";
 import { parseGatewayRequest } from "./request/gateway-request";
 import { fromEdgeCache, intoEdgeCache } from "./cache/edge-cache";
 import { openTieredSource } from "./tiers/open-tiered-source";
+import { requestTrace } from "../metrics/request-metrics";
 
 /**
  * The gateway's HTTP surface: GET/HEAD/OPTIONS /ipfs/{cid}[/path]. The
@@ -22,10 +23,19 @@ gatewayRoutes.options("/ipfs/*", () => preflight());
 
 gatewayRoutes.on(["GET", "HEAD"], "/ipfs/*", async (c) => {
   const req = parseGatewayRequest(c.req.raw);
+  // What the metrics middleware counts for this response (src/metrics/request-metrics.ts).
+  const trace = requestTrace(c.executionCtx);
+  if (trace) trace.cid = req.path.root.toString();
   // Edge cache first, then R2, then upstreams, then IPNI providers (docs/architecture.md "Edge cache and the R2 tier").
   const cached = await fromEdgeCache(req, c.req.raw, (p) => c.executionCtx.waitUntil(p));
-  if (cached) return withCors(cached);
-  const { session, finish, pool } = openTieredSource(c.env, (p) => c.executionCtx.waitUntil(p), c.req.raw, req);
+  if (cached) {
+    if (trace) trace.source = "edge_cache";
+    return withCors(cached);
+  }
+  trace?.expectBody();
+  const { session, finish, pool } = openTieredSource(c.env, (p) => c.executionCtx.waitUntil(p), c.req.raw, req, (s) =>
+    trace?.bodyEnded(s.mode === "undecided" ? "none" : s.mode, s.bytes),
+  );
   let response: Response;
   // A handler calls done() once its response is complete (or, for a stream, once the body ends):
   // `false` when it did not read everything its upstream stream carries (aborted, neutral for health).

@@ -71,4 +71,13 @@ export const PIN_REGISTRY_MIGRATIONS = [
    ) WITHOUT ROWID;
    CREATE INDEX retained_root ON retained(root);
    ALTER TABLE webhook_deliveries ADD COLUMN answer TEXT;`,
+  // 4: the account's audit trail (src/audit/audit-log.ts), newest entries kept.
+  `CREATE TABLE audit_log (
+     seq INTEGER PRIMARY KEY AUTOINCREMENT,
+     at INTEGER NOT NULL,
+     actor TEXT NOT NULL,
+     action TEXT NOT NULL,
+     target TEXT,
+     detail TEXT NOT NULL
+   );`,
 ];

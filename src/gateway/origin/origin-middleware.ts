@@ -48,7 +48,7 @@ interface PassOn {
  * that may be a DNSLink site, they still reach the worker's routes when the
  * DNSLink lookup fails (resolver down) instead of answering 502.
  */
-const OWN_PATHS = /^\/(ipfs|ipns|api|psa|webhooks|metrics|dashboard)(\/|$)/;
+const OWN_PATHS = /^\/(ipfs|ipns|api|psa|webhooks|metrics|dashboard|mcp)(\/|$)/;
 
 /**
  * The middleware; `dispatch` sends the internal `/ipfs/` requests of sites

@@ -22,7 +22,14 @@ import { WriteThrough } from "./write-through";
  * @example
  * const { session, finish } = openTieredSource(c.env, (p) => c.executionCtx.waitUntil(p), c.req.raw, req);
  */
-export function openTieredSource(env: Env, waitUntil: (p: Promise<unknown>) => void, request: Request, req: GatewayRequest) {
+export function openTieredSource(
+  env: Env,
+  waitUntil: (p: Promise<unknown>) => void,
+  request: Request,
+  req: GatewayRequest,
+  /** Called once when the response is done (metrics: src/metrics/request-metrics.ts). */
+  onFinish?: (source: TieredBlockSource) => void,
+) {
   const store = new R2BlockStore(env.BLOCKS);
   const cachedOnly = onlyIfCached(req.headers);
   const hot = !cachedOnly && isHot(parseHotPolicy(env.HOT_WRITE_THROUGH), req.path.root);
@@ -49,6 +56,7 @@ export function openTieredSource(env: Env, waitUntil: (p: Promise<unknown>) => v
     if (finished) return;
     finished = true;
     session.finish();
+    onFinish?.(session);
   };
   return { session, finish, pool };
 }

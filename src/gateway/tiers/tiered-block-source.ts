@@ -65,6 +65,7 @@ export class TieredBlockSource implements SessionSource {
   #failed = false;
   #aborted = false;
   #rootBlock: VerifiedBlock | undefined;
+  #bytes = 0;
   readonly #readAhead: ReadAhead;
 
   constructor(options: TieredOptions) {
@@ -77,9 +78,15 @@ export class TieredBlockSource implements SessionSource {
     return this.#mode;
   }
 
+  /** Verified bytes handed to the traversal so far (metrics: the size of a stream of unknown length). */
+  get bytes(): number {
+    return this.#bytes;
+  }
+
   async get(cid: CID, rp: ResumePoint): Promise<Uint8Array> {
     try {
       const bytes = await this.#get(cid, rp);
+      this.#bytes += bytes.length;
       if (cid.equals(this.#o.root)) this.#rootBlock = { cid, bytes };
       return bytes;
     } catch (err) {

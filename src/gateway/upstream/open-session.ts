@@ -3,6 +3,7 @@ import type { BufferPool } from "../blocks/buffer-pool";
 import { VerifiedBlockSession } from "./block-session";
 import { healthView, outcomeSink, regionOf } from "./health";
 import { HttpTrustlessGateway } from "./trustless-gateway";
+import { upstreamMetricsSink } from "../../metrics/upstream-metrics";
 
 export interface OpenSessionOptions {
   /** Extra upstream base URLs for this request only (e.g. a pin's origins), tried after the configured ones. */
@@ -26,7 +27,13 @@ export function openSession(env: Env, waitUntil: (p: Promise<unknown>) => void, 
   const view = healthView(env, region);
   const ranked = view.rank(opts.only ?? config.upstreams);
   const all = [...ranked, ...(opts.extraUpstreams ?? []).filter((u) => !ranked.includes(u))];
-  const sink = outcomeSink(env, region);
+  const health = outcomeSink(env, region);
+  // Outcomes feed health and the region's metrics (src/metrics/upstream-metrics.ts), both flushed after the response.
+  const metrics = upstreamMetricsSink(env, region);
+  const sink = {
+    report: (o: Parameters<typeof health.report>[0]) => (health.report(o), metrics.report(o)),
+    flush: () => Promise.all([health.flush(), metrics.flush()]),
+  };
   const session = new VerifiedBlockSession({
     upstreams: all.map((base) => new HttpTrustlessGateway(base)),
     hedgeDelayMs: config.hedgeDelayMs,

@@ -1,0 +1,122 @@
+/**
+ * The request path's side of the Metrics objects (STYLE.md #8: a gateway
+ * request never waits on a Durable Object). Outcomes are added to a batch
+ * kept in this isolate, one per region; `flushMetrics()` — always called
+ * from `ctx.waitUntil`, after the response — sends the batch in one
+ * `record()` RPC, at most once per FLUSH_INTERVAL_MS per isolate and region:
+ * a flush that comes sooner waits out the rest of the interval, and
+ * whichever flush wakes first takes everything collected meanwhile (the
+ * others find nothing left to send). Losing a batch (the object unreachable)
+ * loses those counts, never a request.
+ */
+import { metricsObject } from "../durable-objects/metrics";
+import { bucketIndex, bucketsOf, labelKey, type CounterName, type HistogramName } from "./catalog";
+import type { MetricsDelta } from "./delta";
+
+/** At most one `record()` per isolate and region in this window. */
+export const FLUSH_INTERVAL_MS = 250;
+
+/** A random name for this isolate: its in-flight count is kept per isolate by the object. */
+const ISOLATE_ID = crypto.randomUUID();
+
+interface Pending {
+  counters: Map<string, { name: CounterName; labels: string; value: number }>;
+  histograms: Map<string, { name: HistogramName; labels: string; buckets: number[]; sum: number; count: number }>;
+  served: Map<number, { minute: number; requests: number; bytes: number; errors: number }>;
+  lastFlushAt: number;
+}
+
+const pending = new Map<string, Pending>();
+let inFlight = 0;
+
+function batch(region: string): Pending {
+  let p = pending.get(region);
+  if (p === undefined) {
+    p = { counters: new Map(), histograms: new Map(), served: new Map(), lastFlushAt: 0 };
+    pending.set(region, p);
+  }
+  return p;
+}
+
+/** Adds `value` to a counter of `region`. */
+export function countMetric(region: string, name: CounterName, labels: Record<string, string> = {}, value = 1): void {
+  if (!(value > 0) || !Number.isFinite(value)) return;
+  const key = labelKey(labels);
+  const p = batch(region);
+  const entry = p.counters.get(name + key);
+  if (entry) entry.value += value;
+  else p.counters.set(name + key, { name, labels: key, value });
+}
+
+/** Records one observation (seconds) into a histogram of `region`. */
+export function observeMetric(region: string, name: HistogramName, labels: Record<string, string>, seconds: number): void {
+  if (!Number.isFinite(seconds) || seconds < 0) return;
+  const buckets = bucketsOf(name);
+  const key = labelKey(labels);
+  const p = batch(region);
+  let entry = p.histograms.get(name + key);
+  if (!entry) {
+    entry = { name, labels: key, buckets: new Array<number>(buckets.length + 1).fill(0), sum: 0, count: 0 };
+    p.histograms.set(name + key, entry);
+  }
+  entry.buckets[bucketIndex(buckets, seconds)]! += 1;
+  entry.sum += seconds;
+  entry.count += 1;
+}
+
+/** One gateway response for the per-minute traffic series. */
+export function recordServed(region: string, at: number, bytes: number, error: boolean): void {
+  const minute = Math.floor(at / 60_000) * 60_000;
+  const p = batch(region);
+  const entry = p.served.get(minute) ?? { minute, requests: 0, bytes: 0, errors: 0 };
+  entry.requests += 1;
+  entry.bytes += bytes;
+  entry.errors += error ? 1 : 0;
+  p.served.set(minute, entry);
+}
+
+/** Gateway requests this isolate is serving (`ipfs_http_gw_concurrent_requests`). */
+export function requestStarted(): void {
+  inFlight++;
+}
+export function requestEnded(): void {
+  inFlight = Math.max(0, inFlight - 1);
+}
+export function isolateInFlight(): number {
+  return inFlight;
+}
+
+/**
+ * Sends what this isolate collected for `region`. Never rejects; meant for
+ * `ctx.waitUntil`. `wait` replaces the timer (tests).
+ */
+export async function flushMetrics(env: Env, region: string, wait: (ms: number) => Promise<void> = sleep): Promise<void> {
+  const p = pending.get(region);
+  if (p === undefined || empty(p)) return;
+  const delay = p.lastFlushAt + FLUSH_INTERVAL_MS - Date.now();
+  if (delay > 0) await wait(delay);
+  if (empty(p)) return; // another flush took it
+  p.lastFlushAt = Date.now();
+  const delta: MetricsDelta = {
+    counters: [...p.counters.values()],
+    histograms: [...p.histograms.values()],
+    served: [...p.served.values()],
+    isolate: { id: ISOLATE_ID, inFlight, at: Date.now() },
+  };
+  p.counters = new Map();
+  p.histograms = new Map();
+  p.served = new Map();
+  try {
+    await metricsObject(env, region).record(delta);
+  } catch (err) {
+    console.error(JSON.stringify({ msg: "metrics: record failed", region, error: err instanceof Error ? err.message : String(err) }));
+  }
+}
+
+function empty(p: Pending): boolean {
+  return p.counters.size === 0 && p.histograms.size === 0 && p.served.size === 0;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,70 @@
+/**
+ * `GET /metrics[?region=XXX]`: the region's totals in the Prometheus text
+ * format 0.0.4 (docs/operations.md "Metrics"). Bearer token: `METRICS_TOKEN`
+ * (a scrape-only secret) or the operator's `ADMIN_TOKEN`.
+ *
+ * Reads the region's Metrics object, pin work's counters (filed under
+ * PIN_WORK_REGION), and the pins of every account by state: a scrape may
+ * wait on Durable Objects, a gateway request never does.
+ */
+import { Hono } from "hono";
+import { bearerToken, timingSafeEqualString } from "../accounts/auth";
+import { accountsStub } from "../durable-objects/accounts";
+import { metricsObject, PIN_WORK_REGION, type RegionSeries } from "../durable-objects/metrics";
+import { registryStub } from "../durable-objects/pin-registry";
+import { regionOf } from "../gateway/upstream/health";
+import { badRequest, HttpError } from "../http/errors";
+import type { MetricName } from "./catalog";
+import { PROMETHEUS_CONTENT_TYPE, renderPrometheus } from "./prometheus-text";
+import { isolateInFlight } from "./recorder";
+
+const REGION = /^[A-Za-z0-9_-]{1,64}$/;
+/** Accounts asked for their pin counts at once. */
+const FAN_OUT = 16;
+const PIN_STATES = ["queued", "pinning", "pinned", "failed"] as const;
+
+export const metricsRoutes = new Hono<{ Bindings: Env }>();
+
+metricsRoutes.get("/", async (c) => {
+  const token = bearerToken(c.req.header("Authorization"));
+  // METRICS_TOKEN is an optional secret, so it is not in the generated Env (wrangler.toml [secrets] lists required ones).
+  const metricsToken = (c.env as { METRICS_TOKEN?: string }).METRICS_TOKEN;
+  const allowed = [metricsToken, c.env.ADMIN_TOKEN].filter((t): t is string => typeof t === "string" && t.length > 0);
+  if (token === null || !allowed.some((t) => timingSafeEqualString(token, t))) {
+    throw new HttpError("unauthorized", "metrics token is missing or invalid", { "WWW-Authenticate": "Bearer" });
+  }
+  const requested = c.req.query("region");
+  if (requested !== undefined && !REGION.test(requested)) throw badRequest("region must be 1 to 64 letters, digits, '-' or '_'");
+  const region = requested ?? regionOf(c.req.raw);
+
+  const [own, pinWork, pins] = await Promise.all([
+    metricsObject(c.env, region).series(),
+    region === PIN_WORK_REGION ? undefined : metricsObject(c.env, PIN_WORK_REGION).series(),
+    pinsByState(c.env),
+  ]);
+  const body = renderPrometheus({
+    counters: [...own.counters, ...pinCounters(pinWork)],
+    histograms: own.histograms,
+    gauges: [
+      // The object's view plus this isolate's own requests not yet reported (this scrape is not one of them).
+      { name: "ipfs_http_gw_concurrent_requests", labels: {}, value: Math.max(own.concurrentRequests, isolateInFlight()) },
+      ...PIN_STATES.map((state) => ({ name: "ipfs_edge_pins" as MetricName, labels: { state }, value: pins[state] })),
+    ],
+  });
+  return c.body(body, 200, { "Content-Type": PROMETHEUS_CONTENT_TYPE, "Cache-Control": "no-store" });
+});
+
+/** Service-wide pin counters recorded by pin work (under PIN_WORK_REGION). */
+function pinCounters(series: RegionSeries | undefined) {
+  return (series?.counters ?? []).filter((s) => s.name.startsWith("ipfs_edge_pin_"));
+}
+
+async function pinsByState(env: Env): Promise<Record<(typeof PIN_STATES)[number], number>> {
+  const totals = { queued: 0, pinning: 0, pinned: 0, failed: 0 };
+  const accounts = await accountsStub(env).listAccounts();
+  for (let i = 0; i < accounts.length; i += FAN_OUT) {
+    const counts = await Promise.all(accounts.slice(i, i + FAN_OUT).map((a) => registryStub(env, a).pinCountsByState()));
+    for (const c of counts) for (const s of PIN_STATES) totals[s] += c[s] ?? 0;
+  }
+  return totals;
+}

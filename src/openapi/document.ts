@@ -1,0 +1,375 @@
+/**
+ * The OpenAPI 3.1 document of the service's own HTTP API, served at
+ * `GET /api/v1/openapi.json` and rendered at `/api/docs`.
+ *
+ * Hand-maintained next to the routes (docs/operations.md "OpenAPI" says
+ * why: describing ~30 existing Hono routes with `hono-openapi` would mean a
+ * validator library and edits to every route file). What keeps it true:
+ * test/openapi/openapi-document.test.ts validates it against the OpenAPI
+ * 3.1 schema and checks that every route mounted in src/worker.ts (read
+ * from the app itself) is described here, so a route added without its
+ * entry fails the suite.
+ *
+ * `/psa` is the IPFS Pinning Service API v1.0.0: its schemas are that
+ * spec's (src/openapi/psa-schemas.ts). The gateway paths (`/ipfs`,
+ * `/ipns`) are specified by the IPFS HTTP Gateway specs and only outlined.
+ */
+import { PSA_SCHEMAS, PSA_SPEC_URL } from "./psa-schemas";
+
+type Json = Record<string, unknown>;
+
+const text = (description: string) => ({ description, content: { "text/plain": { schema: { type: "string" } } } });
+const json = (description: string, schema: Json) => ({ description, content: { "application/json": { schema } } });
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+const failure = (description: string) => json(description, ref("Failure"));
+const noContent = (description: string) => ({ description });
+const pathParam = (name: string, description: string, schema: Json = { type: "string" }) => ({ name, in: "path", required: true, description, schema });
+const query = (name: string, description: string, schema: Json = { type: "string" }) => ({ name, in: "query", required: false, description, schema });
+
+const OPERATOR = [{ operatorToken: [] }];
+const ACCOUNT = [{ apiToken: [] }];
+const EITHER = [{ apiToken: [] }, { operatorToken: [] }];
+
+/** Errors every operator route can answer (src/http/error-response.ts: plain text, one line). */
+const operatorErrors = { "400": text("Malformed request (the message says what)"), "401": text("Operator token missing or invalid") };
+
+const psaErrors = {
+  "400": failure("Bad request (BAD_REQUEST)"),
+  "401": failure("Unauthorized: access token is missing or invalid"),
+  "404": failure("The specified resource was not found"),
+  "409": failure("Insufficient funds: a quota of the account is reached (INSUFFICIENT_FUNDS)"),
+  "5XX": failure("Unexpected internal server error"),
+};
+
+const gatewayGet = (namespace: "ipfs" | "ipns") => ({
+  tags: ["Gateway"],
+  summary: namespace === "ipfs" ? "Content by CID (path and trustless gateway)" : "Content by IPNS name or DNSLink domain",
+  description:
+    (namespace === "ipfs"
+      ? "`/ipfs/{cid}[/path]`: verified content. `?format=raw|car|tar|dag-json|dag-cbor|json|cbor` or `Accept` picks the response; CAR requests take `dag-scope`, `entity-bytes`, `car-dups`. "
+      : "`/ipns/{name}[/path]`: the IPNS record (signature and validity checked) or DNSLink, then the `/ipfs/` content; `?format=ipns-record`. ") +
+    "Specified by the IPFS HTTP Gateway specs (path-gateway, trustless-gateway, IPIP-402/412/523/524).",
+  externalDocs: { url: "https://specs.ipfs.tech/http-gateways/" },
+  parameters: [
+    pathParam(namespace === "ipfs" ? "cid" : "name", namespace === "ipfs" ? "A CID, optionally followed by /path" : "An IPNS key or a DNSLink domain, optionally followed by /path"),
+    query("format", "raw, car, tar, dag-json, dag-cbor, json, cbor" + (namespace === "ipns" ? ", ipns-record" : "")),
+  ],
+  responses: {
+    "200": { description: "The content, every block verified against its CID" },
+    "206": { description: "Partial content (Range)" },
+    "301": { description: "Redirect to the subdomain gateway, or to add a trailing slash to a directory" },
+    "304": { description: "Not modified (If-None-Match)" },
+    "400": text("Invalid CID, path or parameter"),
+    "404": text("No upstream has the content"),
+    "410": text("Denied by a denylist"),
+    "412": text("Cache-Control: only-if-cached and not cached here"),
+    "451": text("Unavailable for legal reasons (denylist)"),
+    "502": text("Upstreams failed or sent content that did not verify"),
+    "504": text("Upstreams did not answer in time"),
+  },
+});
+
+const PATHS: Record<string, Json> = {
+  "/ipfs/{cid}": {
+    get: gatewayGet("ipfs"),
+    head: { ...gatewayGet("ipfs"), summary: "Headers of content by CID" },
+    options: { tags: ["Gateway"], summary: "CORS preflight", parameters: [pathParam("cid", "A CID")], responses: { "200": { description: "CORS headers" } } },
+  },
+  "/ipns/{name}": { get: gatewayGet("ipns"), head: { ...gatewayGet("ipns"), summary: "Headers of content by IPNS name" } },
+
+  "/api/v1/health/gateways": {
+    get: {
+      tags: ["Gateway"],
+      summary: "Upstream health of a region",
+      parameters: [query("region", "A colo code, or local (default: the region serving the request)", { type: "string", pattern: "^[A-Za-z0-9_-]{1,64}$" })],
+      responses: { "200": json("Upstreams in the order the gateway would try them", ref("HealthView")), "400": text("Invalid region") },
+    },
+  },
+  "/api/v1/providers/{cid}": {
+    get: {
+      tags: ["Gateway"],
+      summary: "HTTP gateway providers of a CID (delegated routing / IPNI)",
+      parameters: [pathParam("cid", "A CID")],
+      responses: { "200": json("Providers found, and what each router answered", ref("Providers")), "400": text("Invalid CID") },
+    },
+  },
+
+  "/api/v1/tokens": {
+    post: {
+      tags: ["Operator"], summary: "Mint an API token (a new account, or another token of an account)", security: OPERATOR,
+      requestBody: { required: true, content: { "application/json": { schema: { type: "object", required: ["name"], properties: { name: { type: "string", minLength: 1, maxLength: 255 }, account: { type: "string" } } } } } },
+      responses: { "201": json("The token, shown once", ref("MintedToken")), ...operatorErrors, "404": text("No such account") },
+    },
+    get: {
+      tags: ["Operator"], summary: "List API tokens (never the token itself)", security: OPERATOR,
+      parameters: [query("account", "Only this account's tokens")],
+      responses: { "200": json("Tokens", { type: "object", required: ["tokens"], properties: { tokens: { type: "array", items: ref("TokenRecord") } } }), ...operatorErrors },
+    },
+  },
+  "/api/v1/tokens/{id}": {
+    delete: {
+      tags: ["Operator"], summary: "Revoke an API token", security: OPERATOR, parameters: [pathParam("id", "The token's id")],
+      responses: { "204": noContent("Revoked: refused from now on"), ...operatorErrors, "404": text("No such token") },
+    },
+  },
+  "/api/v1/accounts/{account}/webhook-secrets": {
+    put: {
+      tags: ["Operator"], summary: "Set the secrets webhooks of an account are signed with", security: OPERATOR, parameters: [pathParam("account", "Account id")],
+      requestBody: { required: true, content: { "application/json": { schema: { type: "object", required: ["secrets"], properties: { secrets: { type: "array", maxItems: 10, items: { type: "string", minLength: 16, maxLength: 1024 } } } } } } },
+      responses: { "204": noContent("Set"), ...operatorErrors, "404": text("No such account") },
+    },
+  },
+  "/api/v1/accounts/{account}/limits": {
+    get: {
+      tags: ["Operator"], summary: "Quotas and usage of an account", security: OPERATOR, parameters: [pathParam("account", "Account id")],
+      responses: { "200": json("Limits and usage", ref("LimitsAndUsage")), ...operatorErrors, "404": text("No such account") },
+    },
+    put: {
+      tags: ["Operator"], summary: "Change quotas of an account", security: OPERATOR, parameters: [pathParam("account", "Account id")],
+      requestBody: { required: true, content: { "application/json": { schema: ref("Limits") } } },
+      responses: { "200": json("Limits and usage", ref("LimitsAndUsage")), ...operatorErrors, "404": text("No such account") },
+    },
+  },
+  "/api/v1/denylist": {
+    post: {
+      tags: ["Operator"], summary: "Add a denylist entry (IPIP-383 line)", security: OPERATOR,
+      requestBody: { required: true, content: { "application/json": { schema: { type: "object", required: ["entry"], properties: { entry: { type: "string", maxLength: 4096 }, status: { type: "integer", enum: [410, 451] } } } } } },
+      responses: { "201": json("The entry", ref("DenylistEntry")), ...operatorErrors, "409": text("Already listed"), "413": text("Body too large") },
+    },
+    get: {
+      tags: ["Operator"], summary: "The operator's denylist entries", security: OPERATOR,
+      responses: { "200": json("Entries", { type: "object", required: ["entries"], properties: { entries: { type: "array", items: ref("DenylistEntry") } } }), ...operatorErrors },
+    },
+  },
+  "/api/v1/denylist/{id}": {
+    delete: {
+      tags: ["Operator"], summary: "Remove a denylist entry", security: OPERATOR, parameters: [pathParam("id", "Entry id", { type: "integer", minimum: 1 })],
+      responses: { "204": noContent("Removed"), ...operatorErrors, "404": text("No such entry") },
+    },
+  },
+  "/api/v1/denylist/lists": {
+    get: {
+      tags: ["Operator"], summary: "State of each configured denylist (DENYLIST_URLS)", security: OPERATOR,
+      responses: { "200": json("Lists", { type: "object", required: ["lists"], properties: { lists: { type: "array", items: { type: "object" } } } }), ...operatorErrors },
+    },
+  },
+
+  "/api/v1/upload": {
+    post: {
+      tags: ["Pinning"], summary: "Upload a CAR or a file; pinned and served from R2 at once", security: ACCOUNT,
+      parameters: [query("name", "Name of the pin(s)")],
+      requestBody: {
+        required: true,
+        content: { "application/vnd.ipld.car": { schema: { type: "string", format: "binary" } }, "application/octet-stream": { schema: { type: "string", format: "binary" } } },
+      },
+      responses: {
+        "201": json("Pinned", ref("UploadResult")),
+        "400": text("Invalid CAR, a block that does not match its CID, or an incomplete DAG"),
+        "401": text("Access token is missing or invalid"),
+        "409": text("The upload exceeds the account's storage quota"),
+      },
+    },
+  },
+  "/api/v1/audit": {
+    get: {
+      tags: ["Pinning"], summary: "An account's audit trail, newest first", security: EITHER,
+      description: "An API token reads its own account; the operator names one with `account`.",
+      parameters: [
+        query("account", "Account id (required with the operator token)"),
+        query("before", "Continue before this seq (the previous page's next)", { type: "integer", minimum: 0 }),
+        query("limit", "Entries per page", { type: "integer", minimum: 1, maximum: 1000, default: 100 }),
+        query("action", "Only this action", { type: "string", enum: ["pin.create", "pin.replace", "pin.delete", "pin.upload", "pin.pinned", "pin.failed", "token.mint", "token.revoke", "limits.set", "webhook_secrets.set"] }),
+      ],
+      responses: {
+        "200": json("A page of entries", ref("AuditPage")),
+        "400": text("Invalid parameter"),
+        "401": text("Access token is missing or invalid"),
+        "403": text("An API token reads its own account's audit trail only"),
+        "404": text("No such account"),
+      },
+    },
+  },
+
+  "/psa/pins": {
+    get: {
+      tags: ["Pinning Service API"], summary: "List pin objects", security: ACCOUNT, externalDocs: { url: PSA_SPEC_URL },
+      parameters: [
+        query("cid", "Comma-separated CIDs (at most 10)"),
+        query("name", "Pin name"),
+        query("match", "How name is matched", ref("TextMatchingStrategy")),
+        query("status", "Comma-separated statuses", { type: "string" }),
+        query("before", "Created before (RFC 3339)", { type: "string", format: "date-time" }),
+        query("after", "Created after (RFC 3339)", { type: "string", format: "date-time" }),
+        query("limit", "Max records to return", { type: "integer", minimum: 1, maximum: 1000, default: 10 }),
+        query("meta", "JSON object of meta key/values to match"),
+      ],
+      responses: { "200": json("Successful response (PinResults object)", ref("PinResults")), ...psaErrors },
+    },
+    post: {
+      tags: ["Pinning Service API"], summary: "Add pin object", security: ACCOUNT, externalDocs: { url: PSA_SPEC_URL },
+      requestBody: { required: true, content: { "application/json": { schema: ref("Pin") } } },
+      responses: { "202": json("Successful response (PinStatus object)", ref("PinStatus")), ...psaErrors },
+    },
+  },
+  "/psa/pins/{requestid}": {
+    get: {
+      tags: ["Pinning Service API"], summary: "Get pin object", security: ACCOUNT, parameters: [pathParam("requestid", "Pin request id")],
+      responses: { "200": json("Successful response (PinStatus object)", ref("PinStatus")), ...psaErrors },
+    },
+    post: {
+      tags: ["Pinning Service API"], summary: "Replace pin object", security: ACCOUNT, parameters: [pathParam("requestid", "Pin request id")],
+      requestBody: { required: true, content: { "application/json": { schema: ref("Pin") } } },
+      responses: { "202": json("Successful response (PinStatus object)", ref("PinStatus")), ...psaErrors },
+    },
+    delete: {
+      tags: ["Pinning Service API"], summary: "Remove pin object", security: ACCOUNT, parameters: [pathParam("requestid", "Pin request id")],
+      responses: { "202": noContent("Successful response (no body, pin removed)"), ...psaErrors },
+    },
+  },
+
+  "/webhooks/pin": {
+    post: {
+      tags: ["Pinning"], summary: "A signed webhook creates a pin",
+      description: "Signed with Standard Webhooks (`webhook-id`, `webhook-timestamp`, `webhook-signature`) or GitHub's `X-Hub-Signature-256`, under a secret the operator set for the account. A delivery id seen before answers 200 with the pin it created.",
+      security: [],
+      parameters: [{ ...query("account", "Account id"), required: true }],
+      requestBody: { required: true, content: { "application/json": { schema: ref("Pin") } } },
+      responses: {
+        "200": json("Replayed delivery: the pin it created", ref("PinStatus")),
+        "202": json("Pin created", ref("PinStatus")),
+        "400": failure("Payload is not a valid Pin"),
+        "401": failure("Signature missing, stale or invalid, or unknown account"),
+        "409": failure("A quota of the account is reached"),
+        "413": failure("Body larger than 64 KiB"),
+      },
+    },
+  },
+
+  "/metrics": {
+    get: {
+      tags: ["Operations"], summary: "Prometheus metrics of a region (text format 0.0.4)", security: [{ metricsToken: [] }, { operatorToken: [] }],
+      parameters: [query("region", "A colo code, or local (default: the region serving the request)")],
+      responses: {
+        "200": { description: "Exposition text", content: { "text/plain; version=0.0.4": { schema: { type: "string" } } } },
+        "400": text("Invalid region"),
+        "401": text("Metrics token is missing or invalid"),
+      },
+    },
+  },
+  "/mcp": {
+    post: {
+      tags: ["Operations"], summary: "Model Context Protocol endpoint (Streamable HTTP, stateless)", security: EITHER,
+      description: "JSON-RPC MCP messages. Tools: pin_content, pin_status, list_pins, unpin, fetch_content, car_verify, gateway_health, find_providers. A request with an `Origin` header must come from the worker's origin or MCP_ALLOWED_ORIGINS.",
+      externalDocs: { url: "https://modelcontextprotocol.io/specification" },
+      requestBody: { required: true, content: { "application/json": { schema: { type: "object" } } } },
+      responses: {
+        "200": { description: "JSON-RPC response (application/json or text/event-stream)" },
+        "202": { description: "Notification accepted" },
+        "401": text("Access token is missing or invalid"),
+        "403": text("Origin not allowed"),
+      },
+    },
+  },
+  "/api/v1/openapi.json": {
+    get: { tags: ["Operations"], summary: "This document", security: [], responses: { "200": json("OpenAPI 3.1 document", { type: "object" }) } },
+  },
+  "/api/docs": {
+    get: { tags: ["Operations"], summary: "This document as an HTML reference page", security: [], responses: { "200": { description: "HTML", content: { "text/html": { schema: { type: "string" } } } } } },
+  },
+  "/api/docs/style.css": {
+    get: { tags: ["Operations"], summary: "The reference page's stylesheet", security: [], responses: { "200": { description: "CSS", content: { "text/css": { schema: { type: "string" } } } } } },
+  },
+};
+
+const SCHEMAS: Record<string, Json> = {
+  ...PSA_SCHEMAS,
+  MintedToken: {
+    type: "object", required: ["id", "token", "account", "name", "created"],
+    properties: { id: { type: "string" }, token: { type: "string", description: "The bearer token; shown only here" }, account: { type: "string" }, name: { type: "string" }, created: { type: "string", format: "date-time" } },
+  },
+  TokenRecord: { type: "object", required: ["id", "account", "name"], properties: { id: { type: "string" }, account: { type: "string" }, name: { type: "string" }, created: { type: "string" } } },
+  Limits: {
+    type: "object",
+    properties: {
+      maxPins: { type: "integer", minimum: 0 }, maxBytes: { type: "integer", minimum: 0 }, deadlineMs: { type: "integer", minimum: 0 },
+      maxConcurrent: { type: "integer", minimum: 0 }, stepBlocks: { type: "integer", minimum: 0 },
+    },
+  },
+  LimitsAndUsage: {
+    type: "object", required: ["limits", "usage"],
+    properties: { limits: ref("Limits"), usage: { type: "object", required: ["pins", "bytes"], properties: { pins: { type: "integer" }, bytes: { type: "integer" } } } },
+  },
+  DenylistEntry: { type: "object", properties: { id: { type: "integer" }, entry: { type: "string" }, status: { type: "integer", enum: [410, 451] } } },
+  UploadResult: {
+    type: "object", required: ["cid", "requestid", "dag_size", "pins"],
+    properties: {
+      cid: { type: "string" }, requestid: { type: "string" }, dag_size: { type: "integer" },
+      pins: { type: "array", items: { type: "object", required: ["cid", "requestid"], properties: { cid: { type: "string" }, requestid: { type: "string" } } } },
+    },
+  },
+  HealthView: {
+    type: "object", required: ["region", "takenAt", "upstreams"],
+    properties: {
+      region: { type: "string" }, takenAt: { type: "string", format: "date-time" },
+      upstreams: {
+        type: "array",
+        items: {
+          type: "object",
+          properties: {
+            url: { type: "string" }, configured: { type: "boolean" }, rank: { type: ["integer", "null"] }, circuit: { type: "string", enum: ["closed", "open", "half_open"] },
+            score: { type: "number" }, counts: { type: "object", additionalProperties: { type: "integer" } },
+            successEwma: { type: ["number", "null"] }, ttfbEwmaMs: { type: ["number", "null"] }, throughputEwmaBytesPerSecond: { type: ["number", "null"] },
+            lastProbe: { type: ["object", "null"] },
+          },
+        },
+      },
+    },
+  },
+  Providers: {
+    type: "object", required: ["cid", "providers"],
+    properties: {
+      cid: { type: "string" },
+      providers: { type: "array", items: { type: "object", properties: { id: { type: "string" }, url: { type: "string" }, addr: { type: "string" }, router: { type: "string" } } } },
+      routers: { type: "array", items: { type: "object" } },
+      source: { type: "string" }, foundAt: { type: "string", format: "date-time" }, expiresAt: { type: "string", format: "date-time" },
+    },
+  },
+  AuditEntry: {
+    type: "object", required: ["seq", "at", "actor", "action", "target", "detail"],
+    properties: {
+      seq: { type: "integer" }, at: { type: "integer", description: "Epoch milliseconds" },
+      actor: { type: "string", enum: ["operator", "account", "webhook", "system"] }, action: { type: "string" },
+      target: { type: ["string", "null"] }, detail: { type: "object", additionalProperties: { type: ["string", "number", "boolean", "null"] } },
+    },
+  },
+  AuditPage: {
+    type: "object", required: ["account", "entries", "next"],
+    properties: { account: { type: "string" }, entries: { type: "array", items: ref("AuditEntry") }, next: { type: ["integer", "null"], description: "`before` of the next page" } },
+  },
+};
+
+/** The document, with `serverUrl` (the origin it is served from) as its server. */
+export function openApiDocument(serverUrl: string): Json {
+  return {
+    openapi: "3.1.0",
+    info: {
+      title: "ipfs-kit-edge",
+      version: "0.1.0",
+      description: "A verified IPFS gateway, edge cache and pinning service on Cloudflare Workers. Errors of the native API are `text/plain` messages; `/psa` and `/webhooks` use the Pinning Service API's Failure body.",
+    },
+    servers: [{ url: serverUrl }],
+    tags: [
+      { name: "Gateway" }, { name: "Pinning" }, { name: "Pinning Service API", externalDocs: { url: PSA_SPEC_URL } }, { name: "Operator" }, { name: "Operations" },
+    ],
+    paths: PATHS,
+    components: {
+      schemas: SCHEMAS,
+      securitySchemes: {
+        apiToken: { type: "http", scheme: "bearer", description: "An API token minted by the operator (one account per token family)" },
+        operatorToken: { type: "http", scheme: "bearer", description: "The operator's ADMIN_TOKEN secret" },
+        metricsToken: { type: "http", scheme: "bearer", description: "The METRICS_TOKEN secret (scrape only)" },
+      },
+    },
+    security: [],
+  };
+}

@@ -1,0 +1,110 @@
+/**
+ * The Metrics Durable Object (src/durable-objects/metrics.ts) and the
+ * isolate batcher (src/metrics/recorder.ts): what a batch does to the
+ * region's totals, what is refused, and that a gateway response never
+ * waits for the object.
+ */
+import { env } from "cloudflare:workers";
+import { createExecutionContext, runInDurableObject, waitOnExecutionContext } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import worker from "../../src/worker";
+import { metricsObject, type Metrics } from "../../src/durable-objects/metrics";
+import { labelKey, MAX_SERIES_PER_METRIC, TTFB_BUCKETS } from "../../src/metrics/catalog";
+import type { MetricsDelta } from "../../src/metrics/delta";
+import { GATEWAY_ORIGIN } from "../helpers/worker";
+
+const region = () => `test-${crypto.randomUUID()}`;
+const empty = (): MetricsDelta => ({ counters: [], histograms: [], served: [] });
+
+describe("Metrics object", () => {
+  it("adds counters and histogram buckets across batches; series() reports them with their bounds", async () => {
+    const stub = metricsObject(env, region());
+    const labels = labelKey({ upstream: "https://a.example" });
+    const ttfb = (i: number) => Object.assign(new Array<number>(TTFB_BUCKETS.length + 1).fill(0), { [i]: 1 });
+    await stub.record({ ...empty(), counters: [{ name: "ipfs_edge_upstream_wins_total", labels, value: 2 }], histograms: [{ name: "ipfs_edge_upstream_ttfb_seconds", labels, buckets: ttfb(0), sum: 0.005, count: 1 }] });
+    await stub.record({ ...empty(), counters: [{ name: "ipfs_edge_upstream_wins_total", labels, value: 3 }], histograms: [{ name: "ipfs_edge_upstream_ttfb_seconds", labels, buckets: ttfb(3), sum: 0.07, count: 1 }] });
+    const series = await stub.series();
+    expect(series.counters).toEqual([{ name: "ipfs_edge_upstream_wins_total", labels: { upstream: "https://a.example" }, value: 5 }]);
+    expect(series.histograms).toEqual([
+      { name: "ipfs_edge_upstream_ttfb_seconds", labels: { upstream: "https://a.example" }, bounds: [...TTFB_BUCKETS], counts: ttfb(0).map((n, i) => n + ttfb(3)[i]!), sum: expect.closeTo(0.075, 9), count: 2 },
+    ]);
+    const [stats] = await stub.upstreamStats();
+    expect(stats).toMatchObject({ upstream: "https://a.example", wins: 5, resumes: 0 });
+    expect(stats!.ttfb.count).toBe(2);
+  });
+
+  it("refuses malformed batches whole: unknown metric, wrong labels, negative value, wrong bucket count", async () => {
+    const stub = metricsObject(env, region());
+    const bad: unknown[] = [
+      { ...empty(), counters: [{ name: "no_such_metric", labels: "[]", value: 1 }] },
+      { ...empty(), counters: [{ name: "ipfs_http_gw_responses_total", labels: labelKey({ nope: "1" }), value: 1 }] },
+      { ...empty(), counters: [{ name: "ipfs_http_gw_responses_total", labels: labelKey({ code: "200" }), value: -1 }] },
+      { ...empty(), histograms: [{ name: "ipfs_edge_upstream_ttfb_seconds", labels: labelKey({ upstream: "u" }), buckets: [1], sum: 1, count: 1 }] },
+      { ...empty(), served: [{ minute: 123, requests: 1, bytes: 1, errors: 0 }] },
+    ];
+    await runInDurableObject(stub, (instance: Metrics) => {
+      for (const delta of bad) expect(() => instance.record(delta as MetricsDelta)).toThrow(/^record: /);
+    });
+    expect((await stub.series()).counters).toEqual([]);
+  });
+
+  it("caps the label sets of one metric and counts what it dropped", async () => {
+    const stub = metricsObject(env, region());
+    const counters = Array.from({ length: MAX_SERIES_PER_METRIC + 3 }, (_, i) => ({
+      name: "ipfs_edge_upstream_wins_total" as const, labels: labelKey({ upstream: `https://u${i}.example` }), value: 1,
+    }));
+    await stub.record({ ...empty(), counters });
+    const series = await stub.series();
+    expect(series.counters.filter((c) => c.name === "ipfs_edge_upstream_wins_total")).toHaveLength(MAX_SERIES_PER_METRIC);
+    expect(series.counters.find((c) => c.name === "ipfs_edge_metrics_dropped_series_total")).toEqual({
+      name: "ipfs_edge_metrics_dropped_series_total", labels: { metric: "ipfs_edge_upstream_wins_total" }, value: 3,
+    });
+  });
+
+  it("servedOverTime: per-minute rows summed into steps, empty steps as zeros; the in-flight gauge forgets silent isolates", async () => {
+    const stub = metricsObject(env, region());
+    const now = Date.now();
+    const minute = Math.floor(now / 60_000) * 60_000;
+    await stub.record({
+      ...empty(),
+      served: [
+        { minute: minute - 120_000, requests: 2, bytes: 100, errors: 1 },
+        { minute, requests: 3, bytes: 50, errors: 0 },
+      ],
+      isolate: { id: "a", inFlight: 4, at: now },
+    });
+    await stub.record({ ...empty(), served: [{ minute, requests: 1, bytes: 1, errors: 0 }], isolate: { id: "b", inFlight: 2, at: now - 61_000 } });
+    const points = await stub.servedOverTime(minute - 120_000, 60_000, now);
+    expect(points).toEqual([
+      { start: minute - 120_000, requests: 2, bytes: 100, errors: 1 },
+      { start: minute - 60_000, requests: 0, bytes: 0, errors: 0 },
+      { start: minute, requests: 4, bytes: 51, errors: 0 },
+    ]);
+    expect((await stub.series(now)).concurrentRequests).toBe(4);
+  });
+
+  it("a gateway response is complete while the Metrics object has not answered", async () => {
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    let recorded = 0;
+    const blocking = {
+      getByName: () => ({
+        record: async () => {
+          recorded++;
+          await held;
+        },
+      }),
+    } as unknown as DurableObjectNamespace<Metrics>;
+    const testEnv = { ...env, METRICS: blocking } as Env;
+    const ctx = createExecutionContext();
+    const res = await worker.fetch!(new Request(`${GATEWAY_ORIGIN}/ipfs/bafkqabtimvwgy3yk?format=raw`), testEnv, ctx);
+    expect(res.status).toBe(200);
+    expect(await res.text()).toBe("hello\n");
+    // The batch left (or waits out its interval) after the response; the object has still not answered.
+    const settled = waitOnExecutionContext(ctx);
+    await new Promise((r) => setTimeout(r, 400));
+    expect(recorded).toBe(1);
+    release();
+    await settled;
+  });
+});
