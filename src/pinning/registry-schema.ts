@@ -71,4 +71,6 @@ export const PIN_REGISTRY_MIGRATIONS = [
    ) WITHOUT ROWID;
    CREATE INDEX retained_root ON retained(root);
    ALTER TABLE webhook_deliveries ADD COLUMN answer TEXT;`,
+  // 4 (bounded webhook_deliveries): expired deliveries are deleted oldest first on each new one.
+  `CREATE INDEX webhook_deliveries_received ON webhook_deliveries(received);`,
 ];
