@@ -8,6 +8,7 @@ import { whereClause } from "../pinning/list-query";
 import { originUrls } from "../pinning/origins";
 import { walkDag } from "../pinning/pin-walk";
 import { PIN_REGISTRY_MIGRATIONS } from "../pinning/registry-schema";
+import { DELIVERY_PRUNE_BATCH, GITHUB_DELIVERY_RETENTION_MS, STANDARD_DELIVERY_RETENTION_MS } from "../webhooks/delivery-retention";
 import type { AccountLimits, PinFilter, PinInput, PinRecord, PinState, RegistryFailure } from "../pinning/pin-types";
 import { migrate } from "./sql-migrations";
 import { appendAudit, readAudit, type AuditEntry } from "../audit/audit-log";
@@ -112,6 +113,7 @@ export class PinRegistry extends DurableObject<Env> {
           "INSERT INTO webhook_deliveries (webhook_id, requestid, received, answer) VALUES (?, ?, ?, ?)",
           opts.webhookId, requestid, now, JSON.stringify(this.getPin(requestid)),
         );
+        this.#pruneDeliveries(now);
       }
       if (rootRow === undefined) {
         this.#sql.exec("INSERT INTO roots (root, complete) VALUES (?, 0)", root);
@@ -150,6 +152,27 @@ export class PinRegistry extends DurableObject<Env> {
       .toArray()[0];
     if (row === undefined) return null;
     return row.answer !== null ? (JSON.parse(row.answer) as PinRecord) : this.getPin(row.requestid);
+  }
+
+  /**
+   * Forgets deliveries past their retention (webhooks/delivery-retention.ts:
+   * Standard Webhooks after tolerance + 3 days, GitHub after 7 days), at most
+   * DELIVERY_PRUNE_BATCH per new delivery, oldest first, so the table holds
+   * about a retention window of deliveries.
+   */
+  #pruneDeliveries(now: number): void {
+    this.#sql.exec(
+      `DELETE FROM webhook_deliveries WHERE webhook_id IN (
+         SELECT webhook_id FROM webhook_deliveries
+         WHERE received < ? AND (webhook_id LIKE 'std:%' OR received < ?)
+         ORDER BY received LIMIT ?)`,
+      now - STANDARD_DELIVERY_RETENTION_MS, now - GITHUB_DELIVERY_RETENTION_MS, DELIVERY_PRUNE_BATCH,
+    );
+  }
+
+  /** Deliveries remembered, oldest first (tests, diagnostics). */
+  webhookDeliveries(): { webhook_id: string; requestid: string; received: number }[] {
+    return this.#sql.exec<{ webhook_id: string; requestid: string; received: number }>("SELECT webhook_id, requestid, received FROM webhook_deliveries ORDER BY received").toArray();
   }
 
   /** `GET /pins`: newest first, `count` = every match (PSA PinResults). */

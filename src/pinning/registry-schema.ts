@@ -80,4 +80,6 @@ export const PIN_REGISTRY_MIGRATIONS = [
      target TEXT,
      detail TEXT NOT NULL
    );`,
+  // 5 (bounded webhook_deliveries): expired deliveries are deleted oldest first on each new one.
+  `CREATE INDEX webhook_deliveries_received ON webhook_deliveries(received);`,
 ];

@@ -13,7 +13,8 @@
  * - `GET {base}/__log[?cid=CID]`: JSON list of the lookups received
  *   (`{ cid, mode, query, status }`).
  * Modifiers (path segments before `/routing`): `fail` = 500, `slow-{ms}` =
- * answer after ms, `garbage` = 200 with a body that is not JSON.
+ * answer after ms, `garbage` = 200 with a body that is not JSON, `moved` =
+ * 302 to the same request without `moved` (a relative Location: this host).
  *
  * CIDs are compared as CIDv1 strings, however they are written.
  */
@@ -93,6 +94,10 @@ export async function startIpniServer(options: { port?: number } = {}): Promise<
     };
     const slow = modifiers.map((m) => /^slow-(\d+)$/.exec(m)).find((m) => m !== null);
     if (slow) await new Promise((done) => setTimeout(done, Number(slow[1])));
+    if (modifiers.includes("moved")) {
+      const rest = modifiers.filter((m) => m !== "moved").map((m) => `/${m}`).join("");
+      return reply(302, { Location: `${rest}/routing/v1/providers/${match[2]}${url.search}` }, "");
+    }
     if (modifiers.includes("fail")) return reply(500, { "Content-Type": "text/plain" }, "router failure (test mode)\n");
     if (modifiers.includes("garbage")) return reply(200, { "Content-Type": "application/json" }, "{not json");
     const records = answers.get(cid);

@@ -29,6 +29,7 @@ export const PERSONALITY_NAMES = [
   "trickle",
   "no-car",
   "dups-n",
+  "redirect",
 ] as const;
 
 export type PersonalityName = (typeof PERSONALITY_NAMES)[number];

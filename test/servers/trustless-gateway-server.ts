@@ -10,7 +10,11 @@
  * - `PUT {base}/__blocks` (CARv1 body): add its blocks;
  * - `GET {base}/__log?personality=NAME`: JSON list of requests received;
  * - `POST {base}/__reset[?personality=NAME]`: clear the request log, or
- *   that personality's part of it (blocks stay).
+ *   that personality's part of it (blocks stay);
+ * - `PUT {base}/__redirect?personality=NAME` (body: a base URL): requests to
+ *   that `redirect[-STATUS]` personality are answered STATUS (302 by default)
+ *   with `Location: {body}{rest of the path}{query}`, as a gateway that
+ *   moved (or a hostile origin pointing inside the network) would.
  *
  * It is an independent, deliberately simple implementation (not the
  * worker's code): every block is in memory, so it walks the DAG directly.
@@ -279,6 +283,7 @@ export async function startTrustlessGatewayServer(options: TrustlessGatewayServe
   if (fixturesDir !== null) await store.loadCarFiles(fixturesDir);
   const faults = await makeFaultBlocks();
   const log = new RequestLog();
+  const redirects = new Map<string, string>();
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? "/", "http://127.0.0.1");
@@ -293,6 +298,12 @@ export async function startTrustlessGatewayServer(options: TrustlessGatewayServe
     }
     if (url.pathname === "/__log" && method === "GET") {
       return sendJson(res, 200, log.entries(url.searchParams.get("personality") ?? undefined));
+    }
+    if (url.pathname === "/__redirect" && method === "PUT") {
+      const personality = url.searchParams.get("personality");
+      if (personality === null || parsePersonality(personality)?.name !== "redirect") return sendText(res, undefined, 400, "personality=redirect[-STATUS][~tag] required");
+      redirects.set(personality, new TextDecoder().decode(await readBody(req)).trim());
+      return sendJson(res, 200, { personality, target: redirects.get(personality) });
     }
     if (url.pathname === "/__reset" && method === "POST") {
       log.reset(url.searchParams.get("personality") ?? undefined);
@@ -312,6 +323,12 @@ export async function startTrustlessGatewayServer(options: TrustlessGatewayServe
     });
     if (method !== "GET" && method !== "HEAD") {
       return sendText(res, entry, 405, "only GET and HEAD", { Allow: "GET, HEAD" });
+    }
+    if (personality.name === "redirect") {
+      const target = redirects.get(personality.id);
+      if (target === undefined) return sendText(res, entry, 500, `no target set for ${personality.id} (PUT /__redirect)`);
+      const location = `${target}${url.pathname.slice(segment.length + 1)}${url.search}`;
+      return sendText(res, entry, personality.n ?? 302, `redirect personality: moved to ${location}`, { Location: location });
     }
     await serveGateway(req, res, entry, personality, url.pathname.slice(segment.length + 1), url.searchParams, store, faults, cut);
   };

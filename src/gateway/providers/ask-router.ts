@@ -1,6 +1,7 @@
 import type { CID } from "multiformats/cid";
 import { gatewayUrlOf, isPrivateUrl } from "./multiaddr-url";
 import { readBounded } from "../../http/read-bounded";
+import { fetchPublic, RedirectRefused } from "../upstream/public-fetch";
 
 /** The transfer protocol name of the trustless HTTP gateway (multicodec table, IPIP-484 filtering). */
 export const GATEWAY_HTTP = "transport-ipfs-gateway-http";
@@ -31,14 +32,17 @@ export type RouterAnswer =
  * turn into an HTTP(S) URL count; private addresses only from a router that
  * is itself on a private address (a local or operator-run router):
  * `allowPrivate` defaults to that, and a public router's private, loopback,
- * link-local or metadata addresses are dropped (multiaddr-url.ts).
+ * link-local or metadata addresses are dropped (multiaddr-url.ts), and
+ * its redirects are followed only to public addresses (public-fetch.ts).
  */
 export async function askRouter(router: string, cid: CID, signal: AbortSignal, allowPrivate = isPrivateUrl(router)): Promise<RouterAnswer> {
   const url = `${router}/routing/v1/providers/${cid.toV1().toString()}?filter-protocols=${GATEWAY_HTTP}`;
   let res: Response;
   try {
-    res = await fetch(url, { headers: { Accept: "application/json", "User-Agent": "ipfs-kit-edge" }, signal });
+    const init = { headers: { Accept: "application/json", "User-Agent": "ipfs-kit-edge" }, signal };
+    res = allowPrivate ? await fetch(url, init) : await fetchPublic(url, init);
   } catch (err) {
+    if (err instanceof RedirectRefused) return { router, status: "failed", error: err.message };
     return { router, status: "failed", error: signal.aborted ? "timed out" : `fetch failed (${err instanceof Error ? err.message : String(err)})` };
   }
   if (res.status === 404) {

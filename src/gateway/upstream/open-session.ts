@@ -35,7 +35,8 @@ export function openSession(env: Env, waitUntil: (p: Promise<unknown>) => void, 
     flush: () => Promise.all([health.flush(), metrics.flush()]),
   };
   const session = new VerifiedBlockSession({
-    upstreams: all.map((base) => new HttpTrustlessGateway(base)),
+    // Only the configured upstreams are the operator's; origins and providers follow redirects to public addresses only.
+    upstreams: all.map((base) => new HttpTrustlessGateway(base, config.upstreams.includes(base) ? "operator" : "public")),
     hedgeDelayMs: config.hedgeDelayMs,
     // Health suggests a delay only from measured TTFB; never wait longer than the configured delay.
     hedgeDelayFor: (base) => {

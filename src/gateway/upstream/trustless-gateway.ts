@@ -1,5 +1,6 @@
 import type { CID } from "multiformats/cid";
 import type { ResumePoint } from "../traversal/block-source";
+import { fetchPublic } from "./public-fetch";
 
 /**
  * One upstream trustless gateway (trustless-gateway.md), spoken to over HTTP.
@@ -17,22 +18,29 @@ export interface TrustlessGateway {
 const CAR_ACCEPT = "application/vnd.ipld.car; version=1; order=dfs; dups=y";
 const RAW_ACCEPT = "application/vnd.ipld.raw";
 
+/**
+ * Who named a base URL. "operator": a configured UPSTREAMS entry, trusted,
+ * its redirects followed by fetch. "public": a pin's `origins` or an IPNI
+ * provider, its redirects followed only to public addresses (public-fetch.ts);
+ * a refused redirect rejects like a network failure.
+ */
+export type GatewayTrust = "operator" | "public";
+
 export class HttpTrustlessGateway implements TrustlessGateway {
   readonly base: string;
+  readonly trust: GatewayTrust;
 
-  constructor(base: string) {
+  constructor(base: string, trust: GatewayTrust = "operator") {
     this.base = base;
+    this.trust = trust;
   }
 
   /** Fetches the CAR for `rp`, or the single raw block `asRawBlock` (per-block fallback). */
   request(rp: ResumePoint, signal: AbortSignal, asRawBlock?: CID): Promise<Response> {
     const url = asRawBlock ? rawUrl(this.base, asRawBlock) : rp.kind === "raw" ? rawUrl(this.base, rp.cid) : carUrl(this.base, rp);
     const raw = asRawBlock !== undefined || rp.kind === "raw";
-    return fetch(url, {
-      signal,
-      headers: { Accept: raw ? RAW_ACCEPT : CAR_ACCEPT, "User-Agent": "ipfs-kit-edge" },
-      redirect: "follow",
-    });
+    const init = { signal, headers: { Accept: raw ? RAW_ACCEPT : CAR_ACCEPT, "User-Agent": "ipfs-kit-edge" } };
+    return this.trust === "operator" ? fetch(url, { ...init, redirect: "follow" }) : fetchPublic(url, init);
   }
 }
 

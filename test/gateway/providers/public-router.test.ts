@@ -58,4 +58,20 @@ describe("provider discovery: a public router's private addresses are dropped", 
     expect(urls).toContain("http://10.0.0.7");
     expect(urls).toContain("http://169.254.169.254");
   });
+
+  it("a public router's redirect to a private address is refused (its target is not asked); a private router's is followed", async () => {
+    const cid = CID.createV1(0x55, await sha256.digest(new TextEncoder().encode(`router-redirect ${crypto.randomUUID()}`)));
+    const ipni = inject("ipniBase");
+    const put = await fetch(`${ipni}/__providers/${cid}`, { method: "PUT", body: JSON.stringify({ Providers: [peer("12D3KooWPublic", ["/dns/gw.example/tcp/443/https"])] }) });
+    expect(put.status).toBe(204);
+    const log = async () => ((await (await fetch(`${ipni}/__log?cid=${cid}`)).json()) as { mode: string; status: number }[]).map((e) => [e.mode, e.status]);
+
+    const asPublic = await askRouter(`${ipni}/moved`, cid, new AbortController().signal, false);
+    expect(asPublic).toEqual({ router: `${ipni}/moved`, status: "failed", error: `HTTP 302 to a private address (${new URL(ipni).host}) refused` });
+    expect(await log()).toEqual([["moved", 302]]);
+
+    const asPrivate = await askRouter(`${ipni}/moved`, cid, new AbortController().signal);
+    expect(asPrivate.status === "ok" ? asPrivate.providers.map((p) => p.url) : asPrivate).toEqual(["https://gw.example"]);
+    expect(await log()).toEqual([["moved", 302], ["moved", 302], ["", 200]]);
+  });
 });
