@@ -24,6 +24,25 @@ export default defineConfig({
           DOH_RESOLVER: inject<string>("dohBase") + "/dns-query",
           // Never cid.contact: provider discovery asks the local IPNI server (test/servers/ipni-server.ts).
           PROVIDER_ROUTERS: inject<string>("ipniBase"),
+          // Replication (test/replication/): backends are tenants of the local pinning service
+          // (test/servers/psa-server.ts); the policy's default is R2 only, so other tests see no replicas.
+          BACKENDS: JSON.stringify(Object.fromEntries(
+            ["remote", "backup", "flaky", "limited", "wrongkey"].map((name) => [name, { type: "psa", endpoint: `${inject<string>("psaBase")}/t/${name}`, pollMs: 500 }]),
+          )),
+          BACKEND_REMOTE_TOKEN: "psa-secret",
+          BACKEND_BACKUP_TOKEN: "psa-secret",
+          BACKEND_FLAKY_TOKEN: "psa-secret",
+          BACKEND_LIMITED_TOKEN: "psa-secret",
+          BACKEND_WRONGKEY_TOKEN: "not-the-secret",
+          REPLICATION_POLICY: JSON.stringify({
+            default: { backends: ["r2"] },
+            rules: [
+              { when: { meta: { tier: "archive" } }, backends: ["r2", "remote", "backup"] },
+              { when: { meta: { class: "sized" }, sizeAbove: "10 KB" }, backends: ["r2", "backup"] },
+              { when: { meta: { class: "sized" } }, backends: ["r2", "remote"] },
+            ],
+          }),
+          PUBLIC_URL: "https://edge.example",
         },
       },
     })),

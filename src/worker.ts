@@ -16,6 +16,7 @@ import { psaRoutes } from "./psa/routes";
 import { accountRoutes } from "./accounts/routes";
 import { uploadRoutes } from "./uploads/routes";
 import { webhookRoutes } from "./webhooks/routes";
+import { replicationRoutes } from "./replication/routes";
 
 export type AppEnv = { Bindings: Env };
 
@@ -48,6 +49,8 @@ app.route("/psa", psaRoutes);
 app.route("/api/v1", accountRoutes);
 // CAR and raw-file uploads, pinned on arrival (src/uploads/routes.ts).
 app.route("/api/v1", uploadRoutes);
+// Replication: unified pin status (bearer token), backends and their test (ADMIN_TOKEN) (src/replication/routes.ts).
+app.route("/api/v1", replicationRoutes);
 // Signed webhooks that create pins (src/webhooks/routes.ts).
 app.route("/webhooks", webhookRoutes);
 

@@ -10,6 +10,7 @@ import { startDohServer } from "./servers/doh-server";
 import { startTrustlessGatewayServer } from "./servers/trustless-gateway-server";
 import { startDenylistServer } from "./servers/denylist-server";
 import { startIpniServer } from "./servers/ipni-server";
+import { startPsaServer } from "./servers/psa-server";
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   // Upstream trustless gateways, honest and hostile: `${upstreamBase}/${personality}`.
@@ -26,12 +27,16 @@ export default async function setup(project: TestProject): Promise<() => Promise
   // Content routing (providers of a CID, as cid.contact / IPNI): test/servers/ipni-server.ts.
   const ipni = await startIpniServer();
   project.provide("ipniBase", ipni.base);
+  // Remote pinning services for replication, with real services' deviations (test/servers/psa-server.ts).
+  const psa = await startPsaServer();
+  project.provide("psaBase", psa.base);
 
   return async () => {
     await denylists.close();
     await routing.close();
     await doh.close();
     await ipni.close();
+    await psa.close();
     await upstream.close();
   };
 }

@@ -16,5 +16,7 @@ declare module "vitest" {
     dohBase: string;
     /** Base URL of the local content routing server (`/routing/v1/providers/{cid}`, test/servers/ipni-server.ts). */
     ipniBase: string;
+    /** Base URL of the local pinning service; tenants at `${psaBase}/t/{tenant}` (test/servers/psa-server.ts). */
+    psaBase: string;
   }
 }

@@ -7,6 +7,7 @@ import { probeUpstreams } from "./probe-upstreams";
 import { refreshDenylists } from "../denylist/refresh";
 import { collectGarbage, GC_CRON } from "../pinning/gc";
 import { PROBE_REGION } from "../gateway/upstream/health";
+import { verifyReplicas, VERIFY_CRON } from "../replication/verify-cron";
 
 /** Every 5 minutes: probe the upstreams (src/cron/probe-upstreams.ts). */
 export const PROBE_CRON = "*/5 * * * *";
@@ -30,6 +31,10 @@ export async function runScheduled(controller: ScheduledController, env: Env, _c
     case GC_CRON:
       // Blocks no pin holds any more (src/pinning/gc.ts).
       await collectGarbage(env);
+      return;
+    case VERIFY_CRON:
+      // Stored replicas sampled and checked where they live; lost ones stored again (src/replication/verify-cron.ts).
+      await verifyReplicas(env);
       return;
     default:
       // A trigger in wrangler.toml without a job here: a deployment mistake, say so loudly.

@@ -23,6 +23,15 @@ const MIGRATIONS = [
      public_key BLOB NOT NULL,
      private_jwk TEXT NOT NULL
    );`,
+  // 2 (issue 9): accounts that have replicas, for the verification cron's fan-out (src/replication/verify-cron.ts).
+  `CREATE TABLE replicating_accounts (
+     account TEXT PRIMARY KEY,
+     since INTEGER NOT NULL
+   );
+   CREATE TABLE cursors (
+     name TEXT PRIMARY KEY,
+     value TEXT NOT NULL
+   );`,
 ];
 
 export type TokenRecord = { id: string; account: string; name: string; created: string };
@@ -92,6 +101,30 @@ export class Accounts extends DurableObject<Env> {
 
   listAccounts(): string[] {
     return this.#sql.exec<{ id: string }>("SELECT id FROM accounts ORDER BY id").toArray().map((r) => r.id);
+  }
+
+  // ---- replication (issue 9) ----------------------------------------------------
+
+  /** An account's PinRegistry planned its first replica: the verification cron visits it from now on. */
+  noteReplicatingAccount(account: string): void {
+    this.#sql.exec("INSERT OR IGNORE INTO replicating_accounts (account, since) VALUES (?, ?)", account, Date.now());
+  }
+
+  /**
+   * The next `limit` accounts with replicas after the cron's saved cursor
+   * (wrapping round at the end), and advances the cursor: successive runs
+   * visit every account in bounded batches.
+   */
+  nextReplicatingAccounts(limit: number): string[] {
+    const cursor = this.#sql.exec<{ value: string }>("SELECT value FROM cursors WHERE name = 'verify'").toArray()[0]?.value ?? "";
+    let batch = this.#sql.exec<{ account: string }>("SELECT account FROM replicating_accounts WHERE account > ? ORDER BY account LIMIT ?", cursor, limit).toArray().map((r) => r.account);
+    if (batch.length < limit && cursor !== "") {
+      const wrapped = this.#sql.exec<{ account: string }>("SELECT account FROM replicating_accounts WHERE account <= ? ORDER BY account LIMIT ?", cursor, limit - batch.length).toArray();
+      batch = [...batch, ...wrapped.map((r) => r.account).filter((a) => !batch.includes(a))];
+    }
+    const last = batch[batch.length - 1];
+    if (last !== undefined) this.#sql.exec("INSERT OR REPLACE INTO cursors (name, value) VALUES ('verify', ?)", last);
+    return batch;
   }
 
   /**
