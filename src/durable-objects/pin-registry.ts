@@ -276,7 +276,7 @@ export class PinRegistry extends DurableObject<Env> {
         .exec<WorkRow>("SELECT kind, target FROM work WHERE due_at <= ? ORDER BY due_at, target LIMIT ?", Date.now(), running.size + 1 + 16 * PER_BACKEND)
         .toArray();
       // Replica steps: at most PER_BACKEND per backend, so a slow backend never holds every slot.
-      return rows.find((w) => !running.has(`${w.kind}:${w.target}`) && (w.kind !== "replica" || this.#replicas.admits(w.target, running)));
+      return rows.find((w) => !running.has(`${w.kind}:${w.target}`) && (w.kind !== "replica" || this.#replicas.admits(w.target)));
     };
     const slot = async (): Promise<void> => {
       for (let work = take(); work !== undefined && Date.now() < until; work = take()) {

@@ -32,7 +32,7 @@ export function aggregateState(pinState: string, copies: { state: ReplicaState; 
     if (s !== null) states.push(s);
   }
   const stored = copies.filter((c) => c.wanted && c.state === "stored").length;
-  if (states.length === 0) return pinState === "pinned" ? "queued" : "queued";
+  if (states.length === 0) return pinState === "pinned" ? "stored" : "queued";
   let worst = states.reduce((a, b) => (RANK.indexOf(a) <= RANK.indexOf(b) ? a : b));
   if (worst === "stored" && stored < minCopies) worst = "under_replicated";
   return worst;

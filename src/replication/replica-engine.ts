@@ -47,6 +47,12 @@ export class ReplicaEngine {
   readonly #storage: DurableObjectStorage;
   readonly #env: Env;
   readonly #account: () => string | undefined;
+  /**
+   * Replica steps running in this instance, across alarm invocations (a
+   * test's or the platform's alarm may overlap another): one step per
+   * replica at a time, PER_BACKEND per backend.
+   */
+  readonly #inflight = new Set<string>();
 
   constructor(storage: DurableObjectStorage, env: Env, account: () => string | undefined) {
     this.#storage = storage;
@@ -155,15 +161,26 @@ export class ReplicaEngine {
   // ---- the alarm step --------------------------------------------------------------
 
   /** Whether one more step of `target` fits the per-backend bound, given the replica steps running. */
-  admits(target: string, running: Iterable<string>): boolean {
+  admits(target: string): boolean {
+    if (this.#inflight.has(target)) return false;
     const backend = target.slice(target.indexOf(" ") + 1);
     let same = 0;
-    for (const key of running) if (key.startsWith("replica:") && key.endsWith(` ${backend}`)) same++;
+    for (const key of this.#inflight) if (key.endsWith(` ${backend}`)) same++;
     return same < PER_BACKEND;
   }
 
   /** One step of the replica `<root> <backend>`; never throws for a backend's failure (it is recorded). */
   async step(target: string): Promise<void> {
+    if (this.#inflight.has(target)) return;
+    this.#inflight.add(target);
+    try {
+      await this.#step(target);
+    } finally {
+      this.#inflight.delete(target);
+    }
+  }
+
+  async #step(target: string): Promise<void> {
     const space = target.indexOf(" ");
     const root = target.slice(0, space);
     const backendName = target.slice(space + 1);
@@ -192,7 +209,11 @@ export class ReplicaEngine {
   async #store(row: ReplicaRow, backend: ReplicationBackend): Promise<void> {
     const { root, backend: name } = row;
     const attempts = row.attempts + 1;
-    this.#sql.exec("UPDATE replicas SET state = 'replicating', attempts = ?, updated = ? WHERE root = ? AND backend = ?", attempts, Date.now(), root, name);
+    // A lost or endangered copy keeps saying so until its replacement is stored.
+    this.#sql.exec(
+      "UPDATE replicas SET state = CASE WHEN state IN ('lost', 'at_risk') THEN state ELSE 'replicating' END, attempts = ?, updated = ? WHERE root = ? AND backend = ?",
+      attempts, Date.now(), root, name,
+    );
     this.#log(root, name, "store", `attempt ${attempts}${row.progress === null ? "" : " (resuming)"}`);
     const dag = await this.#dagToStore(root);
     const deadline = Date.now() + STEP_MS;
@@ -353,7 +374,7 @@ export class ReplicaEngine {
     const attempts = Math.max(row.attempts, 1);
     const removing = row.state === "removing";
     let wait: number | null;
-    let state: ReplicaState = removing ? "removing" : row.state === "stored" ? "stored" : "queued";
+    let state: ReplicaState = removing ? "removing" : row.state === "stored" || row.state === "lost" || row.state === "at_risk" ? row.state : "queued";
     switch (e.kind) {
       case "rate_limited":
         wait = e.retryAfterMs ?? BACKOFF_BASE_MS;
@@ -396,8 +417,8 @@ export class ReplicaEngine {
     const meta = this.#sql.exec<{ plan: string; car_size: number | null; dag_size: number | null }>("SELECT plan, car_size, dag_size FROM replica_roots WHERE root = ?", root).toArray()[0];
     const plan = meta === undefined ? null : (JSON.parse(meta.plan) as RootStatus["plan"]);
     const pinState = pins.some((p) => p.status === "pinned") ? "pinned" : pins[0]?.status ?? "failed";
-    const replicas: ReplicaView[] = rows.map((r) => ({ ...this.#view(r), log: this.#logOf(r.root, r.backend, 20) }));
-    if (rows.length === 0) replicas.push(r2View(root, pinState, pins[0]?.created ?? Date.now()));
+    const replicas: RootStatus["replicas"] = rows.map((r) => ({ ...this.#view(r), log: this.#logOf(r.root, r.backend, 20) }));
+    if (rows.length === 0) replicas.push({ ...r2View(root, pinState, pins[0]?.created ?? Date.now()), log: [] });
     return {
       cid: root,
       aggregate: aggregateState(pinState, rows.map((r) => ({ state: r.state, wanted: r.wanted === 1 })), plan?.minCopies ?? 1),

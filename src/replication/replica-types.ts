@@ -31,8 +31,8 @@ export type ReplicaView = {
   state: ReplicaState;
   wanted: boolean;
   remoteId: string | null;
-  /** The backend's own details (JSON); typed loosely so RPC types stay shallow. */
-  details: Record<string, unknown>;
+  /** The backend's own details (JSON); typed two levels deep so RPC types stay shallow. */
+  details: ReplicaDetails;
   attempts: number;
   lastError: string | null;
   bytes: number | null;
@@ -45,6 +45,10 @@ export type ReplicaView = {
   log?: { at: string; action: string; message: string | null }[];
 };
 
+type Scalar = string | number | boolean | null;
+/** `ReplicaRef.details` as the API shows it (JSON; deeper values are kept as they are). */
+export type ReplicaDetails = Record<string, Scalar | Scalar[] | Record<string, Scalar | Scalar[]>>;
+
 /** `listReplicas` filter (the Filecoin monitor, the verification cron, the API). */
 export type ReplicaFilter = { backend?: string; state?: ReplicaState[]; root?: string; limit?: number; after?: string };
 
@@ -56,7 +60,7 @@ export type RootStatus = {
   dagSize: number | null;
   carSize: number | null;
   plan: { backends: string[]; minCopies: number; rule: string; problems: string[] } | null;
-  replicas: ReplicaView[];
+  replicas: (ReplicaView & { log: NonNullable<ReplicaView["log"]> })[];
 };
 
 /** The pessimistic aggregate: the least healthy copy decides (ipfs-cluster's rule). */
@@ -71,7 +75,7 @@ export function toView(row: ReplicaRow, nextAttempt: number | null): ReplicaView
     state: row.state,
     wanted: row.wanted === 1,
     remoteId: row.remote_id,
-    details: JSON.parse(row.details) as Record<string, unknown>,
+    details: JSON.parse(row.details) as ReplicaDetails,
     attempts: row.attempts,
     lastError: row.last_error,
     bytes: row.bytes,

@@ -61,8 +61,9 @@ export async function startPsaServer(): Promise<PsaServer> {
     const url = new URL(req.url ?? "/", "http://localhost");
     const parts = url.pathname.split("/").filter((p) => p !== "");
     const json = (status: number, body: unknown, headers: Record<string, string> = {}): void => {
-      res.writeHead(status, { "Content-Type": "application/json", ...headers });
-      res.end(body === undefined ? "" : JSON.stringify(body));
+      const text = body === undefined ? "" : JSON.stringify(body);
+      res.writeHead(status, { "Content-Type": "application/json", "Content-Length": String(new TextEncoder().encode(text).length), ...headers });
+      res.end(text);
     };
     const text = await readBody(req);
 
@@ -142,6 +143,8 @@ export async function startPsaServer(): Promise<PsaServer> {
       res.end(String(err));
     });
   });
+  // workerd reuses idle connections: Node must not close them first (that is "Network connection lost" in the worker).
+  server.keepAliveTimeout = 120_000;
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const address = server.address();
   if (address === null || typeof address === "string") throw new Error("psa server has no port");
