@@ -13,6 +13,7 @@ import { migrate } from "./sql-migrations";
 import { ReplicaEngine, PER_BACKEND } from "../replication/replica-engine";
 import type { ReplicaCheck } from "../backends/replication-backend";
 import type { ReplicaFilter, ReplicaView, RootStatus } from "../replication/replica-types";
+import { MigrateJobs, type MigrateProgress, type MigrateSpec } from "../replication/migrate-jobs";
 
 /** Wall-clock budget of one pin step inside an alarm, well under the alarm's limit. */
 const STEP_MS = 20_000;
@@ -40,7 +41,7 @@ type PinRow = {
   dag_size: number | null;
   replaces: string | null;
 };
-type WorkRow = { kind: "pin" | "release" | "replica"; target: string };
+type WorkRow = { kind: "pin" | "release" | "replica" | "migrate"; target: string };
 
 /**
  * The pins of one account (DESIGN.md "Durable Objects"): PSA pin records,
@@ -283,7 +284,10 @@ export class PinRegistry extends DurableObject<Env> {
         const key = `${work.kind}:${work.target}`;
         running.add(key);
         try {
-          await (work.kind === "pin" ? this.#pinStep(work.target, limits) : work.kind === "replica" ? this.#replicas.step(work.target) : this.#release(work.target));
+          if (work.kind === "pin") await this.#pinStep(work.target, limits);
+          else if (work.kind === "replica") await this.#replicas.step(work.target);
+          else if (work.kind === "migrate") this.#migrateStep(work.target);
+          else await this.#release(work.target);
         } finally {
           running.delete(key);
         }
@@ -489,6 +493,36 @@ export class PinRegistry extends DurableObject<Env> {
     const n = this.#replicas.scheduleChecks(count, minAgeMs);
     if (n > 0) await this.#schedule();
     return n;
+  }
+
+  /** `POST /api/v1/migrate` with dryRun: the roots a spec selects (first `limit`) and how many in all. */
+  previewMigration(spec: MigrateSpec, limit: number): { count: number; roots: string[] } {
+    const jobs = new MigrateJobs(this.#sql);
+    let count = 0;
+    const roots: string[] = [];
+    for (let cursor = "", batch = jobs.select(spec, cursor, 1000); batch.length > 0; cursor = batch.at(-1)!, batch = jobs.select(spec, cursor, 1000)) {
+      count += batch.length;
+      for (const root of batch) if (roots.length < limit) roots.push(root);
+    }
+    return { count, roots };
+  }
+
+  /** A resumable migration job (`POST /api/v1/migrate`): selected in alarm steps, copied by the engine. */
+  async startMigration(spec: MigrateSpec): Promise<MigrateProgress> {
+    const jobs = new MigrateJobs(this.#sql);
+    const id = jobs.create(spec);
+    await this.#schedule();
+    return jobs.progress(id)!;
+  }
+
+  migrationProgress(id: string): MigrateProgress | null {
+    return new MigrateJobs(this.#sql).progress(id);
+  }
+
+  #migrateStep(id: string): void {
+    let planned = false;
+    for (const root of new MigrateJobs(this.#sql).step(id)) planned = this.#replicas.planRoot(root) || planned;
+    if (planned) void this.#schedule();
   }
 
   #root(root: string): { complete: number; dag_size: number | null } | undefined {

@@ -106,10 +106,28 @@ export const PIN_REGISTRY_MIGRATIONS = [
      blocks INTEGER
    );
    CREATE TABLE work_v3 (
-     kind TEXT NOT NULL CHECK (kind IN ('pin', 'release', 'replica')),
-     target TEXT NOT NULL,             -- requestid (pin), holder (release), '<root> <backend>' (replica)
+     kind TEXT NOT NULL CHECK (kind IN ('pin', 'release', 'replica', 'migrate')),
+     target TEXT NOT NULL,             -- requestid (pin), holder (release), '<root> <backend>' (replica), job id (migrate)
      due_at INTEGER NOT NULL,
      PRIMARY KEY (kind, target)
+   ) WITHOUT ROWID;
+   CREATE TABLE replica_overrides (
+     root TEXT PRIMARY KEY,
+     add_backends TEXT NOT NULL DEFAULT '[]',  -- copies a migration added to the policy's plan
+     drop_backends TEXT NOT NULL DEFAULT '[]'  -- copies a migration moved away
+   );
+   CREATE TABLE migrate_jobs (
+     id TEXT PRIMARY KEY,
+     spec TEXT NOT NULL,               -- { from, to, mode, cids?, filter? }
+     state TEXT NOT NULL CHECK (state IN ('selecting', 'running', 'done')),
+     cursor TEXT NOT NULL DEFAULT '',  -- last root selected (roots are taken in order)
+     created INTEGER NOT NULL,
+     updated INTEGER NOT NULL
+   );
+   CREATE TABLE migrate_job_roots (
+     job TEXT NOT NULL,
+     root TEXT NOT NULL,
+     PRIMARY KEY (job, root)
    ) WITHOUT ROWID;
    INSERT INTO work_v3 (kind, target, due_at) SELECT kind, target, due_at FROM work;
    DROP TABLE work;

@@ -12,6 +12,7 @@ import {
 import { accountsStub } from "../durable-objects/accounts";
 import { aggregateState } from "./aggregate";
 import { dagCar, measureDagCar } from "./dag-car";
+import { MigrateJobs } from "./migrate-jobs";
 import { planFor, replicationPolicy, type Plan } from "./policy";
 import { rootCid } from "./r2-dag-walk";
 import { toView, type ReplicaFilter, type ReplicaRow, type ReplicaState, type ReplicaView, type RootStatus } from "./replica-types";
@@ -92,6 +93,13 @@ export class ReplicaEngine {
       // A broken BACKENDS or REPLICATION_POLICY: R2 keeps the pin; say why nothing else happens.
       plan = { backends: ["r2"], minCopies: 1, rule: "none", problems: [err instanceof Error ? err.message : String(err)] };
     }
+    // Migrations add and drop copies on top of the policy (src/replication/migrate-jobs.ts); R2 stays.
+    const override = new MigrateJobs(this.#sql).override(root);
+    if (override.add.length > 0 || override.drop.length > 0) {
+      plan.backends = [...new Set([...plan.backends, ...override.add])].filter((b) => b === "r2" || !override.drop.includes(b));
+      plan.minCopies = Math.min(plan.minCopies, plan.backends.length);
+      plan.rule += " + migration";
+    }
     // R2 alone (the default policy): the pin itself is the copy, no replica rows are kept.
     if (plan.backends.length === 1 && plan.problems.length === 0 && this.#rowsOf(root).length === 0) return false;
     const now = Date.now();
@@ -154,6 +162,7 @@ export class ReplicaEngine {
         this.#due(root, row.backend, after);
       }
       this.#sql.exec("DELETE FROM replica_roots WHERE root = ? AND NOT EXISTS (SELECT 1 FROM replicas WHERE root = ?)", root, root);
+      this.#sql.exec("DELETE FROM replica_overrides WHERE root = ?", root);
     });
     return true;
   }
@@ -244,6 +253,7 @@ export class ReplicaEngine {
       );
       this.#log(root, name, "stored", `${outcome.bytes} bytes as ${outcome.replica.remoteId}`);
       this.#sql.exec("DELETE FROM work WHERE kind = 'replica' AND target = ?", `${root} ${name}`);
+      this.#wakeSurplus(root);
     } else {
       const wait = Math.max(0, outcome.retryAfterMs);
       this.#sql.exec(
@@ -284,6 +294,7 @@ export class ReplicaEngine {
         );
         this.#log(root, name, first ? "stored" : "checked", first ? "the remote holds it" : "present");
         this.#sql.exec("DELETE FROM work WHERE kind = 'replica' AND target = ?", target);
+        if (first) this.#wakeSurplus(root);
         if (first && backend !== undefined) await this.#removeSuperseded(root, name, backend);
         return;
       }
@@ -540,6 +551,15 @@ export class ReplicaEngine {
 
   #due(root: string, backend: string, at: number): void {
     this.#sql.exec("INSERT OR REPLACE INTO work (kind, target, due_at) VALUES ('replica', ?, ?)", `${root} ${backend}`, at);
+  }
+
+  /** A wanted copy was stored: copies out of the plan waiting for it look again now. */
+  #wakeSurplus(root: string): void {
+    this.#sql.exec(
+      `UPDATE work SET due_at = ? WHERE kind = 'replica' AND target IN
+         (SELECT root || ' ' || backend FROM replicas WHERE root = ? AND wanted = 0 AND state NOT IN ('removing', 'removed'))`,
+      Date.now(), root,
+    );
   }
 
   #forget(root: string, backend: string): void {

@@ -6,7 +6,9 @@ import { BackendError } from "../backends/replication-backend";
 import { registryStub } from "../durable-objects/pin-registry";
 import { badRequest, HttpError, notFound } from "../http/errors";
 import { parseUserCid } from "../pinning/parse-cid";
-import { replicationPolicy, PolicyError } from "./policy";
+import { readJson } from "../psa/pin-input";
+import type { MigrateSpec } from "./migrate-jobs";
+import { bytes, replicationPolicy, PolicyError } from "./policy";
 
 /**
  * Native replication API under `/api/v1` (docs/replication.md):
@@ -15,11 +17,16 @@ import { replicationPolicy, PolicyError } from "./policy";
  * - `GET /pins[?limit=&offset=]` (bearer token): the same for every root of the account.
  * - `GET /backends` (operator): configured backends and the policy.
  * - `POST /backends/{name}/test` (operator): reachable, authorised, a small round trip.
+ * - `POST /migrate` (bearer token) `{ from, to, mode?: "copy"|"move", cids?: [...], filter?: { sizeAbove?, sizeBelow? }, dryRun? }`:
+ *   dry run → 200 `{ dryRun, count, roots }`; else 202 the job's progress, `Location: /api/v1/migrate/{id}`.
+ * - `GET /migrate/{id}` (bearer token): progress of a job (selected, copied, removed, failed, state).
  */
 export const replicationRoutes = new Hono<AuthEnv>();
 
 replicationRoutes.use("/pins", requireToken);
 replicationRoutes.use("/pins/*", requireToken);
+replicationRoutes.use("/migrate", requireToken);
+replicationRoutes.use("/migrate/*", requireToken);
 replicationRoutes.use("/backends", requireAdmin);
 replicationRoutes.use("/backends/*", requireAdmin);
 
@@ -56,6 +63,58 @@ replicationRoutes.post("/backends/:name/test", async (c) => {
   }
   return c.json({ name, type: backend.type, ...(await backend.test()) });
 });
+
+replicationRoutes.post("/migrate", async (c) => {
+  const { spec, dryRun } = parseMigrate(await readJson(c.req.raw), c.env);
+  const registry = registryStub(c.env, c.get("account"));
+  if (dryRun) return c.json({ dryRun: true, ...(await registry.previewMigration(spec, 100)) });
+  const job = await registry.startMigration(spec);
+  return c.json(job, 202, { Location: `/api/v1/migrate/${job.id}` });
+});
+
+replicationRoutes.get("/migrate/:id", async (c) => {
+  const job = await registryStub(c.env, c.get("account")).migrationProgress(c.req.param("id"));
+  if (job === null) throw notFound("no such migration job in this account");
+  return c.json(job);
+});
+
+function parseMigrate(body: unknown, env: Env): { spec: MigrateSpec; dryRun: boolean } {
+  if (typeof body !== "object" || body === null || Array.isArray(body)) throw badRequest("body must be a JSON object");
+  const b = body as Record<string, unknown>;
+  for (const key of Object.keys(b)) if (!["from", "to", "mode", "cids", "filter", "dryRun"].includes(key)) throw badRequest(`unknown field ${JSON.stringify(key.slice(0, 64))}`);
+  const { backends } = configuration(env);
+  for (const field of ["from", "to"] as const) {
+    if (typeof b[field] !== "string" || !backends.has(b[field] as string)) throw badRequest(`${field} must name a configured backend (${[...backends.keys()].join(", ")})`);
+  }
+  const from = b.from as string;
+  const to = b.to as string;
+  if (from === to) throw badRequest("from and to must differ");
+  if (to === "r2") throw badRequest("to cannot be r2: R2 holds every pin already");
+  const mode = b.mode ?? "copy";
+  if (mode !== "copy" && mode !== "move") throw badRequest('mode must be "copy" or "move"');
+  if (mode === "move" && from === "r2") throw badRequest("a move cannot take pins out of r2 (the pin's own copy); copy them instead");
+  const spec: MigrateSpec = { from, to, mode };
+  if (b.cids !== undefined) {
+    if (!Array.isArray(b.cids) || b.cids.length === 0 || b.cids.length > 1000) throw badRequest("cids must be a list of 1 to 1000 CIDs");
+    spec.cids = [...new Set(b.cids.map((cid) => parseUserCid(typeof cid === "string" ? cid : "", "cids entry").toV1().toString()))];
+  }
+  if (b.filter !== undefined) {
+    if (typeof b.filter !== "object" || b.filter === null || Array.isArray(b.filter)) throw badRequest("filter must be an object");
+    const f = b.filter as Record<string, unknown>;
+    spec.filter = {};
+    for (const key of Object.keys(f)) {
+      if (key !== "sizeAbove" && key !== "sizeBelow") throw badRequest(`filter.${key.slice(0, 64)} is not a filter (sizeAbove, sizeBelow)`);
+      try {
+        spec.filter[key] = bytes(f[key], `filter.${key}`);
+      } catch (err) {
+        throw badRequest(err instanceof PolicyError ? err.message.replace(/^REPLICATION_POLICY: /, "") : "bad filter");
+      }
+    }
+  }
+  if (spec.cids === undefined && spec.filter === undefined) throw badRequest("give cids or a filter (an empty filter {} selects every pin)");
+  if (b.dryRun !== undefined && typeof b.dryRun !== "boolean") throw badRequest("dryRun must be a boolean");
+  return { spec, dryRun: b.dryRun === true };
+}
 
 function configuration(env: Env) {
   try {
