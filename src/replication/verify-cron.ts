@@ -6,9 +6,9 @@ export const VERIFY_CRON = "7,37 * * * *";
 
 /** Accounts visited per run (bounded fan-out; the next run continues after the last one). */
 const ACCOUNTS_PER_RUN = 50;
-/** Stored copies checked per account and run. */
+/** Stored copies checked per account and run (`REPLICA_VERIFY_SAMPLE`). */
 const CHECKS_PER_ACCOUNT = 20;
-/** A copy is not checked again sooner than this after its last check (6 h). */
+/** A copy is not checked again sooner than this after its last check (6 h, `REPLICA_VERIFY_MIN_AGE_MS`). */
 const MIN_CHECK_AGE_MS = 6 * 3_600_000;
 
 /**
@@ -23,11 +23,13 @@ export async function verifyReplicas(
   env: Env,
   opts: { accounts?: number; perAccount?: number; minAgeMs?: number } = {},
 ): Promise<number> {
+  const perAccount = opts.perAccount ?? positive(env.REPLICA_VERIFY_SAMPLE, CHECKS_PER_ACCOUNT);
+  const minAgeMs = opts.minAgeMs ?? positive(env.REPLICA_VERIFY_MIN_AGE_MS, MIN_CHECK_AGE_MS);
   const accounts = await accountsStub(env).nextReplicatingAccounts(opts.accounts ?? ACCOUNTS_PER_RUN);
   const counts = await Promise.all(
     accounts.map((account) =>
       registryStub(env, account)
-        .scheduleReplicaChecks(opts.perAccount ?? CHECKS_PER_ACCOUNT, opts.minAgeMs ?? MIN_CHECK_AGE_MS)
+        .scheduleReplicaChecks(perAccount, minAgeMs)
         .catch((err: unknown) => {
           console.error("verify: an account's registry failed", err instanceof Error ? err.message : String(err));
           return 0;
@@ -35,4 +37,9 @@ export async function verifyReplicas(
     ),
   );
   return counts.reduce((a, b) => a + b, 0);
+}
+
+function positive(value: string | undefined, dflt: number): number {
+  const n = Number(value);
+  return value !== undefined && value !== "" && Number.isFinite(n) && n >= 0 ? n : dflt;
 }
