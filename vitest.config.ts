@@ -27,8 +27,9 @@ export default defineConfig({
           // Replication (test/replication/): backends are tenants of the local pinning service
           // (test/servers/psa-server.ts); the policy's default is R2 only, so other tests see no replicas.
           BACKENDS: JSON.stringify(Object.fromEntries(
-            ["remote", "backup", "flaky", "limited", "wrongkey"].map((name) => [name, { type: "psa", endpoint: `${inject<string>("psaBase")}/t/${name}`, pollMs: 500 }]),
+            ["remote", "backup", "flaky", "limited", "wrongkey", "plain"].map((name) => [name, { type: "psa", endpoint: `${inject<string>("psaBase")}/t/${name}`, pollMs: 500, ...(name === "plain" ? { origins: [] } : {}) }]),
           )),
+          BACKEND_PLAIN_TOKEN: "psa-secret",
           BACKEND_REMOTE_TOKEN: "psa-secret",
           BACKEND_BACKUP_TOKEN: "psa-secret",
           BACKEND_FLAKY_TOKEN: "psa-secret",

@@ -470,6 +470,11 @@ export class PinRegistry extends DurableObject<Env> {
     return { count, results: roots.map((r) => this.#replicas.rootStatus(r.root)).filter((s): s is RootStatus => s !== null) };
   }
 
+  /** Copies by backend and state (`GET /api/v1/replicas`); `checkedSince`: how many were checked since. */
+  replicaCounts(checkedSince?: number): { byBackend: Record<string, Record<string, number>>; total: number; checkedSince?: number } {
+    return this.#replicas.counts(checkedSince);
+  }
+
   /** Replicas matching `filter` (monitors, the verification cron), paged by `next`. */
   listReplicas(filter: ReplicaFilter): { replicas: ReplicaView[]; next: string | null } {
     return this.#replicas.list(filter);

@@ -469,6 +469,19 @@ export class ReplicaEngine {
     return { replicas: page.map((r) => this.#view(r)), next: rows.length > limit && last !== undefined ? `${last.root} ${last.backend}` : null };
   }
 
+  /** Copies of this account by backend and state; with `checkedSince`, how many were checked at or after it. */
+  counts(checkedSince?: number): { byBackend: Record<string, Record<string, number>>; total: number; checkedSince?: number } {
+    const byBackend: Record<string, Record<string, number>> = {};
+    let total = 0;
+    for (const r of this.#sql.exec<{ backend: string; state: string; n: number }>("SELECT backend, state, COUNT(*) AS n FROM replicas GROUP BY backend, state").toArray()) {
+      (byBackend[r.backend] ??= {})[r.state] = r.n;
+      total += r.n;
+    }
+    if (checkedSince === undefined) return { byBackend, total };
+    const checked = this.#sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM replicas WHERE checked_at >= ?", checkedSince).one().n;
+    return { byBackend, total, checkedSince: checked };
+  }
+
   /**
    * The verification cron's sample: up to `count` stored copies, least
    * recently checked first, checked no sooner than `minAgeMs` after their

@@ -15,6 +15,7 @@ import { bytes, replicationPolicy, PolicyError } from "./policy";
  * - `GET /pins/{cid}` (bearer token): unified status of a root, R2 and
  *   every replica with details and log, pessimistic aggregate.
  * - `GET /pins[?limit=&offset=]` (bearer token): the same for every root of the account.
+ * - `GET /replicas[?checkedSince=ISO date]` (bearer token): the account's copies counted by backend and state.
  * - `GET /backends` (operator): configured backends and the policy.
  * - `POST /backends/{name}/test` (operator): reachable, authorised, a small round trip.
  * - `POST /migrate` (bearer token) `{ from, to, mode?: "copy"|"move", cids?: [...], filter?: { sizeAbove?, sizeBelow? }, dryRun? }`:
@@ -25,6 +26,7 @@ export const replicationRoutes = new Hono<AuthEnv>();
 
 replicationRoutes.use("/pins", requireToken);
 replicationRoutes.use("/pins/*", requireToken);
+replicationRoutes.use("/replicas", requireToken);
 replicationRoutes.use("/migrate", requireToken);
 replicationRoutes.use("/migrate/*", requireToken);
 replicationRoutes.use("/backends", requireAdmin);
@@ -41,6 +43,13 @@ replicationRoutes.get("/pins", async (c) => {
   const limit = intParam(c.req.query("limit"), "limit", 10, 1, 1000);
   const offset = intParam(c.req.query("offset"), "offset", 0, 0, Number.MAX_SAFE_INTEGER);
   return c.json(await registryStub(c.env, c.get("account")).listRootStatus(limit, offset));
+});
+
+replicationRoutes.get("/replicas", async (c) => {
+  const since = c.req.query("checkedSince");
+  const checkedSince = since === undefined ? undefined : Date.parse(since);
+  if (checkedSince !== undefined && Number.isNaN(checkedSince)) throw badRequest("checkedSince must be an ISO 8601 date");
+  return c.json(await registryStub(c.env, c.get("account")).replicaCounts(checkedSince));
 });
 
 replicationRoutes.get("/backends", (c) => {

@@ -28,11 +28,22 @@ describe("replication engine: policy, state, unified status (local PSA services)
     expect(status.carSize).toBeGreaterThan(3000);
     expect(replicaOf(status, "remote").log.map((l) => l.action)).toEqual(["planned", "store", "pending", "stored"]);
 
+    const counts = await call("GET", "/api/v1/replicas", { token });
+    expect(await counts.json()).toEqual({ byBackend: { backup: { stored: 1 }, r2: { stored: 1 }, remote: { stored: 1 } }, total: 3 });
+
     // PSA status keeps its meaning (R2 held), replicas summarised in info.
     const psa = await pinJson(await call("GET", `/psa/pins/${requestid}`, { token }), 200);
     expect(psa.status).toBe("pinned");
     expect(psa.info.replicas).toBe("backup=stored r2=stored remote=stored");
     expect(psa.info.replication).toBe("stored");
+  });
+
+  it("a backend configured with origins: [] sends none (services that dial every origin over libp2p)", async () => {
+    const { token, account } = await newAccount();
+    const { root } = await pinInR2(token, account, 911, { replication: "plain" });
+    await runUntil(account, allStored(token, root), 10_000);
+    const posts = (await psaLog("plain")).filter((e) => e.method === "POST" && e.body?.cid === root.toString());
+    expect(posts.map((e) => e.body)).toEqual([{ cid: root.toString(), meta: { replication: "plain" } }]);
   });
 
   it("routes by size: a small class=sized pin goes to remote, a large one to backup; default is R2 only", async () => {
@@ -203,7 +214,7 @@ describe("backends API (operator)", () => {
     const res = await call("GET", "/api/v1/backends", { token: "test-admin-token" });
     expect(res.status).toBe(200);
     const body = (await res.json()) as { backends: { name: string; type: string }[] };
-    expect(body.backends.map((b) => `${b.name}:${b.type}`)).toEqual(["r2:r2", "remote:psa", "backup:psa", "flaky:psa", "limited:psa", "wrongkey:psa"]);
+    expect(body.backends.map((b) => `${b.name}:${b.type}`)).toEqual(["r2:r2", "remote:psa", "backup:psa", "flaky:psa", "limited:psa", "wrongkey:psa", "plain:psa"]);
 
     const ok = await call("POST", "/api/v1/backends/remote/test", { token: "test-admin-token" });
     expect(ok.status).toBe(200);

@@ -35,7 +35,11 @@ type PsaPinStatus = { requestid: string; status: "queued" | "pinning" | "pinned"
  * here), `info` absent. 429 and 503 + Retry-After become `rate_limited`.
  *
  * Settings: `endpoint` (base URL, the part before `/pins`), optional
- * `pollMs` (how soon to ask again while the remote works, default 30 s).
+ * `pollMs` (how soon to ask again while the remote works, default 30 s),
+ * optional `origins` (multiaddrs sent instead of this gateway's; `[]` sends
+ * none: a service that dials every origin over libp2p, as Helia's
+ * pinning-service-api-server does, fails a pin whose origin it cannot
+ * dial, e.g. an `/https` gateway address).
  * Secret: `BACKEND_<NAME>_TOKEN` (the bearer access token).
  */
 export class PsaBackend implements ReplicationBackend {
@@ -44,12 +48,14 @@ export class PsaBackend implements ReplicationBackend {
   readonly #endpoint: string;
   readonly #token: string | undefined;
   readonly #pollMs: number;
+  readonly #origins: string[] | undefined;
 
-  constructor(name: string, endpoint: string, token: string | undefined, pollMs: number) {
+  constructor(name: string, endpoint: string, token: string | undefined, pollMs: number, origins?: string[]) {
     this.name = name;
     this.#endpoint = endpoint.replace(/\/+$/, "");
     this.#token = token;
     this.#pollMs = pollMs;
+    this.#origins = origins;
   }
 
   async store(dag: DagToStore, ctx: StoreContext): Promise<StoreOutcome> {
@@ -62,7 +68,8 @@ export class PsaBackend implements ReplicationBackend {
     }
     status ??= await this.#findLive(root, ctx.signal);
     if (status === null) {
-      const body: Record<string, unknown> = { cid: root, origins: [gatewayMultiaddr(dag.gatewayUrl)], meta: dag.meta };
+      const origins = this.#origins ?? [gatewayMultiaddr(dag.gatewayUrl)];
+      const body: Record<string, unknown> = { cid: root, ...(origins.length > 0 ? { origins } : {}), meta: dag.meta };
       if (dag.name !== undefined) body.name = dag.name;
       status = await parseStatus(this.#request("POST", "/pins", body, ctx.signal, [200, 201, 202]), "POST /pins");
     }
@@ -106,6 +113,8 @@ export class PsaBackend implements ReplicationBackend {
     const report = (reachable: boolean, authorised: boolean, roundTrip: boolean, message?: string): BackendTestReport => ({
       reachable, authorised, roundTrip, latencyMs: Date.now() - started, ...(message === undefined ? {} : { message }),
     });
+    // Without its token nothing is asked: reachability is unknown, said as not shown.
+    if (this.#token === undefined) return report(false, false, false, `secret BACKEND_${this.name.toUpperCase().replace(/-/g, "_")}_TOKEN is not set`);
     try {
       await this.#request("GET", "/pins?limit=1", undefined, undefined, [200]);
     } catch (err) {
@@ -210,5 +219,9 @@ export const create: BackendFactory = ({ name, settings, secret }) => {
     throw new BackendError("permanent", `backend "${name}": settings.endpoint must be the service's http(s) base URL`);
   }
   const poll = typeof settings.pollMs === "number" && settings.pollMs >= 0 ? settings.pollMs : 30_000;
-  return new PsaBackend(name, endpoint, secret("token"), poll);
+  const origins = settings.origins;
+  if (origins !== undefined && (!Array.isArray(origins) || !origins.every((o) => typeof o === "string" && o.startsWith("/")))) {
+    throw new BackendError("permanent", `backend "${name}": settings.origins must be a list of multiaddrs`);
+  }
+  return new PsaBackend(name, endpoint, secret("token"), poll, origins as string[] | undefined);
 };
