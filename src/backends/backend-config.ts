@@ -27,7 +27,7 @@ const cache = new Map<string, Map<string, BackendConfig>>();
  * malformed value; parsed once per isolate and value.
  */
 export function backendConfigs(env: Env): Map<string, BackendConfig> {
-  const raw = (env as { BACKENDS?: string }).BACKENDS ?? "";
+  const raw = env.BACKENDS ?? "";
   const hit = cache.get(raw);
   if (hit !== undefined) return hit;
   const out = new Map<string, BackendConfig>([[R2_BACKEND, { name: R2_BACKEND, type: "r2", settings: {} }]]);

@@ -50,7 +50,7 @@ const cache = new Map<string, Policy>();
 
 /** The parsed `REPLICATION_POLICY` (empty: R2 only). Throws PolicyError on a malformed value. */
 export function replicationPolicy(env: Env): Policy {
-  const raw = (env as { REPLICATION_POLICY?: string }).REPLICATION_POLICY ?? "";
+  const raw = env.REPLICATION_POLICY ?? "";
   const hit = cache.get(raw);
   if (hit !== undefined) return hit;
   const policy = raw.trim() === "" ? DEFAULT_POLICY : parsePolicy(raw);

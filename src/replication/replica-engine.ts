@@ -614,7 +614,7 @@ function r2View(root: string, pinState: string, created: number): ReplicaView {
 
 /** Base URL remote services fetch pinned DAGs from (`PUBLIC_URL`, PSA `origins`). */
 export function publicUrl(env: Env): string {
-  const url = (env as { PUBLIC_URL?: string }).PUBLIC_URL;
+  const url = env.PUBLIC_URL;
   return (url ?? "").replace(/\/+$/, "") || "http://localhost:8787";
 }
 
