@@ -28,6 +28,8 @@ const MAX_ATTEMPTS = 8;
 const FAILED_RETRY_MS = 6 * 3_600_000;
 /** Credentials refused: try again after this long (the operator may have fixed the secret). */
 const UNAUTHORIZED_RETRY_MS = 3_600_000;
+/** A stored copy whose check failed (the backend could not be asked) is checked again after this long. */
+const CHECK_RETRY_MS = 15 * 60_000;
 /** A copy out of the plan waits this long between looks at whether the wanted copies are stored. */
 const SURPLUS_WAIT_MS = 60_000;
 /** Log entries kept per replica. */
@@ -302,7 +304,11 @@ export class ReplicaEngine {
         const wait = row.poll_ms ?? 30_000;
         this.#sql.exec("UPDATE replicas SET checked_at = ?, updated = ? WHERE root = ? AND backend = ?", now, now, root, name);
         this.#log(root, name, "pending", check.message ?? "the remote works on it");
-        if (row.state === "stored") return; // a stored copy the remote re-verifies: nothing to schedule
+        if (row.state === "stored") {
+          // A stored copy the remote re-verifies: the next look is the cron's.
+          this.#sql.exec("DELETE FROM work WHERE kind = 'replica' AND target = ?", target);
+          return;
+        }
         this.#due(root, name, now + wait);
         return;
       }
@@ -406,6 +412,8 @@ export class ReplicaEngine {
         wait = removing ? FAILED_RETRY_MS : null;
         break;
     }
+    // A stored copy whose check could not be made stays stored; asking again soon helps nobody.
+    if (state === "stored" && wait !== null) wait = Math.max(wait, CHECK_RETRY_MS);
     const message = `${e.kind}: ${e.message}`;
     this.#sql.exec("UPDATE replicas SET state = ?, last_error = ?, updated = ? WHERE root = ? AND backend = ?", state, message, now, row.root, row.backend);
     this.#log(row.root, row.backend, e.kind === "rate_limited" ? "rate limited" : "error", wait === null ? message : `${message}; next in ${Math.round(wait / 1000)} s`);
