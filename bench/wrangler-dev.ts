@@ -30,8 +30,6 @@ export interface WranglerDevOptions {
   /** Directory for local DO/R2/Cache state (fresh per run). */
   persistTo: string;
   logFile: string;
-  /** `--test-scheduled`: `GET /__scheduled?cron=…` runs a cron job. */
-  testScheduled?: boolean;
 }
 
 export interface WranglerDev {
@@ -168,7 +166,6 @@ export async function startWranglerDev(options: WranglerDevOptions): Promise<Wra
     "info",
   ];
   for (const [key, value] of Object.entries(options.vars)) args.push("--var", `${key}:${value}`);
-  if (options.testScheduled === true) args.push("--test-scheduled");
   const log = createWriteStream(options.logFile);
   const child = spawn(process.execPath, args, {
     cwd: REPO_ROOT,

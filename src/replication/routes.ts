@@ -8,6 +8,7 @@ import { badRequest, HttpError, notFound } from "../http/errors";
 import { parseUserCid } from "../pinning/parse-cid";
 import { readJson } from "../psa/pin-input";
 import type { MigrateSpec } from "./migrate-jobs";
+import { verifyReplicas } from "./verify-cron";
 import { bytes, replicationPolicy, PolicyError } from "./policy";
 
 /**
@@ -18,6 +19,7 @@ import { bytes, replicationPolicy, PolicyError } from "./policy";
  * - `GET /replicas[?checkedSince=ISO date]` (bearer token): the account's copies counted by backend and state.
  * - `GET /backends` (operator): configured backends and the policy.
  * - `POST /backends/{name}/test` (operator): reachable, authorised, a small round trip.
+ * - `POST /backends/verify` (operator): one verification cron run now → `{ scheduled }`.
  * - `POST /migrate` (bearer token) `{ from, to, mode?: "copy"|"move", cids?: [...], filter?: { sizeAbove?, sizeBelow? }, dryRun? }`:
  *   dry run → 200 `{ dryRun, count, roots }`; else 202 the job's progress, `Location: /api/v1/migrate/{id}`.
  * - `GET /migrate/{id}` (bearer token): progress of a job (selected, copied, removed, failed, state).
@@ -58,6 +60,12 @@ replicationRoutes.get("/backends", (c) => {
     backends: [...backends.values()].map((b) => ({ name: b.name, type: b.type, settings: b.settings })),
     policy,
   });
+});
+
+// Registered before /backends/:name/test (a backend may not be named "verify": it is no test route anyway).
+replicationRoutes.post("/backends/verify", async (c) => {
+  // The verification cron's run, now (REPLICA_VERIFY_SAMPLE / REPLICA_VERIFY_MIN_AGE_MS apply).
+  return c.json({ scheduled: await verifyReplicas(c.env) });
 });
 
 replicationRoutes.post("/backends/:name/test", async (c) => {

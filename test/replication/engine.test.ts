@@ -227,5 +227,9 @@ describe("backends API (operator)", () => {
     const r2 = await call("POST", "/api/v1/backends/r2/test", { token: "test-admin-token" });
     expect(await r2.json()).toMatchObject({ reachable: true, authorised: true, roundTrip: true });
     expect((await call("POST", "/api/v1/backends/nope/test", { token: "test-admin-token" })).status).toBe(404);
+    expect((await call("POST", "/api/v1/backends/verify")).status).toBe(401);
+    const verify = await call("POST", "/api/v1/backends/verify", { token: "test-admin-token" });
+    expect(verify.status).toBe(200);
+    expect(typeof ((await verify.json()) as { scheduled: unknown }).scheduled).toBe("number");
   });
 });
