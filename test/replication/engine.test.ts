@@ -1,5 +1,5 @@
 import { env } from "cloudflare:workers";
-import { evictDurableObject, runDurableObjectAlarm } from "cloudflare:test";
+import { abortAllDurableObjects, runDurableObjectAlarm } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { registryStub } from "../../src/durable-objects/pin-registry";
 import { verifyReplicas } from "../../src/replication/verify-cron";
@@ -115,18 +115,24 @@ describe("replication engine: policy, state, unified status (local PSA services)
     expect((after[0] as unknown as { at: number }).at - (limitedAt as unknown as { at: number }).at).toBeGreaterThanOrEqual(1900);
   });
 
-  it("an eviction while the remote works resumes from the checkpoint: one POST, then status reads", async () => {
+  it("an object aborted while the remote works resumes from the checkpoint: one POST, then status reads", async () => {
     const { token, account } = await newAccount();
-    await psaMode("backup", { pinAfterPolls: 3 });
+    // The remote keeps the pin queued until we let it finish.
+    await psaMode("backup", { pinAfterPolls: 1_000_000 });
     try {
       const { root } = await pinInR2(token, account, 907, { replication: "backup" });
       await runUntil(account, async () => replicaOf(await rootStatus(token, root), "backup").remoteId !== null, 5_000);
-      await evictDurableObject(registryStub(env, account));
+      const before = replicaOf(await rootStatus(token, root), "backup");
+      expect(before.state).toBe("replicating");
+      await abortAllDurableObjects();
+      await psaMode("backup", { pinAfterPolls: 1 });
       await runUntil(account, allStored(token, root), 10_000);
-      const remoteId = replicaOf(await rootStatus(token, root), "backup").remoteId!;
-      const mine = (await psaLog("backup")).filter((e) => (e.method === "POST" && e.body?.cid === root.toString()) || e.path === `/pins/${remoteId}`);
-      // One POST before the eviction; after it, the saved requestid is read back (no second pin at the remote).
-      expect(mine.map((e) => e.method)).toEqual(["POST", "GET", "GET", "GET"]);
+      const after = replicaOf(await rootStatus(token, root), "backup");
+      expect(after.remoteId).toBe(before.remoteId);
+      const mine = (await psaLog("backup")).filter((e) => (e.method === "POST" && e.body?.cid === root.toString()) || e.path === `/pins/${before.remoteId}`);
+      // One POST before the abort; after it, the saved requestid is read back (no second pin at the remote).
+      expect(mine.filter((e) => e.method === "POST")).toHaveLength(1);
+      expect(mine.at(-1)).toMatchObject({ method: "GET", status: 200 });
       expect((await psaPins("backup")).filter((p) => p.pin.cid === root.toString())).toHaveLength(1);
     } finally {
       await psaMode("backup", { pinAfterPolls: 1 });
