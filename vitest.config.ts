@@ -33,6 +33,26 @@ export default defineConfig({
           FOC_FUNDING_KEY: "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcaf784d7bf4f2ff80",
           FOC_AUTO_FUND: "on",
           FOC_MAX_BALANCE: "50",
+          // Replication (test/replication/): backends are tenants of the local pinning service
+          // (test/servers/psa-server.ts); the policy's default is R2 only, so other tests see no replicas.
+          BACKENDS: JSON.stringify(Object.fromEntries(
+            ["remote", "backup", "flaky", "limited", "wrongkey", "plain"].map((name) => [name, { type: "psa", endpoint: `${inject<string>("psaBase")}/t/${name}`, pollMs: 500, ...(name === "plain" ? { origins: [] } : {}) }]),
+          )),
+          BACKEND_PLAIN_TOKEN: "psa-secret",
+          BACKEND_REMOTE_TOKEN: "psa-secret",
+          BACKEND_BACKUP_TOKEN: "psa-secret",
+          BACKEND_FLAKY_TOKEN: "psa-secret",
+          BACKEND_LIMITED_TOKEN: "psa-secret",
+          BACKEND_WRONGKEY_TOKEN: "not-the-secret",
+          REPLICATION_POLICY: JSON.stringify({
+            default: { backends: ["r2"] },
+            rules: [
+              { when: { meta: { tier: "archive" } }, backends: ["r2", "remote", "backup"] },
+              { when: { meta: { class: "sized" }, sizeAbove: "10 KB" }, backends: ["r2", "backup"] },
+              { when: { meta: { class: "sized" } }, backends: ["r2", "remote"] },
+            ],
+          }),
+          PUBLIC_URL: "https://edge.example",
         },
       },
     })),

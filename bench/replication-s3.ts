@@ -1,5 +1,5 @@
 /**
- * `npm run bench:replication`: replication of one large DAG (1 GiB by
+ * `npm run bench:replication-s3`: replication of one large DAG (1 GiB by
  * default; `REPLICATION_GIB=0.25` for less) to a local S3 service with the
  * real S3 backend, in bounded memory. Starts, on 127.0.0.1: s3rver behind
  * its test front (test/servers/s3-server.ts, SigV4 checked, data in a temp
@@ -23,7 +23,7 @@ import { mbPerSecond, MIB } from "./stats.ts";
 import { bundleWorker, startWranglerDev, type WranglerDev } from "./wrangler-dev.ts";
 
 const WORK = fileURLToPath(new URL("./.work/", import.meta.url));
-const log = (m: string) => process.stderr.write(`[bench:replication ${(performance.now() / 1000).toFixed(1)}s] ${m}\n`);
+const log = (m: string) => process.stderr.write(`[bench:replication-s3 ${(performance.now() / 1000).toFixed(1)}s] ${m}\n`);
 const LEAF = MIB;
 const leaves = Math.round(Number(process.env["REPLICATION_GIB"] ?? 1) * 1024);
 const PART = 16 * MIB;

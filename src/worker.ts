@@ -23,6 +23,7 @@ import { metricsRoutes } from "./metrics/routes";
 import { auditRoutes } from "./audit/routes";
 import { mcpRoutes } from "./mcp/routes";
 import { openApiRoutes } from "./openapi/routes";
+import { replicationRoutes } from "./replication/routes";
 
 export type AppEnv = { Bindings: Env };
 
@@ -60,6 +61,8 @@ app.route("/psa", psaRoutes);
 app.route("/api/v1", accountRoutes);
 // CAR and raw-file uploads, pinned on arrival (src/uploads/routes.ts).
 app.route("/api/v1", uploadRoutes);
+// Replication: unified pin status (bearer token), backends and their test (ADMIN_TOKEN) (src/replication/routes.ts).
+app.route("/api/v1", replicationRoutes);
 // Signed webhooks that create pins (src/webhooks/routes.ts).
 app.route("/webhooks", webhookRoutes);
 // Operator web UI, cookie sign-in, CSRF-checked forms; its fetch test goes through this app (src/dashboard/routes.tsx).

@@ -15,6 +15,7 @@ import { startS3Server } from "./servers/s3-server";
 import { startKuboRpcServer } from "./servers/kubo-rpc-server";
 import { startHfHubServer } from "./servers/hf-hub-server";
 import { startFilecoinChainServer } from "./servers/filecoin-chain-server";
+import { startPsaServer } from "./servers/psa-server";
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   // Upstream trustless gateways, honest and hostile: `${upstreamBase}/${personality}`.
@@ -44,6 +45,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
   // Filecoin (FOC JSON-RPC, a PDP provider's /piece, Lotus): test/servers/filecoin-chain-server.ts.
   const filecoin = await startFilecoinChainServer();
   project.provide("filecoinBase", filecoin.base);
+  // Remote pinning services for replication, with real services' deviations (test/servers/psa-server.ts).
+  const psa = await startPsaServer();
+  project.provide("psaBase", psa.base);
 
   return async () => {
     await denylists.close();
@@ -52,6 +56,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     await ipni.close();
     await alertWebhook.close();
     await filecoin.close();
+    await psa.close();
     await upstream.close();
     await s3.close();
     await kubo.close();

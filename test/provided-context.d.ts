@@ -26,5 +26,7 @@ declare module "vitest" {
     hfBase: string;
     /** Base URL of the local Filecoin server: `/rpc`, `/lotus`, `/piece/{cid}`, `/__state` (test/servers/filecoin-chain-server.ts). */
     filecoinBase: string;
+    /** Base URL of the local pinning service; tenants at `${psaBase}/t/{tenant}` (test/servers/psa-server.ts). */
+    psaBase: string;
   }
 }

@@ -9,6 +9,7 @@ import { collectGarbage, GC_CRON } from "../pinning/gc";
 import { PROBE_REGION } from "../gateway/upstream/health";
 import { BUDGET_CRON, checkBudget } from "./budget-alert";
 import { FILECOIN_WATCH_CRON, runFilecoinWatch } from "./filecoin-watch";
+import { verifyReplicas, VERIFY_CRON } from "../replication/verify-cron";
 
 /** Every 5 minutes: probe the upstreams (src/cron/probe-upstreams.ts). */
 export const PROBE_CRON = "*/5 * * * *";
@@ -40,6 +41,10 @@ export async function runScheduled(controller: ScheduledController, env: Env, _c
     case FILECOIN_WATCH_CRON:
       // Every Filecoin copy: alive, proven, funded, renewed (src/cron/filecoin-watch.ts).
       await runFilecoinWatch(env, controller.scheduledTime);
+      return;
+    case VERIFY_CRON:
+      // Stored replicas sampled and checked where they live; lost ones stored again (src/replication/verify-cron.ts).
+      await verifyReplicas(env);
       return;
     default:
       // A trigger in wrangler.toml without a job here: a deployment mistake, say so loudly.

@@ -30,6 +30,15 @@ const MIGRATIONS = [
      sent_at INTEGER NOT NULL,
      PRIMARY KEY (kind, period)
    ) WITHOUT ROWID;`,
+  // 3 (issue 9): accounts that have replicas, for the verification cron's fan-out (src/replication/verify-cron.ts).
+  `CREATE TABLE replicating_accounts (
+     account TEXT PRIMARY KEY,
+     since INTEGER NOT NULL
+   );
+   CREATE TABLE cursors (
+     name TEXT PRIMARY KEY,
+     value TEXT NOT NULL
+   );`,
 ];
 
 export type TokenRecord = { id: string; account: string; name: string; created: string };
@@ -122,6 +131,30 @@ export class Accounts extends DurableObject<Env> {
   /** When the alert of `kind` for `period` was sent (epoch ms), or null. */
   alertSentAt(kind: string, period: string): number | null {
     return this.#sql.exec<{ sent_at: number }>("SELECT sent_at FROM alerts_sent WHERE kind = ? AND period = ?", kind, period).toArray()[0]?.sent_at ?? null;
+  }
+
+  // ---- replication (issue 9) ----------------------------------------------------
+
+  /** An account's PinRegistry planned its first replica: the verification cron visits it from now on. */
+  noteReplicatingAccount(account: string): void {
+    this.#sql.exec("INSERT OR IGNORE INTO replicating_accounts (account, since) VALUES (?, ?)", account, Date.now());
+  }
+
+  /**
+   * The next `limit` accounts with replicas after the cron's saved cursor
+   * (wrapping round at the end), and advances the cursor: successive runs
+   * visit every account in bounded batches.
+   */
+  nextReplicatingAccounts(limit: number): string[] {
+    const cursor = this.#sql.exec<{ value: string }>("SELECT value FROM cursors WHERE name = 'verify'").toArray()[0]?.value ?? "";
+    let batch = this.#sql.exec<{ account: string }>("SELECT account FROM replicating_accounts WHERE account > ? ORDER BY account LIMIT ?", cursor, limit).toArray().map((r) => r.account);
+    if (batch.length < limit && cursor !== "") {
+      const wrapped = this.#sql.exec<{ account: string }>("SELECT account FROM replicating_accounts WHERE account <= ? ORDER BY account LIMIT ?", cursor, limit - batch.length).toArray();
+      batch = [...batch, ...wrapped.map((r) => r.account).filter((a) => !batch.includes(a))];
+    }
+    const last = batch[batch.length - 1];
+    if (last !== undefined) this.#sql.exec("INSERT OR REPLACE INTO cursors (name, value) VALUES ('verify', ?)", last);
+    return batch;
   }
 
   /**

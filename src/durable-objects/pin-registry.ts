@@ -15,6 +15,10 @@ import { appendAudit, readAudit, type AuditEntry } from "../audit/audit-log";
 import { countMetric, flushMetrics } from "../metrics/recorder";
 import { logLine } from "../observability/log";
 import { PIN_WORK_REGION } from "./metrics";
+import { ReplicaEngine, PER_BACKEND } from "../replication/replica-engine";
+import type { ReplicaCheck } from "../backends/replication-backend";
+import type { ReplicaFilter, ReplicaView, RootStatus } from "../replication/replica-types";
+import { MigrateJobs, type MigrateProgress, type MigrateSpec } from "../replication/migrate-jobs";
 
 /** Wall-clock budget of one pin step inside an alarm, well under the alarm's limit. */
 const STEP_MS = 20_000;
@@ -42,7 +46,7 @@ type PinRow = {
   dag_size: number | null;
   replaces: string | null;
 };
-type WorkRow = { kind: "pin" | "release"; target: string };
+type WorkRow = { kind: "pin" | "release" | "replica" | "migrate"; target: string };
 
 /**
  * The pins of one account (DESIGN.md "Durable Objects"): PSA pin records,
@@ -54,11 +58,14 @@ type WorkRow = { kind: "pin" | "release"; target: string };
 export class PinRegistry extends DurableObject<Env> {
   readonly #sql: SqlStorage;
   readonly #store: R2BlockStore;
+  /** Copies of pinned roots on the configured backends (src/replication/, docs/replication.md). */
+  readonly #replicas: ReplicaEngine;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.#sql = ctx.storage.sql;
     this.#store = new R2BlockStore(env.BLOCKS);
+    this.#replicas = new ReplicaEngine(ctx.storage, env, () => ctx.id.name);
     ctx.blockConcurrencyWhile(async () => {
       migrate(ctx.storage, PIN_REGISTRY_MIGRATIONS);
       // A restart may have lost an in-flight alarm: due work must run again.
@@ -132,13 +139,13 @@ export class PinRegistry extends DurableObject<Env> {
     });
     // Replace: the old pin is gone at once (spec: "The old pin object is deleted automatically").
     if (opts.replaces !== undefined) this.#removePin(opts.replaces);
-    if (!pinned) await this.#schedule();
+    if (!pinned || this.#replicas.planRoot(root)) await this.#schedule();
     return this.getPin(requestid)!;
   }
 
   getPin(requestid: string): PinRecord | null {
     const row = this.#sql.exec<PinRow>("SELECT * FROM pins WHERE requestid = ?", requestid).toArray()[0];
-    return row === undefined ? null : toRecord(row);
+    return row === undefined ? null : this.#record(row);
   }
 
   /**
@@ -182,7 +189,7 @@ export class PinRegistry extends DurableObject<Env> {
     const rows = this.#sql
       .exec<PinRow>(`SELECT p.* FROM pins p WHERE ${where.sql} ORDER BY p.created DESC LIMIT ?`, ...where.params, filter.limit)
       .toArray();
-    return { count, results: rows.map(toRecord) };
+    return { count, results: rows.map((r) => this.#record(r)) };
   }
 
   /** `DELETE /pins/{requestid}`; false when there is no such pin. */
@@ -231,6 +238,7 @@ export class PinRegistry extends DurableObject<Env> {
       appendAudit(this.#sql, "account", "pin.upload", requestid, { cid: input.cid, name: input.name ?? null, bytes: dagSize });
     });
     this.#settleRoot(root, dagSize);
+    if (this.#replicas.planRoot(root)) void this.#schedule();
     return this.getPin(requestid)!;
   }
 
@@ -361,16 +369,20 @@ export class PinRegistry extends DurableObject<Env> {
     const running = new Set<string>();
     const take = (): WorkRow | undefined => {
       const rows = this.#sql
-        .exec<WorkRow>("SELECT kind, target FROM work WHERE due_at <= ? ORDER BY due_at, target LIMIT ?", Date.now(), running.size + 1)
+        .exec<WorkRow>("SELECT kind, target FROM work WHERE due_at <= ? ORDER BY due_at, target LIMIT ?", Date.now(), running.size + 1 + 16 * PER_BACKEND)
         .toArray();
-      return rows.find((w) => !running.has(`${w.kind}:${w.target}`));
+      // Replica steps: at most PER_BACKEND per backend, so a slow backend never holds every slot.
+      return rows.find((w) => !running.has(`${w.kind}:${w.target}`) && (w.kind !== "replica" || this.#replicas.admits(w.target)));
     };
     const slot = async (): Promise<void> => {
       for (let work = take(); work !== undefined && Date.now() < until; work = take()) {
         const key = `${work.kind}:${work.target}`;
         running.add(key);
         try {
-          await (work.kind === "pin" ? this.#pinStep(work.target, limits) : this.#release(work.target));
+          if (work.kind === "pin") await this.#pinStep(work.target, limits);
+          else if (work.kind === "replica") await this.#replicas.step(work.target);
+          else if (work.kind === "migrate") this.#migrateStep(work.target);
+          else await this.#release(work.target);
         } finally {
           running.delete(key);
         }
@@ -491,6 +503,7 @@ export class PinRegistry extends DurableObject<Env> {
     // Pins replaced before the old rows were deleted at once (schema version ≤ 3) go now.
     for (const pin of waiting) if (pin.replaces !== null) this.#removePin(pin.replaces);
     for (const pin of waiting) this.#dropRetained(pin.requestid);
+    if (waiting.length > 0 && this.#replicas.planRoot(root)) void this.#schedule();
   }
 
   #fail(requestid: string, reason: string, lastError?: string): void {
@@ -516,6 +529,8 @@ export class PinRegistry extends DurableObject<Env> {
     });
     this.#releaseRootIfUnused(pin.root);
     this.#dropRetained(requestid);
+    // Another pin of the root may want other copies (its meta or name differ).
+    if (this.#replicas.planRoot(pin.root)) void this.#schedule();
     return true;
   }
 
@@ -537,6 +552,8 @@ export class PinRegistry extends DurableObject<Env> {
     const live = this.#sql.exec("SELECT 1 FROM pins WHERE root = ? AND status != 'failed' LIMIT 1", root).toArray().length > 0;
     if (live) return;
     if (this.#sql.exec("SELECT 1 FROM retained WHERE root = ? LIMIT 1", root).toArray().length > 0) return;
+    // Every copy on other backends goes too, after the grace period (src/replication/).
+    if (this.#replicas.unplanRoot(root)) void this.#schedule();
     const holders = this.#sql.exec<{ holder: string }>("SELECT holder FROM holders WHERE root = ?", root).toArray();
     const now = Date.now();
     this.ctx.storage.transactionSync(() => {
@@ -547,6 +564,88 @@ export class PinRegistry extends DurableObject<Env> {
       this.#sql.exec("DELETE FROM roots WHERE root = ?", root);
     });
     if (holders.length > 0) void this.#schedule();
+  }
+
+  #record(row: PinRow): PinRecord {
+    const record = toRecord(row);
+    Object.assign(record.info, this.#replicas.summary(row.root, row.status));
+    return record;
+  }
+
+  // ---- replication (issue 9; the logic lives in src/replication/) ----------
+
+  /** Unified status of a root (`GET /api/v1/pins/{cid}`): R2 and every replica, pessimistic aggregate. */
+  rootStatus(root: string): RootStatus | null {
+    return this.#replicas.rootStatus(root);
+  }
+
+  /** Roots of this account, newest pin first, with their unified status (`GET /api/v1/pins`). */
+  listRootStatus(limit: number, offset: number): { count: number; results: RootStatus[] } {
+    const count = this.#sql.exec<{ n: number }>("SELECT COUNT(DISTINCT root) AS n FROM pins").one().n;
+    const roots = this.#sql
+      .exec<{ root: string }>("SELECT root FROM pins GROUP BY root ORDER BY MAX(created) DESC LIMIT ? OFFSET ?", limit, offset)
+      .toArray();
+    return { count, results: roots.map((r) => this.#replicas.rootStatus(r.root)).filter((s): s is RootStatus => s !== null) };
+  }
+
+  /** Copies by backend and state (`GET /api/v1/replicas`); `checkedSince`: how many were checked since. */
+  replicaCounts(checkedSince?: number): { byBackend: Record<string, Record<string, number>>; total: number; checkedSince?: number } {
+    return this.#replicas.counts(checkedSince);
+  }
+
+  /** Replicas matching `filter` (monitors, the verification cron), paged by `next`. */
+  listReplicas(filter: ReplicaFilter): { replicas: ReplicaView[]; next: string | null } {
+    return this.#replicas.list(filter);
+  }
+
+  /**
+   * A monitor (e.g. the Filecoin cron) reports what it found about the copy
+   * `remoteId` on `backend`: `lost`/`at_risk` schedule a new copy (the old
+   * one is removed only once the new one is stored). Throws when this
+   * account has no such replica.
+   */
+  async reportReplicaCheck(root: string, backend: string, remoteId: string, check: ReplicaCheck): Promise<void> {
+    const row = this.#replicas.findByRemote(backend, remoteId);
+    if (row === undefined || row.root !== root) throw new Error(`no replica ${remoteId} of ${root} on backend ${backend}`);
+    await this.#replicas.applyCheck(root, backend, check);
+    await this.#schedule();
+  }
+
+  /** The verification cron: up to `count` stored copies, least recently checked first, are checked now. */
+  async scheduleReplicaChecks(count: number, minAgeMs: number): Promise<number> {
+    const n = this.#replicas.scheduleChecks(count, minAgeMs);
+    if (n > 0) await this.#schedule();
+    return n;
+  }
+
+  /** `POST /api/v1/migrate` with dryRun: the roots a spec selects (first `limit`) and how many in all. */
+  previewMigration(spec: MigrateSpec, limit: number): { count: number; roots: string[] } {
+    const jobs = new MigrateJobs(this.#sql);
+    let count = 0;
+    const roots: string[] = [];
+    for (let cursor = "", batch = jobs.select(spec, cursor, 1000); batch.length > 0; cursor = batch.at(-1)!, batch = jobs.select(spec, cursor, 1000)) {
+      count += batch.length;
+      for (const root of batch) if (roots.length < limit) roots.push(root);
+    }
+    return { count, roots };
+  }
+
+  /** A resumable migration job (`POST /api/v1/migrate`): selected in alarm steps, copied by the engine. */
+  async startMigration(spec: MigrateSpec): Promise<MigrateProgress> {
+    const jobs = new MigrateJobs(this.#sql);
+    const id = jobs.create(spec);
+    await this.#schedule();
+    return jobs.progress(id)!;
+  }
+
+  migrationProgress(id: string): MigrateProgress | null {
+    return new MigrateJobs(this.#sql).progress(id);
+  }
+
+  #migrateStep(id: string): void {
+    let planned = false;
+    for (const root of new MigrateJobs(this.#sql).step(id)) planned = this.#replicas.planRoot(root) || planned;
+    if (planned) void this.#schedule();
   }
 
   #root(root: string): { complete: number; dag_size: number | null } | undefined {

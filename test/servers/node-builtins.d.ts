@@ -60,6 +60,8 @@ declare module "node:http" {
     listen(port: number, host: string, callback: (...args: any[]) => void): this;
     close(callback?: (error?: Error) => void): this;
     closeAllConnections(): void;
+    /** ms an idle keep-alive connection is kept open (Node default 5000). */
+    keepAliveTimeout: number;
     address(): AddressInfo | string | null;
     on(event: "error", listener: (error: Error) => void): this;
   }
