@@ -34,7 +34,7 @@ import {
 import { RequestLog, type RequestLogEntry } from "./request-log";
 import { parseTrustlessRequest, RequestError, type TrustlessRequest } from "./request-params";
 
-const REPO_ROOT = fileURLToPath(new URL("../..", import.meta.url));
+const REPO_ROOT = fileURLToPath(new URL("../..", import.meta.url).href);
 /** The gateway-conformance fixtures, beside the repository (CI clones `shared/` next to it). */
 export const FIXTURES_DIR = resolve(REPO_ROOT, "../shared/conformance/fixtures");
 

@@ -1,0 +1,56 @@
+import type { CID } from "multiformats/cid";
+import { CarFormatError } from "../gateway/car/car-section-reader";
+import type { OpenCar } from "./open-car";
+
+export interface Section {
+  /** 1-based position in the CAR. */
+  index: number;
+  cid: CID;
+  /** Multihash key (blockKey) of the CID. */
+  key: string;
+  /** File offset of the section's first byte (its length varint). */
+  sectionOffset: number;
+  /** File offset of the block data. */
+  dataOffset: number;
+  dataLength: number;
+  /** The block bytes (unverified), unless read with `withData: false`. */
+  bytes?: Uint8Array;
+}
+
+/** A CAR that breaks off or is malformed at a given section (the sections before it were yielded). */
+export class CarSectionError extends Error {
+  constructor(
+    readonly section: number,
+    readonly offset: number,
+    message: string,
+    readonly truncated: boolean,
+  ) {
+    super(message);
+    this.name = "CarSectionError";
+  }
+}
+
+/**
+ * The sections of an open CAR in order, one at a time (memory: one block).
+ * `withData: false` skips the block bytes (roots, blocks listings).
+ */
+export async function* carSections(car: OpenCar, { withData = true } = {}): AsyncGenerator<Section> {
+  let index = 0;
+  for (;;) {
+    const sectionOffset = car.dataStart + car.sections.position;
+    let head;
+    try {
+      head = await car.sections.peek();
+      if (head === null) return;
+      index++;
+      const dataOffset = car.dataStart + car.sections.position;
+      const section: Section = { index, cid: head.cid, key: head.key, sectionOffset, dataOffset, dataLength: head.dataLength };
+      if (withData) section.bytes = await car.sections.readData();
+      else await car.sections.skipData();
+      yield section;
+    } catch (err) {
+      if (err instanceof CarFormatError) throw new CarSectionError(head ? index : index + 1, sectionOffset, err.message, err.truncated);
+      throw err;
+    }
+  }
+}
