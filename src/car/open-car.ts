@@ -68,6 +68,18 @@ export async function openCar(path: string): Promise<OpenCar> {
   }
 }
 
+/** Opens a CAR arriving as a stream (an HTTP body); `idleMs` without a byte aborts it. */
+export async function openCarStream(stream: ReadableStream<Uint8Array>, label: string, idleMs = 60_000): Promise<OpenCar> {
+  const sections = new CarSectionReader(new ByteReader(stream, idleMs, () => void stream.cancel().catch(() => undefined)));
+  try {
+    const roots = await readHeader(sections, label);
+    return { path: label, version: 1, roots, sections, dataStart: 0, close: () => sections.cancel() };
+  } catch (err) {
+    await sections.cancel();
+    throw err;
+  }
+}
+
 async function readHeader(sections: CarSectionReader, path: string): Promise<CID[]> {
   try {
     return await sections.readHeader();

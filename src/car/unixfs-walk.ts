@@ -119,3 +119,24 @@ export async function* fileBytes(get: GetBlock, cid: CID, node: DecodedNode, byt
     yield* fileBytes(get, link.Hash, decode(link.Hash, child), child);
   }
 }
+
+/** The CID at `segments` below `root` (plain and HAMT directories); BlockError "missing" if a name is absent. */
+export async function resolveUnixfsPath(get: GetBlock, root: CID, segments: string[]): Promise<CID> {
+  let cid = root;
+  for (const segment of segments) {
+    const node = decode(cid, await get(cid));
+    if (node.kind !== "dag-pb" || !(node.unixfs?.type === "directory" || node.unixfs?.type === "hamt-sharded-directory")) {
+      throw new BlockError(cid, "missing", `${cid} is not a directory: no entry ${JSON.stringify(segment)}`);
+    }
+    let next: CID | undefined;
+    for await (const link of directoryLinks(get, cid, node)) {
+      if (link.name === segment) {
+        next = link.cid;
+        break;
+      }
+    }
+    if (!next) throw new BlockError(cid, "missing", `no entry ${JSON.stringify(segment)} in directory ${cid}`);
+    cid = next;
+  }
+  return cid;
+}

@@ -2,6 +2,10 @@ import type { Command } from "../command";
 import { carCreate } from "./car-create";
 import { carExtract } from "./car-extract";
 import { carBlocks, carLs, carRoots, carVerify } from "./car-inspect";
+import { gatewayBench, gatewayTest } from "./gateway";
+import { get } from "./get";
+import { pinAdd, pinLs, pinRm, pinStatus } from "./pin";
+import { verify } from "./verify";
 
 /** Every command, in the order `ipfs-kit --help` lists them. */
-export const COMMANDS: Command[] = [carCreate, carExtract, carVerify, carLs, carRoots, carBlocks];
+export const COMMANDS: Command[] = [carCreate, carExtract, carVerify, carLs, carRoots, carBlocks, pinAdd, pinLs, pinStatus, pinRm, get, verify, gatewayTest, gatewayBench];
