@@ -31,12 +31,17 @@ export async function withCar<T>(path: string, use: (car: OpenCar) => Promise<T>
  * stdin is first copied to a temporary file (deleted afterwards).
  */
 export async function withCarFile<T>(path: string, use: (car: OpenCar) => Promise<T>): Promise<T> {
-  if (path !== "-") return withCar(path, use);
+  return withCarPath(path, (file) => withCar(file, use));
+}
+
+/** A file path for a CAR argument: itself, or stdin copied to a temporary file for `-`. */
+export async function withCarPath<T>(path: string, use: (file: string) => Promise<T>): Promise<T> {
+  if (path !== "-") return use(path);
   const dir = await mkdtemp(join(tmpdir(), "ipfs-kit-"));
   try {
     const file = join(dir, "stdin.car");
     await pipeline(process.stdin, createWriteStream(file));
-    return await withCar(file, use);
+    return await use(file);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

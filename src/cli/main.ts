@@ -6,6 +6,7 @@
  * JSON value on stdout with --json).
  */
 import { parseArgs } from "node:util";
+import { CarInputError } from "../car/file-stream";
 import { CliFailure, UsageError } from "./cli-error";
 import { COMMANDS } from "./commands";
 import type { Command, OptionSpec } from "./command";
@@ -56,7 +57,8 @@ async function main(argv: string[]): Promise<number> {
     if (args.length < command.minArgs) throw new UsageError(`missing argument: ipfs-kit ${command.name} ${command.usage}`);
     if (args.length > command.maxArgs) throw new UsageError(`too many arguments: ipfs-kit ${command.name} ${command.usage}`);
     return await command.run({ args, options: parsed.values as never, out });
-  } catch (err) {
+  } catch (caught) {
+    const err = caught instanceof CarInputError ? new CliFailure(caught.message, "bad-input") : caught;
     const usage = err instanceof UsageError;
     const failure = err instanceof CliFailure;
     const message = usage || failure ? (err as Error).message : `unexpected error: ${(err as Error)?.stack ?? String(err)}`;

@@ -1,5 +1,5 @@
 import { createReadStream } from "node:fs";
-import { mkdtemp, open, rm, stat } from "node:fs/promises";
+import { mkdtemp, open, rm, stat, unlink } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pipeline } from "node:stream/promises";
@@ -63,8 +63,13 @@ export async function createCarFile(input: string, path: string, options: PackOp
     await writer.finish([root]);
     progress.end();
     return { root, blocks: writer.blocks, bytes: writer.bytes, carBytes: writer.position };
-  } finally {
+  } catch (err) {
+    // No half-written CAR is left behind.
     await handle.close();
+    await unlink(path).catch(() => undefined);
+    throw err;
+  } finally {
+    await handle.close().catch(() => undefined);
   }
 }
 
