@@ -1,5 +1,7 @@
 import type { CID } from "multiformats/cid";
 import { blockKey } from "../gateway/blocks/block";
+import { BufferPool } from "../gateway/blocks/buffer-pool";
+import { RAW } from "../gateway/dag/codecs";
 import { isIdentity } from "../gateway/blocks/verify-block";
 import { BlockError, checkBlock, hashName } from "./check-block";
 import { carSections } from "./car-sections";
@@ -20,6 +22,8 @@ interface Location {
 export class CarIndex {
   readonly #car: OpenCar;
   readonly #where = new Map<string, Location>();
+  /** Raw leaves are read into pooled buffers; `release` gives one back once its bytes are written out. */
+  readonly #pool = new BufferPool(4);
   /** Blocks read and checked through `get`. */
   verified = 0;
   bytesRead = 0;
@@ -55,12 +59,17 @@ export class CarIndex {
     return this.#where.get(blockKey(cid.multihash.bytes));
   }
 
+  /** Gives back the buffer of a raw leaf from `get` once nothing reads it any more (no-op for other bytes). */
+  release(bytes: Uint8Array): void {
+    this.#pool.release(bytes);
+  }
+
   /** The verified bytes of `cid`; BlockError if it is absent or does not hash to its CID. */
   async get(cid: CID): Promise<Uint8Array> {
     if (isIdentity(cid)) return cid.multihash.digest;
     const where = this.locate(cid);
     if (!where) throw new BlockError(cid, "missing", `block ${cid} is not in the CAR`);
-    const bytes = new Uint8Array(where.dataLength);
+    const bytes = cid.code === RAW ? this.#pool.adopt(this.#pool.acquire(where.dataLength)) : new Uint8Array(where.dataLength);
     const { bytesRead } = await this.#car.handle!.read(bytes, 0, bytes.length, where.dataOffset);
     if (bytesRead !== bytes.length) throw new BlockError(cid, "missing", `block ${cid} is cut short in the CAR`);
     const check = await checkBlock(cid, bytes);

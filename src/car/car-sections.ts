@@ -30,11 +30,18 @@ export class CarSectionError extends Error {
   }
 }
 
+export interface SectionOptions {
+  /** Read each block's bytes (default true); a function decides per CID (e.g. skip raw leaves). */
+  withData?: boolean | ((cid: CID) => boolean);
+  /** Where block bytes are read into (a BufferPool's `acquire`). */
+  allocate?: (n: number) => Uint8Array;
+}
+
 /**
  * The sections of an open CAR in order, one at a time (memory: one block).
  * `withData: false` skips the block bytes (roots, blocks listings).
  */
-export async function* carSections(car: OpenCar, { withData = true } = {}): AsyncGenerator<Section> {
+export async function* carSections(car: OpenCar, { withData = true, allocate }: SectionOptions = {}): AsyncGenerator<Section> {
   let index = 0;
   for (;;) {
     const sectionOffset = car.dataStart + car.sections.position;
@@ -45,7 +52,7 @@ export async function* carSections(car: OpenCar, { withData = true } = {}): Asyn
       index++;
       const dataOffset = car.dataStart + car.sections.position;
       const section: Section = { index, cid: head.cid, key: head.key, sectionOffset, dataOffset, dataLength: head.dataLength };
-      if (withData) section.bytes = await car.sections.readData();
+      if (withData === true || (withData !== false && withData(head.cid))) section.bytes = await car.sections.readData(allocate);
       else await car.sections.skipData();
       yield section;
     } catch (err) {

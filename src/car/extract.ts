@@ -17,13 +17,14 @@ export interface ExtractResult {
  * directories, files byte for byte (each block verified by `get` before its
  * bytes are written), symlinks as symlinks whose target is written as is
  * and never followed. A file root is written as `<target>/<cid>`.
+ * `release` takes back each chunk once written (CarIndex.release).
  *
  * No entry can land outside `target`: names are single segments (checked by
  * the walk), every path is checked to resolve under `target`, files are
  * created with O_EXCL|O_NOFOLLOW (never through a link, never over an
  * existing file) and a directory that exists must be a real directory.
  */
-export async function extractUnixfs(get: GetBlock, root: CID, target: string, onBytes?: (n: number) => void): Promise<ExtractResult> {
+export async function extractUnixfs(get: GetBlock, root: CID, target: string, onBytes?: (n: number) => void, release?: (bytes: Uint8Array) => void): Promise<ExtractResult> {
   const base = resolve(target);
   const result: ExtractResult = { files: 0, directories: 0, symlinks: 0, bytes: 0 };
   try {
@@ -51,6 +52,7 @@ export async function extractUnixfs(get: GetBlock, root: CID, target: string, on
         try {
           for await (const chunk of fileBytes(get, entry.cid, entry.node, entry.bytes)) {
             await handle.write(chunk);
+            release?.(chunk); // written: a pooled raw leaf's buffer can be reused
             result.bytes += chunk.length;
             onBytes?.(chunk.length);
           }

@@ -1,6 +1,7 @@
 import type { FileHandle } from "node:fs/promises";
 import type { CID } from "multiformats/cid";
 import { blockKey } from "../gateway/blocks/block";
+import { RAW } from "../gateway/dag/codecs";
 import { carHeader } from "../gateway/car/car-encoder";
 import { encodeVarint } from "../gateway/car/varint";
 import { blockLinks } from "../pinning/block-links";
@@ -43,11 +44,12 @@ function headerBound(rootBytes: number, count: number): number {
 export async function planSplit(car: OpenCar, maxSize: number): Promise<PiecePlan[]> {
   const nodes = new Map<string, Node>();
   const order: string[] = [];
-  for await (const s of carSections(car)) {
+  // Raw leaves have no links: their bytes are skipped, not read (they are hashed when the pieces are written).
+  for await (const s of carSections(car, { withData: (cid) => cid.code !== RAW })) {
     if (nodes.has(s.key)) continue;
     let links: CID[] = [];
     try {
-      links = blockLinks(s.cid, s.bytes!);
+      links = s.bytes ? blockLinks(s.cid, s.bytes) : [];
     } catch (err) {
       throw new BlockError(s.cid, "undecodable", `block ${s.cid} does not decode as its codec: ${(err as Error).message}`);
     }
@@ -125,6 +127,7 @@ export async function writePiece(index: CarIndex, piece: PiecePlan, handle: File
     const prefix = new Uint8Array([...encodeVarint(cid.bytes.length + bytes.length), ...cid.bytes]);
     await handle.writev([prefix, bytes], position);
     position += prefix.length + bytes.length;
+    index.release(bytes);
   }
   return position;
 }

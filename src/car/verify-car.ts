@@ -1,8 +1,10 @@
 import { CID } from "multiformats/cid";
 import { blockKey } from "../gateway/blocks/block";
 import { blockLinks } from "../pinning/block-links";
-import { checkBlock, hashName } from "./check-block";
-import { CarSectionError, carSections } from "./car-sections";
+import { BufferPool } from "../gateway/blocks/buffer-pool";
+import { RAW } from "../gateway/dag/codecs";
+import { checkBlock, hashName, type BlockCheck } from "./check-block";
+import { CarSectionError, carSections, type Section } from "./car-sections";
 import type { OpenCar } from "./open-car";
 
 export interface VerifyProblem {
@@ -24,6 +26,9 @@ export interface VerifyReport {
   problems: VerifyProblem[];
 }
 
+/** Blocks hashed while the next ones are read (crypto.subtle runs off the main thread): bounded to this many. */
+const HASHES_IN_FLIGHT = 4;
+
 /**
  * Checks a CAR in one pass (memory: one block, plus each block's links as
  * multihash keys): every block hashes to its CID, decodes as its codec
@@ -37,39 +42,54 @@ export async function verifyCar(car: OpenCar, onBytes?: (n: number) => void): Pr
   const cids = new Map<string, CID>();
   let blocks = 0;
   let bytes = 0;
+  // Raw leaves (most of the bytes) are read into pooled buffers, given back once hashed: a big CAR
+  // does not leave a trail of 1 MiB buffers for the GC. Other blocks are decoded, and their CIDs keep views.
+  const pool = new BufferPool(HASHES_IN_FLIGHT + 2);
+  const record = (s: Section, check: BlockCheck) => {
+    if (check !== "ok") {
+      problems.push(
+        check === "mismatch"
+          ? { cid: s.cid.toString(), section: s.index, kind: "hash-mismatch", message: `section ${s.index} (byte ${s.sectionOffset}): block ${s.cid} does not hash to its CID` }
+          : { cid: s.cid.toString(), section: s.index, kind: "unsupported-hash", message: `section ${s.index}: block ${s.cid} uses ${hashName(s.cid.multihash.code)}, which cannot be verified` },
+      );
+      return;
+    }
+    if (links.has(s.key)) return;
+    let children: CID[];
+    try {
+      children = blockLinks(s.cid, s.bytes!);
+    } catch (err) {
+      problems.push({ cid: s.cid.toString(), section: s.index, kind: "undecodable", message: `section ${s.index}: block ${s.cid} does not decode as its codec: ${(err as Error).message}` });
+      return;
+    }
+    links.set(s.key, children.map((c) => blockKey(c.multihash.bytes)));
+    for (const c of children) {
+      const k = blockKey(c.multihash.bytes);
+      if (!cids.has(k)) cids.set(k, c);
+    }
+    cids.set(s.key, s.cid);
+  };
+  const inFlight: { s: Section; check: Promise<BlockCheck> }[] = [];
+  const settleOldest = async () => {
+    const { s, check } = inFlight.shift()!;
+    record(s, await check);
+    if (s.cid.code === RAW) pool.release(s.bytes!);
+  };
   try {
-    for await (const s of carSections(car)) {
+    for await (const s of carSections(car, { allocate: (n) => pool.acquire(n) })) {
       blocks++;
       bytes += s.dataLength;
       onBytes?.(s.dataLength);
-      const check = await checkBlock(s.cid, s.bytes!);
-      if (check !== "ok") {
-        problems.push(
-          check === "mismatch"
-            ? { cid: s.cid.toString(), section: s.index, kind: "hash-mismatch", message: `section ${s.index} (byte ${s.sectionOffset}): block ${s.cid} does not hash to its CID` }
-            : { cid: s.cid.toString(), section: s.index, kind: "unsupported-hash", message: `section ${s.index}: block ${s.cid} uses ${hashName(s.cid.multihash.code)}, which cannot be verified` },
-        );
-        continue;
-      }
-      if (links.has(s.key)) continue;
-      let children: CID[];
-      try {
-        children = blockLinks(s.cid, s.bytes!);
-      } catch (err) {
-        problems.push({ cid: s.cid.toString(), section: s.index, kind: "undecodable", message: `section ${s.index}: block ${s.cid} does not decode as its codec: ${(err as Error).message}` });
-        continue;
-      }
-      links.set(s.key, children.map((c) => blockKey(c.multihash.bytes)));
-      for (const c of children) {
-        const k = blockKey(c.multihash.bytes);
-        if (!cids.has(k)) cids.set(k, c);
-      }
-      cids.set(s.key, s.cid);
+      if (s.cid.code === RAW) pool.adopt(s.bytes!);
+      inFlight.push({ s, check: checkBlock(s.cid, s.bytes!) });
+      if (inFlight.length >= HASHES_IN_FLIGHT) await settleOldest();
     }
   } catch (err) {
     if (!(err instanceof CarSectionError)) throw err;
+    while (inFlight.length > 0) await settleOldest();
     problems.push({ section: err.section, kind: err.truncated ? "truncated" : "malformed", message: `section ${err.section} (byte ${err.offset}): ${err.message}` });
   }
+  while (inFlight.length > 0) await settleOldest();
   if (car.roots.length === 0) problems.push({ kind: "no-roots", message: "the CAR header names no root" });
 
   // Completeness from the roots: each absent block reported once, with a parent that links to it.

@@ -284,3 +284,41 @@ describe("car split, merge, convert", () => {
     expect(existsSync(back)).toBe(true);
   });
 });
+
+describe("hash functions", () => {
+  test("blake3 and sha2-512 blocks verify; a wrong blake3 block is named; an unknown hash is reported, not trusted", async () => {
+    const { blake3 } = await import("@noble/hashes/blake3.js");
+    const { sha512 } = await import("multiformats/hashes/sha2");
+    const Digest = await import("multiformats/hashes/digest");
+    const a = new TextEncoder().encode("blake3 block\n");
+    const b = new TextEncoder().encode("sha2-512 block\n");
+    const c = new TextEncoder().encode("murmur block\n");
+    const blakeCid = CID.createV1(raw.code, Digest.create(0x1e, blake3(a)));
+    const shaCid = CID.createV1(raw.code, await sha512.digest(b));
+    const unknownCid = CID.createV1(raw.code, Digest.create(0x22, new Uint8Array(8)));
+    const dirNode = await dagPbBlock({
+      Data: new UnixFS({ type: "directory" }).marshal(),
+      Links: [
+        { Name: "a", Hash: blakeCid, Tsize: a.length },
+        { Name: "b", Hash: shaCid, Tsize: b.length },
+      ],
+    });
+    const good = join(dir, "hashes.car");
+    writeFileSync(good, await carOf([dirNode.cid], [dirNode, { cid: blakeCid, bytes: a }, { cid: shaCid, bytes: b }]));
+    const ok = await ipfsKit(["car", "verify", good, "--json"]);
+    expect(ok.code).toBe(0);
+    expect(JSON.parse(ok.stdout)).toMatchObject({ blocks: 3, complete: true, problems: [] });
+    const out = join(dir, "hashes-out");
+    expect((await ipfsKit(["car", "extract", good, out])).code).toBe(0);
+    expect(readFileSync(join(out, "a"), "utf8")).toBe("blake3 block\n");
+
+    const bad = join(dir, "hashes-bad.car");
+    writeFileSync(bad, await carOf([dirNode.cid], [dirNode, { cid: blakeCid, bytes: b }, { cid: shaCid, bytes: b }, { cid: unknownCid, bytes: c }]));
+    const r = await ipfsKit(["car", "verify", bad, "--json"]);
+    expect(r.code).toBe(1);
+    expect(JSON.parse(r.stdout).problems.map((p: { kind: string; cid: string; section: number }) => [p.kind, p.cid, p.section])).toEqual([
+      ["hash-mismatch", blakeCid.toString(), 2],
+      ["unsupported-hash", unknownCid.toString(), 4],
+    ]);
+  });
+});

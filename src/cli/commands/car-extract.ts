@@ -25,7 +25,7 @@ export const carExtract: Command = {
       if (!root) throw new CliFailure(`${carPath}: the CAR names no root; pass --root`, "bad-car");
       const progress = out.progress("extracting");
       try {
-        const done = await extractUnixfs((cid) => index.get(cid), root, target, (n) => progress.add(n));
+        const done = await extractUnixfs((cid) => index.get(cid), root, target, (n) => progress.add(n), (bytes) => index.release(bytes));
         progress.end();
         out.result({ root: root.toString(), ...done, blocks: index.verified }, undefined);
         out.info(`${root}: ${done.files} file(s), ${done.directories} dir(s), ${done.symlinks} symlink(s), ${done.bytes} bytes written to ${target}`);

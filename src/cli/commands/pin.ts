@@ -11,6 +11,7 @@ import { ServiceClient } from "../service-client";
 import { resolveService, serviceOptions } from "../service-config";
 import { createCarFile, packOptions, readPackOptions } from "./car-create";
 import { fileByteStream } from "../../car/file-stream";
+import { replicaLines, rootStatus } from "./replication";
 
 /** A PSA PinStatus (ipfs-pinning-service.yaml). */
 export interface PinStatus {
@@ -66,6 +67,7 @@ export const pinAdd: Command = {
     name: { type: "string", value: "name", description: "name of the pin" },
     meta: { type: "string", multiple: true, value: "key=value", description: "pin metadata (repeatable)" },
     background: { type: "boolean", description: "return once the pin is queued instead of waiting for pinned/failed" },
+    backend: { type: "string", value: "a,b", description: "replicate to these backends instead of the policy's (sets meta.replication)" },
     timeout: { type: "string", value: "seconds", description: "how long to wait for pinned (default 3600)" },
     ...serviceOptions,
     ...packOptions,
@@ -77,7 +79,9 @@ export const pinAdd: Command = {
     const target = args[0]!;
     const client = new ServiceClient(await resolveService(options, true));
     const name = options.name as string | undefined;
-    const meta = readMeta(options);
+    let meta = readMeta(options);
+    // The replication policy's per-pin override (issue 9: `meta.replication`, a comma-separated target list).
+    if (options.backend !== undefined) meta = { ...meta, replication: String(options.backend) };
     const timeoutS = options.timeout === undefined ? 3600 : parseInteger(String(options.timeout), "--timeout", 1, 864000);
     const isPath = await stat(target).then(
       () => true,
@@ -204,14 +208,18 @@ export const pinStatus: Command = {
   minArgs: 1,
   maxArgs: 1,
   options: { ...serviceOptions },
-  details: "One line per pin as in pin ls, then its details on stderr. Exit 1 if a pin failed. --json: {results: [PinStatus]}.",
+  details:
+    "One line per pin as in pin ls; where the service has the replication API, then `<cid>\\taggregate\\t<state>` and one `<cid>\\treplica\\t<backend>\\t<state>\\t<bytes>\\t<last error>` line per copy. Exit 1 if a pin failed or the aggregate is failed or lost. --json: {results: [PinStatus], replication: {cid, aggregate, pins, dagSize, carSize, plan, replicas: [...]} | null}.",
   examples: ["ipfs-kit pin status 0b1c...", "ipfs-kit pin status bafy... --json"],
   async run({ args, options, out }) {
     const client = new ServiceClient(await resolveService(options, true));
     const pins = await pinsOf(client, args[0]!);
-    out.result({ results: pins }, pins.map(pinLine).join("\n"));
+    // Every replica of the pinned root, where the service has the replication API (null otherwise).
+    const replication = await rootStatus(client, pins[0]!.pin.cid);
+    out.result({ results: pins, replication }, [...pins.map(pinLine), ...(replication ? replicaLines(replication) : [])].join("\n"));
     for (const p of pins) if (p.info && Object.keys(p.info).length > 0) out.info(`${p.requestid}: ${JSON.stringify(p.info)}`);
-    return pins.some((p) => p.status === "failed") ? 1 : 0;
+    const unhealthy = replication !== null && (replication.aggregate === "failed" || replication.aggregate === "lost");
+    return pins.some((p) => p.status === "failed") || unhealthy ? 1 : 0;
   },
 };
 
