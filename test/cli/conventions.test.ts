@@ -13,7 +13,7 @@ import { describe, expect, test } from "vitest";
 import { ipfsKit, REPO_ROOT, run } from "./cli-process";
 import { tempDir } from "./fixtures";
 
-const COMMANDS = ["car create", "car extract", "car verify", "car ls", "car roots", "car blocks", "car split", "car merge", "car convert", "pin add", "pin ls", "pin status", "pin rm", "get", "verify", "gateway test", "gateway bench"];
+const COMMANDS = ["car create", "car extract", "car verify", "car ls", "car roots", "car blocks", "car split", "car merge", "car convert", "pin add", "pin ls", "pin status", "pin rm", "get", "verify", "gateway test", "gateway bench", "backend ls", "backend test"];
 
 describe("help", () => {
   test("ipfs-kit --help lists every command", async () => {
