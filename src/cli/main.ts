@@ -23,7 +23,7 @@ async function main(argv: string[]): Promise<number> {
   const out = new Output(json);
   let command: Command | undefined;
   try {
-    const words = argv.filter((a) => !a.startsWith("-"));
+    const words = commandWords(argv);
     command = findCommand(words);
     if (!command) {
       if (argv.length === 0 || argv.includes("--help") || argv.includes("-h") || argv[0] === "help") {
@@ -67,6 +67,28 @@ async function main(argv: string[]): Promise<number> {
     if (json) process.stdout.write(`${JSON.stringify({ error: { kind: usage ? "usage" : failure ? err.kind : "internal", message: (err as Error).message } })}\n`);
     return usage ? 2 : 1;
   }
+}
+
+/** The non-option arguments, skipping the values of options that take one (`--endpoint URL pin ls`). */
+function commandWords(argv: string[]): string[] {
+  const takesValue = new Set<string>();
+  for (const c of COMMANDS) {
+    for (const [name, o] of Object.entries(c.options)) {
+      if (o.type !== "string") continue;
+      takesValue.add(`--${name}`);
+      if (o.short) takesValue.add(`-${o.short}`);
+    }
+  }
+  const words: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a.startsWith("-") && a !== "-") {
+      if (!a.includes("=") && takesValue.has(a)) i++;
+      continue;
+    }
+    words.push(a);
+  }
+  return words;
 }
 
 /** The longest command whose words appear, in order, at the start of the non-option words. */

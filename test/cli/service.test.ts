@@ -218,6 +218,12 @@ describe("tokens, endpoints and the config file", () => {
     expect(j.stdout + j.stderr).not.toContain("wrong-token-secret");
   });
 
+  test("--endpoint and --token may come before the command words", async () => {
+    const r = await ipfsKit(["--endpoint", endpoint, "--token", token, "pin", "ls", "--json"]);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toHaveProperty("results");
+  });
+
   test("no token: a usage error (exit 2)", async () => {
     const r = await ipfsKit(["pin", "ls"], { env: { IPFS_KIT_URL: endpoint, XDG_CONFIG_HOME: join(dir, "no-config") } });
     expect(r.code).toBe(2);

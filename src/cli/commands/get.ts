@@ -109,7 +109,8 @@ async function writeStream(stream: Readable, output: string): Promise<void> {
   try {
     await pipeline(stream, createWriteStream(output, { flags: "wx" }));
   } catch (err) {
-    if ((err as { code?: string }).code) throw new CliFailure(`cannot write ${output}: ${describeFsError(err)}`, "bad-output");
-    throw err;
+    const code = (err as { code?: string }).code ?? "";
+    if (/^E[A-Z]+$/.test(code) && code !== "ECONNRESET" && code !== "EPIPE") throw new CliFailure(`cannot write ${output}: ${describeFsError(err)}`, "bad-output");
+    throw new CliFailure(`the download of ${output} broke off: ${(err as Error).message}`, "unreachable");
   }
 }
