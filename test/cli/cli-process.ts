@@ -27,10 +27,13 @@ export interface RunOptions {
   node?: string;
 }
 
-/** `ipfs-kit ...args`; the environment holds only PATH, HOME, CI and what `env` adds (no IPFS_KIT_* leaks in). */
+/** `ipfs-kit ...args`; the environment holds only PATH, HOME, CI and what `env` adds, or removes with undefined (no IPFS_KIT_* leaks in). */
 export function ipfsKit(args: string[], options: RunOptions = {}): Promise<CliResult> {
   const env: Record<string, string> = { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", CI: "1" };
-  for (const [k, v] of Object.entries(options.env ?? {})) if (v !== undefined) env[k] = v;
+  for (const [k, v] of Object.entries(options.env ?? {})) {
+    if (v === undefined) delete env[k];
+    else env[k] = v;
+  }
   return run(options.node ?? process.execPath, [CLI, ...args], { cwd: options.cwd ?? REPO_ROOT, env, stdin: options.stdin });
 }
 

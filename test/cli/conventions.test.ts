@@ -90,3 +90,24 @@ describe("runs on Node 20 and Node 24", () => {
     expect(nodes.length).toBe(2);
   });
 });
+
+describe("progress bar", () => {
+  // util-linux `script` runs the CLI on a pseudo-terminal (stdout and stderr both go to it).
+  const hasScript = existsSync("/usr/bin/script");
+
+  test.skipIf(!hasScript)("drawn on a terminal (bytes, rate, ETA), not when CI is set, never on a pipe", async () => {
+    const dir = tempDir();
+    const file = join(dir, "p.bin");
+    writeFileSync(file, new Uint8Array(24 * 1024 * 1024).map((_, i) => (i * 7919) % 251));
+    const command = `${process.execPath} ${join(REPO_ROOT, "dist/ipfs-kit.mjs")} car create ${file} -o ${join(dir, "p.car")}`;
+    const env = { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp" };
+    const tty = await run("/usr/bin/script", ["-qec", command, "/dev/null"], { env });
+    expect(tty.code).toBe(0);
+    expect(tty.stdout).toMatch(/\rpacking \[[#-]{24}\] +\d+% [\d.]+ MiB\/24\.0 MiB [\d.]+ (KiB|MiB|GiB)\/s ETA \d+s/);
+    const ci = await run("/usr/bin/script", ["-qec", command, "/dev/null"], { env: { ...env, CI: "true" } });
+    expect(ci.stdout).not.toContain("packing");
+    expect(ci.stdout.trim()).toMatch(/^bafy\w+$/);
+    const piped = await ipfsKit(["car", "create", file, "-o", join(dir, "p2.car")], { env: { CI: undefined } });
+    expect(piped.stderr).toBe("");
+  });
+});
