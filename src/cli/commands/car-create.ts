@@ -95,6 +95,7 @@ export const carCreate: Command = {
   async run({ args, options, out }) {
     const input = args[0]!;
     const pack = readPackOptions(options);
+    if (input === "-" && pack.wrap) throw new UsageError("--wrap needs a named input: stdin has no name to wrap it under");
     const output = options.output as string | undefined;
     if (output === undefined && out.json) throw new UsageError("--json writes its result on stdout: give the CAR a file with -o");
     if (output === undefined && process.stdout.isTTY) throw new UsageError("refusing to write a binary CAR to a terminal: use -o out.car or a pipe");
