@@ -84,6 +84,9 @@ async function readHeader(sections: CarSectionReader, path: string): Promise<CID
   try {
     return await sections.readHeader();
   } catch (err) {
+    if (err instanceof CarFormatError && path === "-" && err.message === "unsupported CAR version 2") {
+      throw new CarInputError("-: a CARv2 cannot be read from stdin (its payload offset needs a seekable file): pass it as a file");
+    }
     if (err instanceof CarFormatError) throw new CarInputError(`${path}: not a CAR: ${err.message}`);
     throw err;
   }

@@ -199,6 +199,14 @@ describe("car extract", () => {
     expect(readdirSync(outside)).toEqual([]);
   });
 
+  test("from stdin (copied to a temporary file first)", async () => {
+    const target = join(dir, "out-stdin");
+    const r = await ipfsKit(["car", "extract", "-", target, "--json"], { stdin: readFileSync(treeCar) });
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ root, files: 3, bytes: 2_500_006 });
+    expect(readFileSync(join(target, "a.txt"), "utf8")).toBe("alpha\n");
+  });
+
   test("existing files are not overwritten", async () => {
     const target = join(dir, "out-exists");
     writeTree(target, { "a.txt": "mine\n" });
@@ -281,6 +289,17 @@ describe("car split, merge, convert", () => {
     expect(readFileSync(back).equals(v1bytes)).toBe(true);
     // Every reading command takes the v2 as it is.
     expect((await ipfsKit(["car", "verify", v2])).code).toBe(0);
+    expect(JSON.parse((await ipfsKit(["car", "roots", v2, "--json"])).stdout)).toEqual({ roots: [root] });
+    const fromV2 = join(dir, "out-from-v2");
+    expect(JSON.parse((await ipfsKit(["car", "extract", v2, fromV2, "--json"])).stdout)).toMatchObject({ root, files: 3, bytes: 2_500_006 });
+    expect(readFileSync(join(fromV2, "sub/b.bin")).equals(readFileSync(join(treeDir, "sub/b.bin")))).toBe(true);
+    // Blocks listed from a v2 point into the file itself (the payload starts at byte 51).
+    const listed = JSON.parse((await ipfsKit(["car", "blocks", v2, "--json"])).stdout).blocks as { offset: number; size: number }[];
+    expect(listed[0]!.offset).toBe(51 + JSON.parse((await ipfsKit(["car", "blocks", treeCar, "--json"])).stdout).blocks[0].offset);
+    // A CARv2 on stdin is refused with a clear line.
+    const piped = await ipfsKit(["car", "verify", "-"], { stdin: v2bytes });
+    expect(piped.code).toBe(1);
+    expect(piped.stderr).toBe("ipfs-kit: -: a CARv2 cannot be read from stdin (its payload offset needs a seekable file): pass it as a file\n");
     expect(existsSync(back)).toBe(true);
   });
 });
