@@ -7,7 +7,8 @@ import { blockLinks } from "../../pinning/block-links";
 import { BlockError, checkBlock } from "../../car/check-block";
 import { CarSectionError, carSections } from "../../car/car-sections";
 import { describeFsError } from "../../car/file-stream";
-import { planSplit, writePiece } from "../../car/split-car";
+import type { OpenCar } from "../../car/open-car";
+import { planSplit, writePiece, type PiecePlan } from "../../car/split-car";
 import { withCar, withCarPath } from "../car-input";
 import { CliFailure, UsageError } from "../cli-error";
 import type { Command } from "../command";
@@ -43,46 +44,50 @@ export const carSplit: Command = {
     await mkdir(outDir, { recursive: true }).catch((err: unknown) => {
       throw new CliFailure(`cannot create ${outDir}: ${describeFsError(err)}`);
     });
-    return withCarPath(args[0]!, (file) =>
-      withCar(file, async (first) => {
-        try {
-          return await planSplit(first, maxSize);
-        } catch (err) {
-          if (err instanceof BlockError) throw new CliFailure(err.message, `block-${err.problem}`);
-          if (err instanceof CarSectionError) throw new CliFailure(`${args[0]}: section ${err.section}: ${err.message}`, "bad-car");
-          throw err;
+    // Two passes over the file: plan (links and sizes), then write the pieces through an index.
+    return withCarPath(args[0]!, async (file) => {
+      const plan = await withCar(file, (car) => planOrFail(car, maxSize, args[0]!));
+      return withCar(file, async (car) => {
+        const index = await indexOf(car);
+        const stem = args[0] === "-" ? "stdin" : basename(args[0]!).replace(/\.car$/i, "");
+        const manifest: SplitManifest = { version: 1, source: args[0] === "-" ? "-" : basename(args[0]!), roots: car.roots.map(String), maxSize, pieces: [] };
+        const width = Math.max(3, String(plan.length).length);
+        const progress = out.progress("splitting");
+        for (const [i, piece] of plan.entries()) {
+          const name = `${stem}-${String(i + 1).padStart(width, "0")}.car`;
+          const handle = await open(join(outDir, name), "w");
+          let bytes: number;
+          try {
+            bytes = await writePiece(index, piece, handle);
+          } catch (err) {
+            if (err instanceof BlockError) throw new CliFailure(`${err.message}; split stopped`, `block-${err.problem}`);
+            throw err;
+          } finally {
+            await handle.close();
+          }
+          progress.add(bytes);
+          manifest.pieces.push({ file: name, roots: piece.roots.map(String), blocks: piece.blocks.length, bytes, complete: piece.complete });
+          out.line(`${name}\t${bytes}\t${piece.blocks.length}\t${piece.complete ? "complete" : "partial"}`);
         }
-      }).then((plan) => withCar(file, async (car) => {
-      const index = await indexOf(car);
-      const stem = args[0] === "-" ? "stdin" : basename(args[0]!).replace(/\.car$/i, "");
-      const manifest: SplitManifest = { version: 1, source: args[0] === "-" ? "-" : basename(args[0]!), roots: car.roots.map(String), maxSize, pieces: [] };
-      const width = Math.max(3, String(plan.length).length);
-      const progress = out.progress("splitting");
-      for (const [i, piece] of plan.entries()) {
-        const file = `${stem}-${String(i + 1).padStart(width, "0")}.car`;
-        const handle = await open(join(outDir, file), "w");
-        let bytes: number;
-        try {
-          bytes = await writePiece(index, piece, handle);
-        } catch (err) {
-          if (err instanceof BlockError) throw new CliFailure(`${err.message}; split stopped`, `block-${err.problem}`);
-          throw err;
-        } finally {
-          await handle.close();
-        }
-        progress.add(bytes);
-        manifest.pieces.push({ file, roots: piece.roots.map(String), blocks: piece.blocks.length, bytes, complete: piece.complete });
-        out.line(`${file}\t${bytes}\t${piece.blocks.length}\t${piece.complete ? "complete" : "partial"}`);
-      }
-      progress.end();
-      await writeJson(join(outDir, "manifest.json"), manifest);
-      out.result(manifest);
-      out.info(`${plan.length} piece(s) in ${outDir}, manifest ${join(outDir, "manifest.json")}`);
-      return 0;
-    })),
-    );
+        progress.end();
+        await writeJson(join(outDir, "manifest.json"), manifest);
+        out.result(manifest);
+        out.info(`${plan.length} piece(s) in ${outDir}, manifest ${join(outDir, "manifest.json")}`);
+        return 0;
+      });
+    });
   },
 };
+
+async function planOrFail(car: OpenCar, maxSize: number, label: string): Promise<PiecePlan[]> {
+  try {
+    return await planSplit(car, maxSize);
+  } catch (err) {
+    if (err instanceof BlockError) throw new CliFailure(err.message, `block-${err.problem}`);
+    if (err instanceof CarSectionError) throw new CliFailure(`${label}: section ${err.section}: ${err.message}`, "bad-car");
+    throw err;
+  }
+}
 
 async function writeJson(path: string, value: unknown): Promise<void> {
   const handle = await open(path, "w");
