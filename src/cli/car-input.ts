@@ -1,11 +1,10 @@
 import { createWriteStream } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { CarInputError } from "../car/file-stream";
 import { openCar, type OpenCar } from "../car/open-car";
 import { CliFailure } from "./cli-error";
+import { withTempDir } from "./temp-dir";
 
 /**
  * Opens a CAR for a command that reads it once, front to back (`-` is stdin).
@@ -37,12 +36,9 @@ export async function withCarFile<T>(path: string, use: (car: OpenCar) => Promis
 /** A file path for a CAR argument: itself, or stdin copied to a temporary file for `-`. */
 export async function withCarPath<T>(path: string, use: (file: string) => Promise<T>): Promise<T> {
   if (path !== "-") return use(path);
-  const dir = await mkdtemp(join(tmpdir(), "ipfs-kit-"));
-  try {
+  return withTempDir(async (dir) => {
     const file = join(dir, "stdin.car");
     await pipeline(process.stdin, createWriteStream(file));
-    return await use(file);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
+    return use(file);
+  });
 }

@@ -12,9 +12,11 @@ import { balanced } from "ipfs-unixfs-importer/layout";
 import { fixedSize } from "ipfs-unixfs-importer/chunker";
 import { CID } from "multiformats/cid";
 import { sha256 } from "multiformats/hashes/sha2";
-import { describe, expect, test } from "vitest";
+import { afterAll, describe, expect, test } from "vitest";
 import { ipfsKit } from "./cli-process";
-import { ipfsCarPack, pseudoRandom, tempDir, writeTree } from "./fixtures";
+import { ipfsCarPack, pseudoRandom, tempDir, writeTree, removeTempDirs } from "./fixtures";
+
+afterAll(removeTempDirs);
 
 const dir = tempDir();
 

@@ -12,9 +12,11 @@ import { UnixFS } from "ipfs-unixfs";
 import { CID } from "multiformats/cid";
 import * as raw from "multiformats/codecs/raw";
 import { sha256 } from "multiformats/hashes/sha2";
-import { beforeAll, describe, expect, test } from "vitest";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { ipfsKit } from "./cli-process";
-import { carOf, pseudoRandom, tempDir, writeTree } from "./fixtures";
+import { carOf, pseudoRandom, tempDir, writeTree, removeTempDirs } from "./fixtures";
+
+afterAll(removeTempDirs);
 
 const dir = tempDir();
 const treeDir = writeTree(join(dir, "tree"), { "a.txt": "alpha\n", "sub/b.bin": pseudoRandom(2_500_000, 7), "sub/empty": "" });

@@ -9,9 +9,11 @@ import { join } from "node:path";
 import { CID } from "multiformats/cid";
 import * as raw from "multiformats/codecs/raw";
 import { sha256 } from "multiformats/hashes/sha2";
-import { describe, expect, test } from "vitest";
+import { afterAll, describe, expect, test } from "vitest";
 import { ipfsKit, REPO_ROOT, run } from "./cli-process";
-import { tempDir } from "./fixtures";
+import { tempDir, removeTempDirs } from "./fixtures";
+
+afterAll(removeTempDirs);
 
 const COMMANDS = ["car create", "car extract", "car verify", "car ls", "car roots", "car blocks", "car split", "car merge", "car convert", "pin add", "pin ls", "pin status", "pin rm", "get", "verify", "gateway test", "gateway bench", "backend ls", "backend test"];
 

@@ -1,13 +1,22 @@
 /** Inputs the CLI tests build on the fly in a temporary directory: pseudo-random bytes (seeded), trees, CARs. */
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { CarWriter } from "@ipld/car/writer";
 import type { CID } from "multiformats/cid";
 import { run, REPO_ROOT } from "./cli-process";
 
+const made: string[] = [];
+
+/** A fresh temporary directory, removed by `removeTempDirs` (each test file's afterAll). */
 export function tempDir(prefix = "ipfs-kit-test-"): string {
-  return mkdtempSync(join(tmpdir(), prefix));
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  made.push(dir);
+  return dir;
+}
+
+export function removeTempDirs(): void {
+  for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true });
 }
 
 /** `n` deterministic pseudo-random bytes (xorshift32 from `seed`): incompressible, repeatable. */

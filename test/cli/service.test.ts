@@ -6,15 +6,17 @@
  * unreachable endpoints, config files and an interrupted upload.
  */
 import { spawn } from "node:child_process";
-import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { CID } from "multiformats/cid";
-import { beforeAll, describe, expect, inject, test } from "vitest";
+import { afterAll, beforeAll, describe, expect, inject, test } from "vitest";
 import { freePort } from "../../bench/wrangler-dev";
 import { CLI, ipfsKit } from "./cli-process";
-import { carOf, ipfsCarPack, pseudoRandom, tempDir, writeTree } from "./fixtures";
+import { carOf, ipfsCarPack, pseudoRandom, tempDir, writeTree, removeTempDirs } from "./fixtures";
 import * as raw from "multiformats/codecs/raw";
 import { sha256 } from "multiformats/hashes/sha2";
+
+afterAll(removeTempDirs);
 
 const endpoint = inject("endpoint");
 const token = inject("token");
@@ -260,11 +262,13 @@ describe("tokens, endpoints and the config file", () => {
 });
 
 describe("an interrupted upload", () => {
-  test("killed mid-upload: nothing pinned; run again: pinned once", async () => {
+  test("interrupted (Ctrl-C) mid-upload: exit 130, its temporary CAR removed, nothing pinned; run again: pinned once", async () => {
     const big = join(dir, "big-upload");
     writeTree(big, { "a.bin": pseudoRandom(48 * 1024 * 1024, 41), "b.txt": "b\n" });
     const root = await ipfsCarPack(big, join(dir, "big-ref.car"), false);
-    const child = spawn(process.execPath, [CLI, "pin", "add", big, "--name", "big"], { env: { PATH: process.env.PATH ?? "", ...env }, stdio: ["ignore", "ignore", "pipe"] });
+    const scratch = join(dir, "scratch");
+    mkdirSync(scratch);
+    const child = spawn(process.execPath, [CLI, "pin", "add", big, "--name", "big"], { env: { PATH: process.env.PATH ?? "", TMPDIR: scratch, ...env }, stdio: ["ignore", "ignore", "pipe"] });
     let stderr = "";
     await new Promise<void>((resolve) => {
       child.stderr.on("data", (b: Buffer) => {
@@ -273,8 +277,11 @@ describe("an interrupted upload", () => {
       });
       child.on("exit", () => resolve());
     });
-    child.kill("SIGKILL");
-    await new Promise((resolve) => child.on("close", resolve));
+    child.kill("SIGINT");
+    const code = await new Promise((resolve) => child.on("close", (c) => resolve(c)));
+    expect(code).toBe(130);
+    expect(stderr).toContain("ipfs-kit: interrupted (SIGINT)");
+    expect(readdirSync(scratch)).toEqual([]);
     expect(stderr).toContain(`packed ${big}: ${root}`);
     // Give the worker a moment to see the cut connection and abandon the upload.
     await new Promise((resolve) => setTimeout(resolve, 500));

@@ -1,6 +1,5 @@
 import { createReadStream } from "node:fs";
-import { mkdtemp, open, rm, stat, unlink } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { open, stat, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import { pipeline } from "node:stream/promises";
 import type { CID } from "multiformats/cid";
@@ -11,6 +10,7 @@ import { CliFailure, UsageError } from "../cli-error";
 import type { Command, OptionValues } from "../command";
 import type { Output } from "../output";
 import { parseInteger, parseSize } from "../parse-values";
+import { withTempDir } from "../temp-dir";
 
 export const packOptions = {
   "chunk-size": { type: "string", value: "size", description: "chunk size of files (default 1MiB)" },
@@ -105,15 +105,12 @@ export const carCreate: Command = {
       return 0;
     }
     // stdout cannot be rewound to fix the header's root: build the CAR in a temporary file, then copy it out.
-    const dir = await mkdtemp(join(tmpdir(), "ipfs-kit-"));
-    try {
+    return withTempDir(async (dir) => {
       const file = join(dir, "out.car");
       const made = await createCarFile(input, file, pack, out);
       await pipeline(createReadStream(file), process.stdout, { end: false });
       out.info(made.root.toString());
       return 0;
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+    });
   },
 };

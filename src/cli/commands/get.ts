@@ -1,6 +1,5 @@
 import { createWriteStream } from "node:fs";
-import { mkdtemp, open, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { open } from "node:fs/promises";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
@@ -16,6 +15,7 @@ import { carPath, downloadVerifiedCar } from "../fetch-car";
 import { parseCid } from "../parse-values";
 import { ServiceClient } from "../service-client";
 import { resolveService, serviceOptions } from "../service-config";
+import { withTempDir } from "../temp-dir";
 
 /** "<cid>[/path]" or "/ipfs/<cid>[/path]" → CID and path segments. */
 export function parseContentPath(text: string): { cid: ReturnType<typeof parseCid>; segments: string[] } {
@@ -53,8 +53,7 @@ export const get: Command = {
       out.result({ cid: cid.toString(), path: segments.join("/"), root: null, type: "file", output, bytes: progress.bytes, blocks: 0, verified: false });
       return 0;
     }
-    const dir = await mkdtemp(join(tmpdir(), "ipfs-kit-"));
-    try {
+    return withTempDir(async (dir) => {
       const carFile = join(dir, "get.car");
       const handle = await open(carFile, "w+");
       const progress = out.progress("downloading");
@@ -95,9 +94,7 @@ export const get: Command = {
       } finally {
         await car.close();
       }
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+    });
   },
 };
 

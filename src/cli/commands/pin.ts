@@ -1,6 +1,4 @@
-import { mkdtemp, rm, stat } from "node:fs/promises";
-import { open } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { open, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { CliFailure, UsageError } from "../cli-error";
@@ -8,6 +6,7 @@ import type { Command, OptionValues } from "../command";
 import type { Output } from "../output";
 import { looksLikeCid, parseInteger } from "../parse-values";
 import { ServiceClient } from "../service-client";
+import { withTempDir } from "../temp-dir";
 import { resolveService, serviceOptions } from "../service-config";
 import { createCarFile, packOptions, readPackOptions } from "./car-create";
 import { fileByteStream } from "../../car/file-stream";
@@ -125,8 +124,7 @@ interface UploadAnswer {
 }
 
 async function uploadPath(client: ServiceClient, path: string, name: string | undefined, options: OptionValues, out: Output): Promise<PinStatus> {
-  const dir = await mkdtemp(join(tmpdir(), "ipfs-kit-"));
-  try {
+  return withTempDir(async (dir) => {
     const file = join(dir, "upload.car");
     const made = await createCarFile(path, file, readPackOptions(options), out);
     out.info(`packed ${path}: ${made.root} (${made.carBytes} bytes of CAR); uploading to ${client.service.endpoint}`);
@@ -152,9 +150,7 @@ async function uploadPath(client: ServiceClient, path: string, name: string | un
     } finally {
       await handle.close();
     }
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
+  });
 }
 
 export const pinLs: Command = {
