@@ -1,5 +1,5 @@
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
-import { defineConfig } from "vitest/config";
+import { configDefaults, defineConfig } from "vitest/config";
 
 /**
  * Tests run inside workerd with the real bindings of wrangler.toml (DO, R2,
@@ -60,6 +60,8 @@ export default defineConfig({
   test: {
     globalSetup: ["./test/global-setup.ts"],
     include: ["test/**/*.test.ts"],
+    // The CLI's tests run in Node against wrangler dev (vitest.cli.config.ts).
+    exclude: [...configDefaults.exclude, "test/cli/**"],
     testTimeout: 30_000,
     // The worker's structured JSON log lines (src/observability/log.ts) are not test output; tests of them capture them.
     onConsoleLog: (log) => !log.startsWith('{"ts":'),

@@ -29,7 +29,7 @@ import { base58btc } from "multiformats/bases/base58";
 import { CID } from "multiformats/cid";
 import * as Digest from "multiformats/hashes/digest";
 
-const REPO_ROOT = fileURLToPath(new URL("../..", import.meta.url));
+const REPO_ROOT = fileURLToPath(new URL("../..", import.meta.url).href);
 export const FIXTURES_DIR = resolve(REPO_ROOT, "test/fixtures/conformance/fixtures");
 const RECORD_TYPE = "application/vnd.ipfs.ipns-record";
 const MAX_PUT_BYTES = 1024 * 1024;

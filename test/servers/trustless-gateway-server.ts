@@ -38,7 +38,7 @@ import {
 import { RequestLog, type RequestLogEntry } from "./request-log";
 import { parseTrustlessRequest, RequestError, type TrustlessRequest } from "./request-params";
 
-const REPO_ROOT = fileURLToPath(new URL("../..", import.meta.url));
+const REPO_ROOT = fileURLToPath(new URL("../..", import.meta.url).href);
 /** The gateway-conformance fixtures, copied into the repository (test/fixtures/conformance/NOTICE.md). */
 export const FIXTURES_DIR = resolve(REPO_ROOT, "test/fixtures/conformance/fixtures");
 

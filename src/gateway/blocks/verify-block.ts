@@ -15,10 +15,10 @@ export async function verifyBlock(cid: CID, bytes: Uint8Array): Promise<boolean>
       digest = bytes;
       break;
     case SHA2_256:
-      digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
+      digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>));
       break;
     case SHA2_512:
-      digest = new Uint8Array(await crypto.subtle.digest("SHA-512", bytes));
+      digest = new Uint8Array(await crypto.subtle.digest("SHA-512", bytes as Uint8Array<ArrayBuffer>));
       break;
     default:
       throw new HttpError("not_implemented", `cannot verify blocks hashed with multihash 0x${mh.code.toString(16)}`);

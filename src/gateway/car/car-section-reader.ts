@@ -45,6 +45,11 @@ export class CarSectionReader {
     return this.#in.received;
   }
 
+  /** Bytes of the stream consumed so far: after `peek()`, where the section's data starts. */
+  get position(): number {
+    return this.#in.received - this.#in.available;
+  }
+
   /** Reads and checks the CARv1 header; returns its roots. */
   async readHeader(): Promise<CID[]> {
     const len = await this.#varint();

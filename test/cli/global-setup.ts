@@ -1,0 +1,63 @@
+/**
+ * Node globalSetup of the CLI tests (vitest.cli.config.ts): builds the CLI,
+ * starts the local trustless upstream (test/servers/trustless-gateway-server.ts)
+ * and one `wrangler dev` of the worker using it, mints an API token through
+ * the operator API, and hands { endpoint, token, upstreamBase } to the tests.
+ * Everything listens on 127.0.0.1, on free ports; everything is stopped after.
+ */
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { TestProject } from "vitest/node";
+import { bundleWorker, startWranglerDev } from "../../bench/wrangler-dev";
+import { startTrustlessGatewayServer } from "../servers/trustless-gateway-server";
+import { buildCli } from "./cli-process";
+
+declare module "vitest" {
+  export interface ProvidedContext {
+    endpoint: string;
+    token: string;
+    account: string;
+    upstreamBase: string;
+  }
+}
+
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  await buildCli();
+  const work = mkdtempSync(join(tmpdir(), "ipfs-kit-cli-test-"));
+  mkdirSync(join(work, "state"));
+  const upstream = await startTrustlessGatewayServer({ fixturesDir: null });
+  const adminToken = `cli-test-${process.pid}-${Date.now()}`;
+  const script = await bundleWorker("wrangler.toml", join(work, "bundle"), join(work, "bundle.log"));
+  const worker = await startWranglerDev({
+    name: "cli-test",
+    config: "wrangler.toml",
+    script,
+    // PROVIDER_ROUTERS empty: only 127.0.0.1 is ever asked.
+    vars: { UPSTREAMS: `${upstream.base}/honest`, ADMIN_TOKEN: adminToken, PROVIDER_ROUTERS: "", IDLE_TIMEOUT_MS: "3000", TTFB_TIMEOUT_MS: "5000" },
+    persistTo: join(work, "state"),
+    logFile: join(work, "wrangler.log"),
+  });
+  try {
+    const minted = await fetch(`${worker.url}/api/v1/tokens`, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${adminToken}`, "Content-Type": "application/json" },
+      body: JSON.stringify({ name: "cli-tests" }),
+    });
+    if (minted.status !== 201) throw new Error(`minting a token: ${minted.status} ${await minted.text()}`);
+    const { token, account } = (await minted.json()) as { token: string; account: string };
+    project.provide("endpoint", worker.url);
+    project.provide("token", token);
+    project.provide("account", account);
+    project.provide("upstreamBase", upstream.base);
+  } catch (err) {
+    await worker.stop();
+    await upstream.close();
+    throw err;
+  }
+  return async () => {
+    await worker.stop();
+    await upstream.close();
+    rmSync(work, { recursive: true, force: true });
+  };
+}
