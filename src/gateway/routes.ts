@@ -53,7 +53,7 @@ gatewayRoutes.on(["GET", "HEAD"], "/ipfs/*", async (c) => {
         throw badRequest("application/vnd.ipfs.ipns-record is only served for /ipns/{name} without a path");
       case "html":
       case "default":
-        response = await serveDeserialized(req, session, done);
+        response = await serveDeserialized(req, session, done, pool);
         break;
     }
   } catch (err) {

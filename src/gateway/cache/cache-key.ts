@@ -28,9 +28,9 @@ export const EDGE_CACHE_PREFIX = "/__edge-cache/v1";
  * The `Accept` header itself is not: two headers that decide the same
  * format get the same bytes.
  *
- * Not cacheable: `Range` (a 206 is never cached, nor served from a cached
- * 200 here: the handlers own Range, multipart and 416), `Service-Worker`
- * (may turn into a 400).
+ * `Range` does not change the key: a single range is answered from the
+ * cached 200 (edge-cache.ts), and a 206 is never stored. Not cacheable:
+ * `Service-Worker` (may turn into a 400).
  *
  * Each answer has two entries: `body` (the response) and `done`, a tiny
  * marker written only after the body was stored completely. A store may
@@ -41,7 +41,7 @@ export const EDGE_CACHE_PREFIX = "/__edge-cache/v1";
  * @example edgeCacheKeys(req, request).body // Request("http://gw.example/__edge-cache/v1/body/default/url/n/ipfs/bafy…/a.txt?q.filename=x")
  */
 export function edgeCacheKeys(req: GatewayRequest, request: Request): { body: Request; done: Request } | undefined {
-  if (req.headers.has("Range") || req.headers.has("Service-Worker")) return undefined;
+  if (req.headers.has("Service-Worker")) return undefined;
   // CAR and tar bodies have no known length and are never stored: no look-up on their hot path.
   if (req.format.kind === "car" || req.format.kind === "tar") return undefined;
   const internal = new URL(request.url);
