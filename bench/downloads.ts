@@ -11,13 +11,14 @@ import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
 import { startTrustlessGatewayServer } from "../test/servers/trustless-gateway-server.ts";
 import { downloads } from "./figure-downloads.ts";
+import { downloadMemory, formatDownloadMemory } from "./figure-download-memory.ts";
 import { formatDownloads } from "./report-downloads.ts";
 import { MIB } from "./stats.ts";
 import { buildFile } from "./synthetic-dag.ts";
 import { bundleWorker, startWranglerDev } from "./wrangler-dev.ts";
 
 const WORK = fileURLToPath(new URL("./.work/", import.meta.url));
-const { values } = parseArgs({ options: { size: { type: "string", default: String(256 * MIB) }, block: { type: "string", default: String(MIB) }, rounds: { type: "string", default: "3" } } });
+const { values } = parseArgs({ options: { size: { type: "string", default: String(256 * MIB) }, block: { type: "string", default: String(MIB) }, rounds: { type: "string", default: "3" }, memory: { type: "boolean", default: false } } });
 const log = (m: string) => process.stderr.write(`[downloads ${(performance.now() / 1000).toFixed(1)}s] ${m}\n`);
 
 const loadStart = loadavg();
@@ -34,7 +35,8 @@ const gateway = await startWranglerDev({
   name: "dl-gateway",
   config: "wrangler.toml",
   script: gatewayScript,
-  vars: { UPSTREAMS: `${server.base}/honest~dl`, ADMIN_TOKEN: `dl-${process.pid}`, PROVIDER_ROUTERS: "" },
+  // EDGE_CACHE_MAX_BYTES: let the 1 GiB file of --memory into the edge cache.
+  vars: { UPSTREAMS: `${server.base}/honest~dl`, ADMIN_TOKEN: `dl-${process.pid}`, PROVIDER_ROUTERS: "", EDGE_CACHE_MAX_BYTES: String(2 * 1024 * MIB) },
   persistTo: `${WORK}state/dl-gateway`,
   logFile: `${WORK}dl-gateway.log`,
 });
@@ -47,6 +49,14 @@ const passthrough = await startWranglerDev({
   logFile: `${WORK}dl-passthrough.log`,
 });
 try {
+  if (values.memory) {
+    const big = buildFile({ size: 1024 * MIB, chunkSize: MIB, seed: 23, keepLeaves: false });
+    const small = buildFile({ size: 200 * 1024, chunkSize: 64 * 1024, seed: 24, keepLeaves: true });
+    server.addBlockSource(big.getter);
+    server.addBlockSource(small.getter);
+    log("memory: 1 GiB CAR, file miss, hit, Range");
+    process.stdout.write(formatDownloadMemory(await downloadMemory(gateway, big, small)));
+  }
   const figure = await downloads(file, `${server.base}/honest~direct`, gateway, passthrough, Number(values.rounds), log);
   process.stdout.write(`load average ${loadStart.map((x) => x.toFixed(2)).join(" ")} at start, ${loadavg().map((x) => x.toFixed(2)).join(" ")} at end\n`);
   process.stdout.write(formatDownloads(figure));

@@ -4,8 +4,14 @@ import { copyBody, startBody } from "../handlers/body-stream";
 import { ifNoneMatchHits, notModified } from "../handlers/etag";
 import { edgeCacheKeys } from "./cache-key";
 
-/** Larger responses are never put in the edge cache (the Cache API's object size limit). */
+/** Larger responses are never put in the edge cache (the Cache API's object size limit on most plans); `EDGE_CACHE_MAX_BYTES` overrides it. */
 export const MAX_EDGE_CACHE_BYTES = 512 * 1024 * 1024;
+
+/** `EDGE_CACHE_MAX_BYTES` as a byte count (default MAX_EDGE_CACHE_BYTES). */
+export function edgeCacheMaxBytes(value: string | undefined): number {
+  const n = Number(value);
+  return Number.isSafeInteger(n) && n > 0 ? n : MAX_EDGE_CACHE_BYTES;
+}
 
 /**
  * How many chunks (blocks) the cache's copy of a body may fall behind the
@@ -148,7 +154,7 @@ function cachedHeaders(hit: Response): Headers {
 /**
  * Puts a complete response into the edge cache while it streams to the
  * client, and returns the client's copy. Only a GET's 200 with a known
- * length of at most MAX_EDGE_CACHE_BYTES and a cacheable Cache-Control is
+ * length of at most `maxBytes` and a cacheable Cache-Control is
  * stored: never a 206, a 304, an error, a HEAD, or a stream of unknown
  * length (CARs, tar, generated listings: decided in docs/architecture.md).
  * The copy for the cache goes through `lockstepTee` (bounded memory) and
@@ -157,20 +163,20 @@ function cachedHeaders(hit: Response): Headers {
  * or is cut short makes `cache.put` reject, and whatever part a store kept
  * is deleted: nothing partial is ever served.
  */
-export function intoEdgeCache(req: GatewayRequest, request: Request, response: Response, waitUntil: WaitUntil): Response {
+export function intoEdgeCache(req: GatewayRequest, request: Request, response: Response, waitUntil: WaitUntil, maxBytes = MAX_EDGE_CACHE_BYTES): Response {
   try {
-    return storeWhileStreaming(req, request, response, waitUntil);
+    return storeWhileStreaming(req, request, response, waitUntil, maxBytes);
   } finally {
     startBody(response.body);
   }
 }
 
-function storeWhileStreaming(req: GatewayRequest, request: Request, response: Response, waitUntil: WaitUntil): Response {
+function storeWhileStreaming(req: GatewayRequest, request: Request, response: Response, waitUntil: WaitUntil, maxBytes: number): Response {
   if (req.method !== "GET" || req.headers.has("Range") || response.status !== 200 || response.body === null) return response;
   const keys = edgeCacheKeys(req, request);
   if (!keys) return response;
   const length = Number(response.headers.get("Content-Length") ?? NaN);
-  if (!Number.isSafeInteger(length) || length <= 0 || length > MAX_EDGE_CACHE_BYTES) return response;
+  if (!Number.isSafeInteger(length) || length <= 0 || length > maxBytes) return response;
   const cacheControl = response.headers.get("Cache-Control") ?? "";
   if (/(^|,)\s*(no-store|private|no-cache)\b/i.test(cacheControl)) return response;
 
