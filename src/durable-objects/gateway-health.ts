@@ -6,7 +6,8 @@
  * and report their outcomes afterwards in one batched `report()` call.
  *
  * ## What is kept per upstream (tables in docs/health.md)
- * - counts of ok / not_found / error / timeout / invalid_block / aborted;
+ * - counts of ok / not_found / error / timeout / invalid_block / deviation / aborted
+ *   (a deviation, valid blocks other than those asked for, moves nothing else);
  * - EWMA (alpha 1/4; the first sample is taken as is) of
  *   - TTFB in ms, from every outcome that carries `ttfbMs` (not aborted ones),
  *   - throughput in bytes/s = bytes · 1000 / durationMs, from `ok` outcomes of
@@ -92,12 +93,13 @@ const MIGRATIONS: readonly string[] = [
     error TEXT,
     PRIMARY KEY (upstream, kind)
   );`,
+  /* 2 */ `ALTER TABLE upstream_stats ADD COLUMN deviation_count INTEGER NOT NULL DEFAULT 0;`,
 ];
 
 /** A batch larger than this is a bug in the caller (a request reports one outcome per upstream attempt). */
 const MAX_BATCH = 1000;
 const MAX_UPSTREAM_LENGTH = 2048;
-const RESULTS: ReadonlySet<OutcomeResult> = new Set(["ok", "not_found", "error", "timeout", "invalid_block", "aborted"]);
+const RESULTS: ReadonlySet<OutcomeResult> = new Set(["ok", "not_found", "error", "timeout", "invalid_block", "deviation", "aborted"]);
 
 type StatsRow = {
   upstream: string;
@@ -106,6 +108,7 @@ type StatsRow = {
   error_count: number;
   timeout_count: number;
   invalid_block_count: number;
+  deviation_count: number;
   aborted_count: number;
   success_ewma: number;
   ttfb_ewma_ms: number | null;
@@ -217,8 +220,8 @@ export class GatewayHealth extends DurableObject<Env> {
     this.#sql.exec(
       `INSERT OR REPLACE INTO upstream_stats (upstream, ok_count, not_found_count, error_count, timeout_count,
          invalid_block_count, aborted_count, success_ewma, ttfb_ewma_ms, throughput_ewma_bps, last_ok_at,
-         last_error_at, consecutive_failures, circuit, open_until, cooldown_ms, circuit_changed_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         last_error_at, consecutive_failures, circuit, open_until, cooldown_ms, circuit_changed_at, deviation_count)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       s.upstream,
       s.counts.ok,
       s.counts.notFound,
@@ -236,6 +239,7 @@ export class GatewayHealth extends DurableObject<Env> {
       s.openUntil,
       s.cooldownMs,
       s.circuitChangedAt,
+      s.counts.deviation,
     );
   }
 }
@@ -249,6 +253,7 @@ function fromRow(row: StatsRow): UpstreamState {
       error: row.error_count,
       timeout: row.timeout_count,
       invalidBlock: row.invalid_block_count,
+      deviation: row.deviation_count,
       aborted: row.aborted_count,
     },
     successEwma: row.success_ewma,
