@@ -2,7 +2,7 @@ import { parseRange } from "../request/range";
 import type { GatewayRequest } from "../request/gateway-request";
 import { copyBody, startBody } from "../handlers/body-stream";
 import { ifNoneMatchHits, notModified } from "../handlers/etag";
-import { edgeCacheKeys } from "./cache-key";
+import { edgeCacheKey } from "./cache-key";
 
 /** Larger responses are never put in the edge cache (the Cache API's object size limit on most plans); `EDGE_CACHE_MAX_BYTES` overrides it. */
 export const MAX_EDGE_CACHE_BYTES = 512 * 1024 * 1024;
@@ -20,62 +20,75 @@ export function edgeCacheMaxBytes(value: string | undefined): number {
  */
 const MAX_COPY_LAG = 8;
 
+/**
+ * Stored with each entry: the length its body must have. A store may keep
+ * the part of a body it received before the stream failed (the local
+ * simulator does, even though `put` rejects, and keeps the full
+ * Content-Length header with it); the Cache API's `Content-Range` tells the
+ * length it really holds, and an entry counts only when the two agree.
+ */
+const STORED_LENGTH = "X-Edge-Length";
 /** Headers a 304 built from a cached response carries (what the handlers' own 304s carry). */
 const NOT_MODIFIED_HEADERS = ["X-Ipfs-Path", "X-Ipfs-Roots", "Cache-Control", "Vary"];
-/** Headers the Cache API adds to a match; dropped so that a hit carries exactly what the miss carried (handlers set none of them). */
-const ADDED_BY_CACHE = ["CF-Cache-Status", "Age", "Expires", "Date"];
-/** On the `done` marker: the stored body's length and ETag, so a Range can be decided before the body is asked for. */
-const MARKER_LENGTH = "X-Edge-Length";
-const MARKER_ETAG = "X-Edge-ETag";
+/** Headers the Cache API adds to a match, or we store for ourselves; dropped so that a hit carries exactly what the miss carried. */
+const NOT_SERVED = ["CF-Cache-Status", "Age", "Expires", "Date", "Content-Range", STORED_LENGTH];
 
 type WaitUntil = (p: Promise<unknown>) => void;
 
 /**
  * The edge cache's answer to a gateway request (docs/architecture.md "Edge
  * cache and the R2 tier"), or undefined on a miss or for a request the
- * cache does not serve (`edgeCacheKeys`; `request` is what the /ipfs/ route
+ * cache does not serve (`edgeCacheKey`; `request` is what the /ipfs/ route
  * received). A hit is the stored 200 with the same headers;
  * `If-None-Match` matching its ETag is a 304; a HEAD gets the headers only;
  * a single `Range` is a 206 cut from the stored body by the Cache API.
  *
- * An entry counts only with its `done` marker (cache-key.ts), which also
- * records the body's length. The body is always asked for as a byte range
+ * One look-up per hit: the body is always asked for as a byte range
  * (`bytes=0-` for the whole), so the Cache API says in `Content-Range` how
- * many bytes it really holds: a stored body of any other length than the
- * marker's is never trusted (dropped, and the request is a miss). The body
- * itself is returned as the runtime streams it, behind a natively piped
- * FixedLengthStream: no JavaScript runs per chunk. The Cache API failing is
- * a miss, never an error.
+ * many bytes it really holds, and an entry whose body is not exactly its
+ * stored length is never trusted (dropped, and the request is a miss). The
+ * body itself is returned as the runtime streams it, behind a natively
+ * piped FixedLengthStream: no JavaScript runs per chunk. The Cache API
+ * failing is a miss, never an error.
  */
 export async function fromEdgeCache(req: GatewayRequest, request: Request, waitUntil: WaitUntil): Promise<Response | undefined> {
-  const keys = edgeCacheKeys(req, request);
-  if (!keys) return undefined;
+  const key = edgeCacheKey(req, request);
+  if (!key) return undefined;
   const range = req.headers.get("Range");
-  let marker: Response | undefined;
+  let ask = "bytes=0-";
+  if (range !== null) {
+    // Only a GET of a single range (and no If-None-Match, which the handlers answer first) is cut from the cache.
+    const single = singleRange(range);
+    if (req.method !== "GET" || req.headers.has("If-None-Match") || single === undefined) return undefined;
+    ask = single;
+  }
   let hit: Response | undefined;
   try {
-    // Without a Range both look-ups go at once: a hit costs one round trip to the cache, not two.
-    [marker, hit] = await Promise.all([caches.default.match(keys.done), range === null ? matchPart(keys.body, "bytes=0-") : undefined]);
+    hit = await caches.default.match(new Request(key, { headers: { Range: ask } }));
   } catch (err) {
     console.warn("edge cache: match failed", err instanceof Error ? err.message : String(err));
     return undefined;
   }
-  const size = Number(marker?.headers.get(MARKER_LENGTH) ?? NaN);
-  await marker?.body?.cancel();
-  if (!marker || !Number.isSafeInteger(size) || size <= 0) {
-    // No marker: nothing complete is stored. No length on it: an entry of an older layout, or an empty body (no range to ask for).
-    await hit?.body?.cancel();
+  if (!hit) return undefined;
+  const size = Number(hit.headers.get(STORED_LENGTH) ?? NaN);
+  const part = /^bytes (\d+)-(\d+)\/(\d+)$/.exec(hit.headers.get("Content-Range") ?? "");
+  if (hit.status !== 206 || hit.body === null || !part || !Number.isSafeInteger(size) || Number(part[3]) !== size) {
+    await hit.body?.cancel();
+    if (hit.status === 206 || hit.status === 416) {
+      console.warn(`edge cache: an entry holds ${part?.[3] ?? "an unknown number of"} bytes, not its ${size}; dropped`);
+      waitUntil(forget(key));
+    }
     return undefined;
   }
-  if (range !== null) return fromCacheRanged(req, keys, marker, size, range, waitUntil);
-  if (!hit) return undefined;
-  if (!(await trusted(hit, 0, size - 1, size, keys, waitUntil))) return undefined;
-  const headers = cachedHeaders(hit);
-  headers.delete("Content-Range");
+  const [first, last] = [Number(part[1]), Number(part[2])];
+  const headers = new Headers(hit.headers);
+  for (const name of NOT_SERVED) headers.delete(name);
+
+  if (range !== null) return servedRange(req, hit.body, headers, range, size, first, last);
   headers.set("Content-Length", String(size));
   const etag = headers.get("ETag");
   if (etag !== null && ifNoneMatchHits(req.headers.get("If-None-Match"), etag)) {
-    await hit.body?.cancel();
+    await hit.body.cancel();
     const kept = new Headers();
     for (const name of NOT_MODIFIED_HEADERS) {
       const value = headers.get(name);
@@ -84,84 +97,64 @@ export async function fromEdgeCache(req: GatewayRequest, request: Request, waitU
     return notModified(etag, kept);
   }
   if (req.method === "HEAD") {
-    await hit.body?.cancel();
+    await hit.body.cancel();
     return new Response(null, { status: 200, headers });
   }
-  return new Response(fixedLength(hit.body!, size), { status: 200, headers });
+  return new Response(fixedLength(hit.body, size), { status: 200, headers });
+}
+
+/** A `Range` header of exactly one range spec, normalised (`bytes=a-b`, `bytes=a-`, `bytes=-n`), else undefined. */
+function singleRange(header: string): string | undefined {
+  const m = /^\s*bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*$/i.exec(header);
+  if (!m || (m[1] === "" && m[2] === "")) return undefined;
+  return `bytes=${m[1]}-${m[2]}`;
 }
 
 /**
- * A single satisfiable `Range` of a GET answered from the cached 200 as the
- * handlers would answer it: 206, the stored headers with `Content-Range`
- * and the part's `Content-Length`. Anything else (HEAD, If-None-Match,
- * several ranges, an `If-Range` that is not the stored ETag) is left to the
- * handlers; every range unsatisfiable is their 416.
+ * The 206 the handlers would send for this range of the cached 200 (the
+ * stored headers with `Content-Range` and the part's `Content-Length`),
+ * when the range means the same to them (rules of request/range.ts, an
+ * `If-Range` equal to the ETag); anything else is left to the handlers.
  */
-async function fromCacheRanged(
+async function servedRange(
   req: GatewayRequest,
-  keys: { body: Request; done: Request },
-  marker: Response,
-  size: number,
+  body: ReadableStream<Uint8Array>,
+  headers: Headers,
   range: string,
-  waitUntil: WaitUntil,
+  size: number,
+  first: number,
+  last: number,
 ): Promise<Response | undefined> {
-  const etag = marker.headers.get(MARKER_ETAG);
-  if (req.method !== "GET" || req.headers.has("If-None-Match")) return undefined;
   const ifRange = req.headers.get("If-Range");
-  if (ifRange !== null && ifRange.trim() !== etag) return undefined;
-  const ranges = parseRange(range, size);
-  if (!ranges || ranges.length !== 1) return undefined;
-  const [first, last] = ranges[0]!;
-  let hit: Response | undefined;
+  let ranges: ReturnType<typeof parseRange>;
   try {
-    hit = await matchPart(keys.body, `bytes=${first}-${last}`);
-  } catch (err) {
-    console.warn("edge cache: match failed", err instanceof Error ? err.message : String(err));
+    ranges = parseRange(range, size);
+  } catch {
+    ranges = undefined; // unsatisfiable: the handlers' 416
+  }
+  const same = ranges?.length === 1 && ranges[0]![0] === first && ranges[0]![1] === last;
+  if (!same || (ifRange !== null && ifRange.trim() !== headers.get("ETag"))) {
+    await body.cancel();
     return undefined;
   }
-  if (!hit || !(await trusted(hit, first, last, size, keys, waitUntil))) return undefined;
-  const headers = cachedHeaders(hit);
+  headers.set("Content-Range", `bytes ${first}-${last}/${size}`);
   headers.set("Content-Length", String(last - first + 1));
-  return new Response(fixedLength(hit.body!, last - first + 1), { status: 206, headers });
-}
-
-function matchPart(key: Request, range: string): Promise<Response | undefined> {
-  return caches.default.match(new Request(key, { headers: { Range: range } }));
-}
-
-/**
- * Whether a ranged match is the part asked for of a stored body of exactly
- * `size` bytes. A stored 200 of another length (a store that kept part of a
- * failed write) is dropped.
- */
-async function trusted(hit: Response, first: number, last: number, size: number, keys: { body: Request; done: Request }, waitUntil: WaitUntil): Promise<boolean> {
-  const contentRange = hit.headers.get("Content-Range");
-  if (hit.status === 206 && hit.body !== null && contentRange === `bytes ${first}-${last}/${size}`) return true;
-  await hit.body?.cancel();
-  if (hit.status === 206 || hit.status === 416) {
-    console.warn(`edge cache: a cached body answered ${hit.status} ${contentRange ?? ""} for bytes ${first}-${last} of ${size}; entry dropped`);
-    waitUntil(forget(keys));
-  }
-  return false;
-}
-
-function cachedHeaders(hit: Response): Headers {
-  const headers = new Headers(hit.headers);
-  for (const name of ADDED_BY_CACHE) headers.delete(name);
-  return headers;
+  return new Response(fixedLength(body, last - first + 1), { status: 206, headers });
 }
 
 /**
  * Puts a complete response into the edge cache while it streams to the
- * client, and returns the client's copy. Only a GET's 200 with a known
- * length of at most `maxBytes` and a cacheable Cache-Control is
- * stored: never a 206, a 304, an error, a HEAD, or a stream of unknown
- * length (CARs, tar, generated listings: decided in docs/architecture.md).
- * The copy for the cache goes through `lockstepTee` (bounded memory) and
- * `cache.put` runs in `waitUntil`, so the response is not delayed. The
- * `done` marker is written only once the body is stored; a body that errors
- * or is cut short makes `cache.put` reject, and whatever part a store kept
- * is deleted: nothing partial is ever served.
+ * client, and returns the client's copy (and starts a `pullBody` body: see
+ * handlers/body-stream.ts). Only a GET's 200 without `Range`, with a known
+ * length of 1 to `maxBytes` bytes and a cacheable Cache-Control is stored:
+ * never a 206, a 304, an error, a HEAD, or a stream of unknown length
+ * (CARs, tar, generated listings: decided in docs/architecture.md).
+ * A body the handlers write block by block gets a second copy written
+ * alongside, which never paces the client (it is given up if it falls
+ * MAX_COPY_LAG blocks behind); `cache.put` runs in `waitUntil`, so the
+ * response is not delayed. A body that errors or is cut short makes
+ * `cache.put` reject, and whatever part a store kept is deleted (and would
+ * not be trusted anyway: STORED_LENGTH).
  */
 export function intoEdgeCache(req: GatewayRequest, request: Request, response: Response, waitUntil: WaitUntil, maxBytes = MAX_EDGE_CACHE_BYTES): Response {
   try {
@@ -173,29 +166,26 @@ export function intoEdgeCache(req: GatewayRequest, request: Request, response: R
 
 function storeWhileStreaming(req: GatewayRequest, request: Request, response: Response, waitUntil: WaitUntil, maxBytes: number): Response {
   if (req.method !== "GET" || req.headers.has("Range") || response.status !== 200 || response.body === null) return response;
-  const keys = edgeCacheKeys(req, request);
-  if (!keys) return response;
+  const key = edgeCacheKey(req, request);
+  if (!key) return response;
   const length = Number(response.headers.get("Content-Length") ?? NaN);
   if (!Number.isSafeInteger(length) || length <= 0 || length > maxBytes) return response;
   const cacheControl = response.headers.get("Cache-Control") ?? "";
   if (/(^|,)\s*(no-store|private|no-cache)\b/i.test(cacheControl)) return response;
 
-  // A body the handlers write block by block (files, ranges of blocks) gets a second copy written
-  // alongside; any other cacheable body is one block already in memory, which the runtime tees natively.
+  // A body the handlers write block by block gets a second copy written alongside; any other
+  // cacheable body is one block already in memory, which the runtime tees natively.
   let client = response.body;
   let copy = copyBody(response.body, MAX_COPY_LAG);
   if (!copy) [client, copy] = response.body.tee();
-  const marker: Record<string, string> = { "Cache-Control": cacheControl, [MARKER_LENGTH]: String(length) };
-  const etag = response.headers.get("ETag");
-  if (etag !== null) marker[MARKER_ETAG] = etag;
-  const stored = caches.default
-    .put(keys.body, new Response(copy, { status: 200, headers: response.headers }))
-    .then(() => caches.default.put(keys.done, new Response(null, { headers: marker })))
-    .catch(async (err: unknown) => {
+  const stored = new Headers(response.headers);
+  stored.set(STORED_LENGTH, String(length));
+  waitUntil(
+    caches.default.put(key, new Response(copy, { status: 200, headers: stored })).catch(async (err: unknown) => {
       console.warn("edge cache: not stored:", err instanceof Error ? err.message : String(err));
-      await forget(keys);
-    });
-  waitUntil(stored);
+      await forget(key);
+    }),
+  );
   return new Response(client, { status: 200, headers: response.headers });
 }
 
@@ -210,10 +200,9 @@ function fixedLength(body: ReadableStream<Uint8Array>, length: number): Readable
   return fixed.readable;
 }
 
-async function forget(keys: { body: Request; done: Request }): Promise<void> {
+async function forget(key: Request): Promise<void> {
   try {
-    await caches.default.delete(keys.done);
-    await caches.default.delete(keys.body);
+    await caches.default.delete(key);
   } catch (err) {
     console.warn("edge cache: delete failed", err instanceof Error ? err.message : String(err));
   }
