@@ -5,6 +5,9 @@ import type { EdgeCacheFigure } from "./figure-edge-cache.ts";
 import type { HamtListingFigure } from "./figure-hamt-listing.ts";
 import type { RangeFigure } from "./figure-range.ts";
 import type { RacingFigure } from "./figure-racing.ts";
+import type { DownloadMemoryFigure } from "./figure-download-memory.ts";
+import type { DownloadsFigure } from "./figure-downloads.ts";
+import type { LoadFigure } from "./figure-load.ts";
 import { MIB } from "./stats.ts";
 
 export const TARGETS = {
@@ -33,6 +36,10 @@ export interface BenchResult {
   edgeCache: EdgeCacheFigure;
   range: RangeFigure;
   hamtListing: HamtListingFigure;
+  /** Figures 3b, 7 and 8 (issue 8), printed after the table by their own formatters. */
+  downloadMemory: DownloadMemoryFigure;
+  downloads: DownloadsFigure;
+  load: LoadFigure;
   durationSeconds: number;
 }
 
