@@ -156,7 +156,9 @@ describe("an upstream that ignores dag-scope and entity-bytes (old-gateway)", ()
     const file = await importFile(bytes, { chunkSize: CHUNK, rawLeaves: true, cidVersion: 1, maxChildrenPerNode: 6 });
     const old = uniquePersonality("old-gateway");
     const honest = uniquePersonality("honest");
-    const w = withUpstreams([old, honest]);
+    // No hedging within the test's time: each race asks its first candidate alone (the old one first, the honest one
+    // first once the old one deviated), so what each was asked does not depend on the machine's speed.
+    const w = withUpstreams([old, honest], { HEDGE_DELAY_MS: "20000" });
     const from = (LEAVES - 10) * CHUNK;
     const res = await w.fetch(`/ipfs/${file.cid}?format=car&dag-scope=entity&entity-bytes=${from}:*`);
     const got = await parseCar(new Uint8Array(await res.arrayBuffer()));
