@@ -2,7 +2,7 @@
  * Figure 8: requests per second under loopback load, 8 connections for 5 s
  * per route, against a hello-world Worker on the same `wrangler dev` in the
  * same run (bench/hello-worker.ts; measured before and after the routes,
- * the baseline is the mean of both). The load client is autocannon's CLI
+ * the baseline is the mean of both), after 1 s of untimed load on each. The load client is autocannon's CLI
  * in its own process (keep-alive connections), so it competes neither with
  * the upstream server nor with the bench's event loop; the hello-world row
  * shows it is faster than the worker (FACTS.md: wrangler dev itself costs
@@ -48,8 +48,8 @@ interface AutocannonJson {
   non2xx: number;
 }
 
-export function autocannon(route: LoadRoute, connections: number, seconds: number): Promise<LoadRun> {
-  const args = [AUTOCANNON, "-j", "-c", String(connections), "-d", String(seconds)];
+export function autocannon(route: LoadRoute, connections: number, seconds: number, method = "GET"): Promise<LoadRun> {
+  const args = [AUTOCANNON, "-j", "-c", String(connections), "-d", String(seconds), "-m", method];
   for (const [k, v] of Object.entries(route.headers ?? {})) args.push("-H", `${k}=${v}`);
   args.push(route.url);
   return new Promise((resolve, reject) => {
@@ -74,6 +74,8 @@ export async function loadFigure(hello: string, routes: LoadRoute[], log: (m: st
   const runs: LoadRun[] = [];
   const helloRuns: LoadRun[] = [];
   const helloRoute = { label: "hello-world Worker", url: hello };
+  // Warm-up, untimed: 1 s of load on every route (JIT, isolate-local state such as the denylist matcher and health view).
+  for (const route of [helloRoute, ...routes]) await autocannon(route, connections, 1);
   helloRuns.push(await autocannon(helloRoute, connections, seconds));
   log(`  hello-world: ${helloRuns[0]!.requestsPerSecond.toFixed(0)} req/s`);
   for (const route of routes) {
