@@ -5,6 +5,9 @@ import type { EdgeCacheFigure } from "./figure-edge-cache.ts";
 import type { HamtListingFigure } from "./figure-hamt-listing.ts";
 import type { RangeFigure } from "./figure-range.ts";
 import type { RacingFigure } from "./figure-racing.ts";
+import type { DownloadMemoryFigure } from "./figure-download-memory.ts";
+import type { DownloadsFigure } from "./figure-downloads.ts";
+import type { LoadFigure } from "./figure-load.ts";
 import { MIB } from "./stats.ts";
 
 export const TARGETS = {
@@ -33,6 +36,10 @@ export interface BenchResult {
   edgeCache: EdgeCacheFigure;
   range: RangeFigure;
   hamtListing: HamtListingFigure;
+  /** Figures 3b, 7 and 8 (issue 8), printed after the table by their own formatters. */
+  downloadMemory: DownloadMemoryFigure;
+  downloads: DownloadsFigure;
+  load: LoadFigure;
   durationSeconds: number;
 }
 
@@ -77,7 +84,7 @@ export function formatReport(r: BenchResult): string {
     `- 1b: verified runs ${t2.verified.runs.map((x) => f1(x.mbPerSecond)).join(", ")} MB/s; pass-through ${t2.passthrough.runs.map((x) => f1(x.mbPerSecond)).join(", ")} MB/s; CPU %: proxy ${f0(t2.verified.medianProxyCpuPct)} / ${f0(t2.passthrough.medianProxyCpuPct)}, bench ${f0(t2.verified.medianBenchCpuPct)} / ${f0(t2.passthrough.medianBenchCpuPct)}; same bytes: ${t2.sameBytes ? "yes" : "NO"} (${t2.carBytes} bytes)`,
     `- 2: racing TTFB max ${f1(race.racing.max)} ms, ${race.racing.ttfbMs.filter((ms) => ms >= 250).length} of ${race.requestsPerSeries} requests ≥ 250 ms; upstream requests ${JSON.stringify(race.upstreamRequests.racing)}`,
     `- 2, next ${race.requestsPerSeries} requests of the same racing worker: p50 / p95 ${f1(race.racingLater.p50)} / ${f1(race.racingLater.p95)} ms vs fast alone ${f1(race.fastAloneLater.p50)} / ${f1(race.fastAloneLater.p95)} ms (p95 ratio ${f2(race.racingLater.p95 / race.fastAloneLater.p95)}), ${race.racingLater.ttfbMs.filter((ms) => ms >= 250).length} ≥ 250 ms; upstream requests ${JSON.stringify(race.upstreamRequests.racingLater)}`,
-    `- 4: miss = R2 look-up + upstream race + verified stream + cache write; hit = two Cache API matches. Upstream requests during misses ${ec.upstreamRequests.misses}, during hits ${ec.upstreamRequests.hits}; same bytes: ${ec.sameBytes ? "yes" : "NO"}; time to the last byte p50 miss / hit ${f1(ec.missTotalP50)} / ${f1(ec.hitTotalP50)} ms; cached copy answered ${f1(ec.cachedAfterMsP50)} ms (p50) after the miss ended`,
+    `- 4: miss = R2 look-up + upstream race + verified stream + cache write; hit = one Cache API match (a byte range). Upstream requests during misses ${ec.upstreamRequests.misses}, during hits ${ec.upstreamRequests.hits}; same bytes: ${ec.sameBytes ? "yes" : "NO"}; time to the last byte p50 miss / hit ${f1(ec.missTotalP50)} / ${f1(ec.hitTotalP50)} ms; cached copy answered ${f1(ec.cachedAfterMsP50)} ms (p50) after the miss ended`,
     `- 5: TTFB p50 last / first MiB ${f1(rg.lastTtfbP50)} / ${f1(rg.firstTtfbP50)} ms; per round last MiB ${rg.last.map((x) => f0(x.totalMs)).join(", ")} ms, first MiB ${rg.first.map((x) => f0(x.totalMs)).join(", ")} ms; upstream requests per last-MiB request ${rg.last[0]!.upstreamRequests} (the first 512 bytes for the Content-Type, then the range); first MiB: ${rangeBlocks({ parents: rg.first[0]!.blocks - rg.first[0]!.leaves, leaves: rg.first[0]!.leaves })} blocks`,
     `- 6: ${hl.rows} rows (checked), ${f0(hl1.bytes / 1024)} KiB of HTML, ${hl.upstreamRequests} upstream request(s) per listing; second run ${f0(hl.runs[1]!.totalMs)} ms, +${mib(hl.runs[1]!.peakRssBytes - hl.runs[1]!.idleRssBytes)} above idle (idle ${mib(hl1.idleRssBytes)})`,
     `- 3: ${mem.samples} VmRSS samples every ${mem.intervalMs} ms; the stream ran at ${f1(mem.mbPerSecond)} MB/s; RSS 1 s after it ended ${mib(mem.afterRssBytes)}; a second stream right after peaked at ${mib(mem.secondPeakRssBytes)} (+${mib(mem.secondPeakRssBytes - mem.idleRssBytes)} above the first idle). The pass-through worker streaming the same CAR (fresh workerd): peak ${mib(memPt.peakRssBytes)}, idle ${mib(memPt.idleRssBytes)}, +${mib(memPt.aboveIdleBytes)} above idle (second stream +${mib(memPt.secondPeakRssBytes - memPt.idleRssBytes)}), at ${f1(memPt.mbPerSecond)} MB/s`,

@@ -25,6 +25,12 @@ import { buildHamtDirectory } from "./hamt-directory.ts";
 import { racingTtfb } from "./figure-racing.ts";
 import { formatPinning, pinningFigures } from "./figure-pinning.ts";
 import { formatReport, TARGETS, type BenchResult } from "./report.ts";
+// Issue 8 figures: downloads with curl (7), file-download memory (3b), requests per second (8).
+import { downloads } from "./figure-downloads.ts";
+import { downloadMemory, formatDownloadMemory } from "./figure-download-memory.ts";
+import { formatLoad, loadFigure } from "./figure-load.ts";
+import { loadRoutes } from "./load-routes.ts";
+import { formatDownloads } from "./report-downloads.ts";
 import { MIB } from "./stats.ts";
 import { buildFile, type SyntheticFile } from "./synthetic-dag.ts";
 import type { BlockGetter } from "../test/servers/memory-block-store.ts";
@@ -43,7 +49,9 @@ const EDGE_CACHE_FILES = 20;
 const RANGE_ROUNDS = 5;
 /** Entries of the HAMT directory listed in the listing figure. */
 const HAMT_ENTRIES = 10_000;
-const STATE_DIRS = ["gateway", "passthrough", "racing", "memory", "memory-passthrough"];
+const STATE_DIRS = ["gateway", "passthrough", "racing", "memory", "memory-passthrough", "load-gateway", "hello"];
+/** Rounds of figure 7 (downloads, curl as client). */
+const DOWNLOAD_ROUNDS = 5;
 
 /** Set by SIGINT/SIGTERM: the run is being torn down, so the errors that follow are expected. */
 let interrupted = false;
@@ -95,6 +103,11 @@ async function main(): Promise<void> {
   const cacheFiles: SyntheticFile[] = [];
   for (let i = 0; i < EDGE_CACHE_FILES; i++) cacheFiles.push(buildFile({ size: MIB, chunkSize: 256 * 1024, seed: 5000 + i, keepLeaves: true }));
   const counted1GiB = countingGetter(file1GiB.getter);
+  // Figure 3b: a 1 GiB file of its own (its plain download is cached on the memory worker, unlike figure 5's).
+  const file1GiBDownload = buildFile({ size: 1024 * MIB, chunkSize: MIB, seed: 4, keepLeaves: false });
+  // Figure 8: a 256 KiB raw block and a 200 KiB file.
+  const loadBlock = buildFile({ size: 256 * 1024, chunkSize: 256 * 1024, seed: 31, keepLeaves: true });
+  const loadSmall = buildFile({ size: 200 * 1024, chunkSize: 64 * 1024, seed: 32, keepLeaves: true });
   log(`building a ${HAMT_ENTRIES}-entry HAMT directory with ipfs-unixfs-importer`);
   const hamtDir = await buildHamtDirectory(HAMT_ENTRIES);
 
@@ -121,6 +134,7 @@ async function main(): Promise<void> {
     const upstream = server;
     for (const file of [file1MiB, file256KiB, ...smallFiles, ...cacheFiles]) upstream.addBlockSource(file.getter);
     upstream.addBlockSource(counted1GiB.getter);
+    for (const file of [file1GiBDownload, loadBlock, loadSmall]) upstream.addBlockSource(file.getter);
     for (const block of hamtDir.blocks) upstream.addBlock(block.cid, block.bytes);
     // `~tag` only names the request log (personalities.ts), so each worker's upstream requests can be counted apart.
     const at = (personality: string) => `${upstream.base}/${personality}`;
@@ -130,21 +144,34 @@ async function main(): Promise<void> {
     const gatewayVars = (upstreams: string[]) => ({ UPSTREAMS: upstreams.map(at).join(","), ADMIN_TOKEN: adminToken, PROVIDER_ROUTERS: "" });
 
     log("bundling the gateway and the pass-through worker (a snapshot of src/ for the whole run)");
-    const [gatewayScript, passthroughScript] = await Promise.all([
+    const [gatewayScript, passthroughScript, helloScript] = await Promise.all([
       bundleWorker("wrangler.toml", `${WORK}build/gateway`, `${WORK}bundle-gateway.log`),
       bundleWorker("bench/passthrough.wrangler.toml", `${WORK}build/passthrough`, `${WORK}bundle-passthrough.log`),
+      bundleWorker("bench/hello.wrangler.toml", `${WORK}build/hello`, `${WORK}bundle-hello.log`),
     ]);
     const gw = { config: "wrangler.toml", script: gatewayScript };
     const pt = { config: "bench/passthrough.wrangler.toml", script: passthroughScript };
-    log(`upstream server on ${upstream.base}; starting 5 workers with wrangler dev`);
+    log(`upstream server on ${upstream.base}; starting 7 workers with wrangler dev`);
     workers = await startAll([
       { name: "gateway", ...gw, vars: gatewayVars(["honest~gw"]), persistTo: `${WORK}state/gateway`, logFile: `${WORK}gateway.log` },
       { name: "passthrough", ...pt, vars: { UPSTREAM: at("honest~pt") }, persistTo: `${WORK}state/passthrough`, logFile: `${WORK}passthrough.log` },
       { name: "gateway-racing", ...gw, vars: gatewayVars(racingUpstreams), persistTo: `${WORK}state/racing`, logFile: `${WORK}gateway-racing.log` },
-      { name: "gateway-memory", ...gw, vars: gatewayVars(["honest~mem"]), persistTo: `${WORK}state/memory`, logFile: `${WORK}gateway-memory.log` },
+      // EDGE_CACHE_MAX_BYTES: figure 3b caches a 1 GiB file to measure its hit.
+      { name: "gateway-memory", ...gw, vars: { ...gatewayVars(["honest~mem"]), EDGE_CACHE_MAX_BYTES: String(2048 * MIB) }, persistTo: `${WORK}state/memory`, logFile: `${WORK}gateway-memory.log` },
       { name: "passthrough-memory", ...pt, vars: { UPSTREAM: at("honest~mempt") }, persistTo: `${WORK}state/memory-passthrough`, logFile: `${WORK}passthrough-memory.log` },
+      // Figure 8: the gateway with its upstream 5 ms away (slow-5), and the hello-world baseline.
+      { name: "gateway-load", ...gw, vars: gatewayVars(["slow-5~load"]), persistTo: `${WORK}state/load-gateway`, logFile: `${WORK}gateway-load.log` },
+      { name: "hello", config: "bench/hello.wrangler.toml", script: helloScript, vars: {}, persistTo: `${WORK}state/hello`, logFile: `${WORK}hello.log` },
     ]);
-    const [gateway, passthrough, racing, memory, memoryPassthrough] = workers as [WranglerDev, WranglerDev, WranglerDev, WranglerDev, WranglerDev];
+    const [gateway, passthrough, racing, memory, memoryPassthrough, loadGateway, hello] = workers as [
+      WranglerDev,
+      WranglerDev,
+      WranglerDev,
+      WranglerDev,
+      WranglerDev,
+      WranglerDev,
+      WranglerDev,
+    ];
     for (const w of workers) log(`  ${w.name}: ${w.url} (wrangler pid ${w.pid}, workerd pid ${w.workerdPid})`);
 
     log("figure 1: 256 MiB CAR, 1 MiB blocks, verified vs pass-through");
@@ -167,6 +194,12 @@ async function main(): Promise<void> {
     const rangeFigure = await rangeAtTheEnd(gateway, file1GiB, counted1GiB.counter, () => upstream.requestLog("honest~gw").length, RANGE_ROUNDS);
     log(`figure 6: HTML listing of the ${HAMT_ENTRIES}-entry HAMT directory (time, workerd RSS)`);
     const hamtFigure = await hamtListing(memory, hamtDir, () => upstream.requestLog("honest~mem").length);
+    log("figure 3b: workerd RSS while serving a 1 GiB file download (miss with the cache copy, hit, Range)");
+    const downloadMemoryFigure = await downloadMemory(memory, file1GiBDownload, smallFiles[4 * RACING_REQUESTS]!);
+    log(`figure 7: downloads of the 256 MiB file (1 MiB blocks), curl as client, ${DOWNLOAD_ROUNDS} rounds`);
+    const downloadsFigure = await downloads(file1MiB, at("honest~direct"), gateway, passthrough, DOWNLOAD_ROUNDS, log);
+    log("figure 8: requests per second, 8 connections x 5 s per route, against the hello-world Worker");
+    const loadFigureResult = await loadFigure(`${hello.url}/`, await loadRoutes(loadGateway, adminToken, loadBlock, loadSmall), log);
 
     // Pinning (bench/figure-pinning.ts): PSA, webhooks, 10,000-pin listing, 256 MiB upload, on the same gateway.
     const pinningFigure = await pinningFigures(gateway, upstream, adminToken, log);
@@ -188,11 +221,15 @@ async function main(): Promise<void> {
       edgeCache: edgeCacheFigure,
       range: rangeFigure,
       hamtListing: hamtFigure,
+      downloadMemory: downloadMemoryFigure,
+      downloads: downloadsFigure,
+      load: loadFigureResult,
       durationSeconds: performance.now() / 1000,
     };
     await stopAll();
     writeFileSync(`${WORK}latest.json`, `${JSON.stringify(result, null, 2)}\n`);
     process.stdout.write(formatReport(result));
+    process.stdout.write(`\n${formatDownloadMemory(downloadMemoryFigure)}\n${formatDownloads(downloadsFigure)}\n${formatLoad(loadFigureResult)}`);
     writeFileSync(`${WORK}pinning.json`, `${JSON.stringify(pinningFigure, null, 2)}\n`);
     process.stdout.write(`\n${formatPinning(pinningFigure, throughput1MiB.passthrough.medianMBps)}`);
     log(`figures written to bench/.work/latest.json`);

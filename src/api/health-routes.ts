@@ -54,7 +54,7 @@ function view(url: string, u: UpstreamHealth | undefined, rank: number | null) {
     cooldownMs: u?.cooldownMs ?? null,
     score: score(u),
     hedgeDelayMs: hedgeDelayFor(u) ?? null,
-    counts: u?.counts ?? { ok: 0, notFound: 0, error: 0, timeout: 0, invalidBlock: 0, aborted: 0 },
+    counts: u?.counts ?? { ok: 0, notFound: 0, error: 0, timeout: 0, invalidBlock: 0, deviation: 0, aborted: 0 },
     consecutiveFailures: u?.consecutiveFailures ?? 0,
     successEwma: u?.successEwma ?? null,
     ttfbEwmaMs: u?.ttfbEwmaMs ?? null,

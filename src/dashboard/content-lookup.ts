@@ -6,7 +6,7 @@
 import type { CID } from "multiformats/cid";
 import { R2BlockStore } from "../backends/r2-block-store";
 import { registryStub } from "../durable-objects/pin-registry";
-import { edgeCacheKeys } from "../gateway/cache/cache-key";
+import { edgeCacheKey } from "../gateway/cache/cache-key";
 import { findProviders, type ProviderAnswer } from "../gateway/providers/find-providers";
 import { parseGatewayRequest } from "../gateway/request/gateway-request";
 import { PIN_STATES, type PinRecord } from "../pinning/pin-types";
@@ -56,13 +56,14 @@ export async function edgeCacheEntries(origin: string, cid: CID): Promise<EdgeCa
   return Promise.all(
     paths.map(async (path) => {
       const request = new Request(origin + path);
-      const keys = edgeCacheKeys(parseGatewayRequest(request), request);
+      const key = edgeCacheKey(parseGatewayRequest(request), request);
       let cached = false;
-      if (keys !== undefined) {
+      if (key !== undefined) {
         try {
-          const done = await caches.default.match(keys.done);
-          await done?.body?.cancel();
-          cached = done !== undefined;
+          // One entry per answer (cache-key.ts, v2 keys); its body is not needed here.
+          const hit = await caches.default.match(key);
+          await hit?.body?.cancel();
+          cached = hit !== undefined;
         } catch {
           cached = false;
         }

@@ -6,7 +6,8 @@
  * and report their outcomes afterwards in one batched `report()` call.
  *
  * ## What is kept per upstream (tables in docs/health.md)
- * - counts of ok / not_found / error / timeout / invalid_block / aborted;
+ * - counts of ok / not_found / error / timeout / invalid_block / deviation / aborted
+ *   (a deviation, valid blocks other than those asked for, moves nothing else);
  * - EWMA (alpha 1/4; the first sample is taken as is) of
  *   - TTFB in ms, from every outcome that carries `ttfbMs` (not aborted ones),
  *   - throughput in bytes/s = bytes · 1000 / durationMs, from `ok` outcomes of
@@ -119,6 +120,7 @@ const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (upstream, at)
   ) WITHOUT ROWID;
   CREATE INDEX health_history_at ON health_history(at);`,
+  /* 4: outcomes where the upstream sent valid blocks other than those asked for (old gateways) */ `ALTER TABLE upstream_stats ADD COLUMN deviation_count INTEGER NOT NULL DEFAULT 0;`,
 ];
 
 /** Rows kept after the newest observation: not seen for this long (`HEALTH_MAX_AGE_MS`) → dropped. */
@@ -149,7 +151,7 @@ export interface HealthSample {
 /** A batch larger than this is a bug in the caller (a request reports one outcome per upstream attempt). */
 const MAX_BATCH = 1000;
 const MAX_UPSTREAM_LENGTH = 2048;
-const RESULTS: ReadonlySet<OutcomeResult> = new Set(["ok", "not_found", "error", "timeout", "invalid_block", "aborted"]);
+const RESULTS: ReadonlySet<OutcomeResult> = new Set(["ok", "not_found", "error", "timeout", "invalid_block", "deviation", "aborted"]);
 
 type StatsRow = {
   upstream: string;
@@ -158,6 +160,7 @@ type StatsRow = {
   error_count: number;
   timeout_count: number;
   invalid_block_count: number;
+  deviation_count: number;
   aborted_count: number;
   success_ewma: number;
   ttfb_ewma_ms: number | null;
@@ -349,8 +352,8 @@ export class GatewayHealth extends DurableObject<Env> {
     this.#sql.exec(
       `INSERT OR REPLACE INTO upstream_stats (upstream, ok_count, not_found_count, error_count, timeout_count,
          invalid_block_count, aborted_count, success_ewma, ttfb_ewma_ms, throughput_ewma_bps, last_ok_at,
-         last_error_at, consecutive_failures, circuit, open_until, cooldown_ms, circuit_changed_at, last_seen_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
+         last_error_at, consecutive_failures, circuit, open_until, cooldown_ms, circuit_changed_at, deviation_count, last_seen_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
          max(?, coalesce((SELECT last_seen_at FROM upstream_stats WHERE upstream = ?), 0)))`,
       s.upstream,
       s.counts.ok,
@@ -369,6 +372,7 @@ export class GatewayHealth extends DurableObject<Env> {
       s.openUntil,
       s.cooldownMs,
       s.circuitChangedAt,
+      s.counts.deviation,
       seenAt,
       s.upstream,
     );
@@ -401,6 +405,7 @@ function fromRow(row: StatsRow): UpstreamState {
       error: row.error_count,
       timeout: row.timeout_count,
       invalidBlock: row.invalid_block_count,
+      deviation: row.deviation_count,
       aborted: row.aborted_count,
     },
     successEwma: row.success_ewma,

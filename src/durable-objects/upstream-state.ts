@@ -28,7 +28,7 @@ export const MIN_THROUGHPUT_BYTES = 65_536;
 export function initialState(upstream: string): UpstreamState {
   return {
     upstream,
-    counts: { ok: 0, notFound: 0, error: 0, timeout: 0, invalidBlock: 0, aborted: 0 },
+    counts: { ok: 0, notFound: 0, error: 0, timeout: 0, invalidBlock: 0, deviation: 0, aborted: 0 },
     successEwma: 1,
     ttfbEwmaMs: null,
     throughputEwmaBps: null,
@@ -63,6 +63,11 @@ export function applyOutcome(state: UpstreamState, outcome: UpstreamOutcome): Up
     case "not_found":
       // The upstream answered truthfully that it lacks the content: not its failure.
       s.counts.notFound += 1;
+      return s;
+    case "deviation":
+      // Valid blocks, not the ones asked for (an old gateway): not a lie, not a failure; the
+      // request carried on with it block by block, and that part is reported on its own.
+      s.counts.deviation += 1;
       return s;
     case "ok":
       s.counts.ok += 1;

@@ -8,7 +8,7 @@ import { corsHeaders, preflight } from "./handlers/cors";
 import { serveRawBlock } from "./handlers/raw-block";
 import { serveTar } from "./handlers/tar";
 import { parseGatewayRequest } from "./request/gateway-request";
-import { fromEdgeCache, intoEdgeCache } from "./cache/edge-cache";
+import { edgeCacheMaxBytes, fromEdgeCache, intoEdgeCache } from "./cache/edge-cache";
 import { openTieredSource } from "./tiers/open-tiered-source";
 import { requestTrace } from "../metrics/request-metrics";
 
@@ -63,7 +63,7 @@ gatewayRoutes.on(["GET", "HEAD"], "/ipfs/*", async (c) => {
         throw badRequest("application/vnd.ipfs.ipns-record is only served for /ipns/{name} without a path");
       case "html":
       case "default":
-        response = await serveDeserialized(req, session, done);
+        response = await serveDeserialized(req, session, done, pool);
         break;
     }
   } catch (err) {
@@ -71,7 +71,7 @@ gatewayRoutes.on(["GET", "HEAD"], "/ipfs/*", async (c) => {
     finish();
     throw err;
   }
-  return withCors(intoEdgeCache(req, c.req.raw, response, (p) => c.executionCtx.waitUntil(p)));
+  return withCors(intoEdgeCache(req, c.req.raw, response, (p) => c.executionCtx.waitUntil(p), edgeCacheMaxBytes(c.env.EDGE_CACHE_MAX_BYTES)));
 });
 
 function withCors(res: Response): Response {

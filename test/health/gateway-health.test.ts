@@ -34,7 +34,7 @@ function probe(ok: boolean, at: number, upstream = A): ProbeResult {
 }
 
 const fresh: Omit<UpstreamHealth, "upstream"> = {
-  counts: { ok: 0, notFound: 0, error: 0, timeout: 0, invalidBlock: 0, aborted: 0 },
+  counts: { ok: 0, notFound: 0, error: 0, timeout: 0, invalidBlock: 0, deviation: 0, aborted: 0 },
   successEwma: 1,
   ttfbEwmaMs: null,
   throughputEwmaBps: null,
@@ -74,7 +74,7 @@ describe("GatewayHealth statistics", () => {
         {
           ...fresh,
           upstream: A,
-          counts: { ok: 3, notFound: 1, error: 1, timeout: 0, invalidBlock: 0, aborted: 1 },
+          counts: { ok: 3, notFound: 1, error: 1, timeout: 0, invalidBlock: 0, deviation: 0, aborted: 1 },
           // 100 → 100 + (200 - 100)/4 = 125 → 125 + (300 - 125)/4 = 168.75 → 168.75 + (40 - 168.75)/4 = 136.5625
           ttfbEwmaMs: 136.5625,
           // 131072 → 131072 + (262144 - 131072)/4 = 163840
@@ -96,6 +96,17 @@ describe("GatewayHealth statistics", () => {
       ...fresh,
       upstream: A,
       counts: { ...fresh.counts, aborted: 1 },
+    });
+  });
+
+  it("counts a deviation (valid blocks, not those asked for) apart from invalid blocks, and moves nothing else", async () => {
+    const region = freshRegion();
+    await gatewayHealth(env, region).report([outcome("deviation", 1000, { ttfbMs: 20, bytes: 300_000, durationMs: 10 })]);
+    expect(await stateOf(region, 2000)).toEqual({
+      ...fresh,
+      upstream: A,
+      counts: { ...fresh.counts, deviation: 1 },
+      ttfbEwmaMs: 20,
     });
   });
 
@@ -138,7 +149,7 @@ describe("GatewayHealth statistics", () => {
     const versions = await runInDurableObject(gatewayHealth(env, region), (_instance, state) =>
       state.storage.sql.exec<{ version: number }>("SELECT version FROM schema_migrations ORDER BY version").toArray(),
     );
-    expect(versions.map((v) => v.version)).toEqual([1, 2, 3]);
+    expect(versions.map((v) => v.version)).toEqual([1, 2, 3, 4]);
   });
 });
 

@@ -20,7 +20,7 @@ const get = (path: string) => exports.default.fetch(new Request(`http://gateway.
 const iso = expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
 const passedCheck = (kind: "raw" | "car") => ({ kind, ok: true, status: 200, ttfbMs: expect.any(Number), error: null });
 const defaults = {
-  counts: { ok: 0, notFound: 0, error: 0, timeout: 0, invalidBlock: 0, aborted: 0 },
+  counts: { ok: 0, notFound: 0, error: 0, timeout: 0, invalidBlock: 0, deviation: 0, aborted: 0 },
   successEwma: 1,
   ttfbEwmaMs: null,
   throughputEwmaBytesPerSecond: null,
@@ -110,7 +110,7 @@ describe("GET /api/v1/health/gateways", () => {
         // 500/600 × (1/2 + 1/2 × 1048576/(1048576 + 1048576)) = 5/6 × 3/4
         score: (500 / 600) * 0.75,
         hedgeDelayMs: 200,
-        counts: { ok: 1, notFound: 0, error: 0, timeout: 0, invalidBlock: 0, aborted: 0 },
+        counts: { ok: 1, notFound: 0, error: 0, timeout: 0, invalidBlock: 0, deviation: 0, aborted: 0 },
         consecutiveFailures: 0,
         successEwma: 1,
         ttfbEwmaMs: 100,
@@ -129,7 +129,7 @@ describe("GET /api/v1/health/gateways", () => {
         cooldownMs: 30_000,
         score: 0.75 * 0.5 * 0.75,
         hedgeDelayMs: null,
-        counts: { ok: 0, notFound: 0, error: 1, timeout: 0, invalidBlock: 0, aborted: 0 },
+        counts: { ok: 0, notFound: 0, error: 1, timeout: 0, invalidBlock: 0, deviation: 0, aborted: 0 },
         // The failed probe and the error.
         consecutiveFailures: 2,
         successEwma: 0.75,

@@ -231,6 +231,28 @@ function* allBelow(store: MemoryBlockStore, block: CarBlock, value: unknown): Ge
   return true;
 }
 
+/**
+ * Every block under `block`, breadth first (what an old gateway that
+ * ignores dag-scope and DFS order sends: the `old-gateway` personality).
+ * Stops at the first missing block.
+ */
+export function* allBelowBreadthFirst(store: MemoryBlockStore, block: CarBlock, value: unknown): Generator<CarBlock> {
+  let level: { block: CarBlock; value: unknown }[] = [{ block, value }];
+  while (level.length > 0) {
+    const next: { block: CarBlock; value: unknown }[] = [];
+    for (const parent of level) {
+      for (const cid of linksOf(parent.block, parent.value)) {
+        const bytes = store.get(cid);
+        if (!bytes) return;
+        const child = { cid, bytes };
+        yield child;
+        next.push({ block: child, value: decode(child) });
+      }
+    }
+    level = next;
+  }
+}
+
 /** All shard blocks of a HAMT directory below `node` (not the entries' targets). */
 function* hamtShardsBelow(store: MemoryBlockStore, node: dagPb.PBNode, padLength: number): Generator<CarBlock, boolean> {
   for (const link of node.Links) {

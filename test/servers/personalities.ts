@@ -30,6 +30,9 @@ export const PERSONALITY_NAMES = [
   "no-car",
   "dups-n",
   "redirect",
+  // Kubo before 0.22 and other old gateways: dag-scope and entity-bytes ignored, the whole DAG under the
+  // terminal sent breadth first (valid blocks, more of them, in another order); ?format=raw honest.
+  "old-gateway",
 ] as const;
 
 export type PersonalityName = (typeof PERSONALITY_NAMES)[number];

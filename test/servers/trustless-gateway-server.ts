@@ -24,7 +24,7 @@ import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { CID } from "multiformats/cid";
 import { carHeader, carSection, type CarBlock } from "./car-encode";
-import { PathNotFound, resolvePath, terminalBlocks, type ResolvedPath } from "./dag-walk";
+import { allBelowBreadthFirst, PathNotFound, resolvePath, terminalBlocks, type ResolvedPath } from "./dag-walk";
 import { IDENTITY_MULTIHASH, MemoryBlockStore, type BlockGetter } from "./memory-block-store";
 import {
   byteLimit,
@@ -135,6 +135,14 @@ function* honestCarBlocks(store: MemoryBlockStore, resolved: ResolvedPath, reque
       seen.add(key);
     }
     yield block;
+  }
+}
+
+/** The `old-gateway` personality's CAR: the path blocks, then everything under the terminal breadth first, whatever dag-scope and entity-bytes asked. */
+function* oldGatewayCarBlocks(store: MemoryBlockStore, resolved: ResolvedPath): Generator<CarBlock> {
+  for (const block of resolved.pathBlocks) if (block.cid.multihash.code !== IDENTITY_MULTIHASH) yield block;
+  for (const block of allBelowBreadthFirst(store, resolved.terminal.block, resolved.terminal.value)) {
+    if (block.cid.multihash.code !== IDENTITY_MULTIHASH) yield block;
   }
 }
 
@@ -273,7 +281,8 @@ async function serveGateway(
   entry.status = 200;
   if (isHead) return void res.end();
   res.flushHeaders();
-  const blocks = faultyCarBlocks(personality, honestCarBlocks(store, resolved, request, dups), faults);
+  const sent = personality.name === "old-gateway" ? oldGatewayCarBlocks(store, resolved) : honestCarBlocks(store, resolved, request, dups);
+  const blocks = faultyCarBlocks(personality, sent, faults);
   return sendBody(res, entry, personality, carChunks(request.root, blocks), cut);
 }
 

@@ -5,7 +5,7 @@ import type { GatewayRequest } from "../request/gateway-request";
  * (docs/storage.md "Edge cache keys"). The version changes when what a key
  * covers changes, so old entries are simply never matched again.
  */
-export const EDGE_CACHE_PREFIX = "/__edge-cache/v1";
+export const EDGE_CACHE_PREFIX = "/__edge-cache/v2";
 
 /**
  * The Cache API key of a gateway request, or undefined when the request's
@@ -28,20 +28,17 @@ export const EDGE_CACHE_PREFIX = "/__edge-cache/v1";
  * The `Accept` header itself is not: two headers that decide the same
  * format get the same bytes.
  *
- * Not cacheable: `Range` (a 206 is never cached, nor served from a cached
- * 200 here: the handlers own Range, multipart and 416), `Service-Worker`
- * (may turn into a 400).
+ * `Range` does not change the key: a single range is answered from the
+ * cached 200 (edge-cache.ts), and a 206 is never stored. Not cacheable:
+ * `Service-Worker` (may turn into a 400).
  *
- * Each answer has two entries: `body` (the response) and `done`, a tiny
- * marker written only after the body was stored completely. A store may
- * keep the part of a body it received before the stream failed (the local
- * simulator does, even though `put` rejects); without its marker that part
- * is never served.
+ * One entry per answer (v1 had a second `done` marker entry; v2 stores the
+ * body's length with it instead: edge-cache.ts).
  *
- * @example edgeCacheKeys(req, request).body // Request("http://gw.example/__edge-cache/v1/body/default/url/n/ipfs/bafy…/a.txt?q.filename=x")
+ * @example edgeCacheKey(req, request) // Request("http://gw.example/__edge-cache/v2/default/url/n/ipfs/bafy…/a.txt?q.filename=x")
  */
-export function edgeCacheKeys(req: GatewayRequest, request: Request): { body: Request; done: Request } | undefined {
-  if (req.headers.has("Range") || req.headers.has("Service-Worker")) return undefined;
+export function edgeCacheKey(req: GatewayRequest, request: Request): Request | undefined {
+  if (req.headers.has("Service-Worker")) return undefined;
   // CAR and tar bodies have no known length and are never stored: no look-up on their hot path.
   if (req.format.kind === "car" || req.format.kind === "tar") return undefined;
   const internal = new URL(request.url);
@@ -53,8 +50,5 @@ export function edgeCacheKeys(req: GatewayRequest, request: Request): { body: Re
   const query = new URLSearchParams(params).toString();
   const derived = `${req.format.kind}/${req.format.fromAccept ? "accept" : "url"}/${req.format.car.dups ? "y" : "n"}`;
   const rest = `${derived}${internal.pathname}${query ? `?${query}` : ""}`;
-  return {
-    body: new Request(`${internal.origin}${EDGE_CACHE_PREFIX}/body/${rest}`, { method: "GET" }),
-    done: new Request(`${internal.origin}${EDGE_CACHE_PREFIX}/done/${rest}`, { method: "GET" }),
-  };
+  return new Request(`${internal.origin}${EDGE_CACHE_PREFIX}/${rest}`, { method: "GET" });
 }

@@ -1,48 +1,91 @@
+import { parseRange } from "../request/range";
 import type { GatewayRequest } from "../request/gateway-request";
+import { copyBody, startBody } from "../handlers/body-stream";
 import { ifNoneMatchHits, notModified } from "../handlers/etag";
-import { edgeCacheKeys } from "./cache-key";
-import { lockstepTee } from "./lockstep-tee";
+import { edgeCacheKey } from "./cache-key";
 
-/** Larger responses are never put in the edge cache (the Cache API's object size limit). */
+/** Larger responses are never put in the edge cache (the Cache API's object size limit on most plans); `EDGE_CACHE_MAX_BYTES` overrides it. */
 export const MAX_EDGE_CACHE_BYTES = 512 * 1024 * 1024;
 
+/** `EDGE_CACHE_MAX_BYTES` as a byte count (default MAX_EDGE_CACHE_BYTES). */
+export function edgeCacheMaxBytes(value: string | undefined): number {
+  const n = Number(value);
+  return Number.isSafeInteger(n) && n > 0 ? n : MAX_EDGE_CACHE_BYTES;
+}
+
+/**
+ * How many chunks (blocks) the cache's copy of a body may fall behind the
+ * client's before it is given up (body-stream.ts `copyBody`): the copy
+ * never paces the client, and holds at most this many blocks.
+ */
+const MAX_COPY_LAG = 8;
+
+/**
+ * Stored with each entry: the length its body must have. A store may keep
+ * the part of a body it received before the stream failed (the local
+ * simulator does, even though `put` rejects, and keeps the full
+ * Content-Length header with it); the Cache API's `Content-Range` tells the
+ * length it really holds, and an entry counts only when the two agree.
+ */
+const STORED_LENGTH = "X-Edge-Length";
 /** Headers a 304 built from a cached response carries (what the handlers' own 304s carry). */
 const NOT_MODIFIED_HEADERS = ["X-Ipfs-Path", "X-Ipfs-Roots", "Cache-Control", "Vary"];
-/** Headers the Cache API adds to a match; dropped so that a hit carries exactly what the miss carried (handlers set none of them). */
-const ADDED_BY_CACHE = ["CF-Cache-Status", "Age", "Expires", "Date"];
+/** Headers the Cache API adds to a match, or we store for ourselves; dropped so that a hit carries exactly what the miss carried. */
+const NOT_SERVED = ["CF-Cache-Status", "Age", "Expires", "Date", "Content-Range", STORED_LENGTH];
 
 type WaitUntil = (p: Promise<unknown>) => void;
 
 /**
  * The edge cache's answer to a gateway request (docs/architecture.md "Edge
  * cache and the R2 tier"), or undefined on a miss or for a request the
- * cache does not serve (`edgeCacheKeys`; `request` is what the /ipfs/ route
+ * cache does not serve (`edgeCacheKey`; `request` is what the /ipfs/ route
  * received). A hit is the stored 200 with the same headers;
- * `If-None-Match` matching its ETag is a 304; a HEAD gets the headers only.
- * An entry counts only with its `done` marker (cache-key.ts). The Cache API
+ * `If-None-Match` matching its ETag is a 304; a HEAD gets the headers only;
+ * a single `Range` is a 206 cut from the stored body by the Cache API.
+ *
+ * One look-up per hit: the body is always asked for as a byte range
+ * (`bytes=0-` for the whole), so the Cache API says in `Content-Range` how
+ * many bytes it really holds, and an entry whose body is not exactly its
+ * stored length is never trusted (dropped, and the request is a miss). The
+ * body itself is returned as the runtime streams it, behind a natively
+ * piped FixedLengthStream: no JavaScript runs per chunk. The Cache API
  * failing is a miss, never an error.
  */
 export async function fromEdgeCache(req: GatewayRequest, request: Request, waitUntil: WaitUntil): Promise<Response | undefined> {
-  const keys = edgeCacheKeys(req, request);
-  if (!keys) return undefined;
+  const key = edgeCacheKey(req, request);
+  if (!key) return undefined;
+  const range = req.headers.get("Range");
+  let ask = "bytes=0-";
+  if (range !== null) {
+    // Only a GET of a single range (and no If-None-Match, which the handlers answer first) is cut from the cache.
+    const single = singleRange(range);
+    if (req.method !== "GET" || req.headers.has("If-None-Match") || single === undefined) return undefined;
+    ask = single;
+  }
   let hit: Response | undefined;
   try {
-    const done = await caches.default.match(keys.done);
-    if (!done) return undefined;
-    await done.body?.cancel();
-    hit = await caches.default.match(keys.body);
+    hit = await caches.default.match(new Request(key, { headers: { Range: ask } }));
   } catch (err) {
     console.warn("edge cache: match failed", err instanceof Error ? err.message : String(err));
     return undefined;
   }
   if (!hit) return undefined;
-  const length = Number(hit.headers.get("Content-Length") ?? NaN);
-  if (hit.status !== 200 || hit.body === null || !Number.isSafeInteger(length)) {
+  const size = Number(hit.headers.get(STORED_LENGTH) ?? NaN);
+  const part = /^bytes (\d+)-(\d+)\/(\d+)$/.exec(hit.headers.get("Content-Range") ?? "");
+  if (hit.status !== 206 || hit.body === null || !part || !Number.isSafeInteger(size) || Number(part[3]) !== size) {
     await hit.body?.cancel();
+    if (hit.status === 206 || hit.status === 416) {
+      console.warn(`edge cache: an entry holds ${part?.[3] ?? "an unknown number of"} bytes, not its ${size}; dropped`);
+      waitUntil(forget(key));
+    }
     return undefined;
   }
+  const [first, last] = [Number(part[1]), Number(part[2])];
   const headers = new Headers(hit.headers);
-  for (const name of ADDED_BY_CACHE) headers.delete(name);
+  for (const name of NOT_SERVED) headers.delete(name);
+
+  if (range !== null) return servedRange(req, hit.body, headers, range, size, first, last);
+  headers.set("Content-Length", String(size));
   const etag = headers.get("ETag");
   if (etag !== null && ifNoneMatchHits(req.headers.get("If-None-Match"), etag)) {
     await hit.body.cancel();
@@ -57,78 +100,109 @@ export async function fromEdgeCache(req: GatewayRequest, request: Request, waitU
     await hit.body.cancel();
     return new Response(null, { status: 200, headers });
   }
-  return new Response(checkedLength(hit.body, length, () => waitUntil(forget(keys))), { status: 200, headers });
+  return new Response(fixedLength(hit.body, size), { status: 200, headers });
+}
+
+/** A `Range` header of exactly one range spec, normalised (`bytes=a-b`, `bytes=a-`, `bytes=-n`), else undefined. */
+function singleRange(header: string): string | undefined {
+  const m = /^\s*bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*$/i.exec(header);
+  if (!m || (m[1] === "" && m[2] === "")) return undefined;
+  return `bytes=${m[1]}-${m[2]}`;
+}
+
+/**
+ * The 206 the handlers would send for this range of the cached 200 (the
+ * stored headers with `Content-Range` and the part's `Content-Length`),
+ * when the range means the same to them (rules of request/range.ts, an
+ * `If-Range` equal to the ETag); anything else is left to the handlers.
+ */
+async function servedRange(
+  req: GatewayRequest,
+  body: ReadableStream<Uint8Array>,
+  headers: Headers,
+  range: string,
+  size: number,
+  first: number,
+  last: number,
+): Promise<Response | undefined> {
+  const ifRange = req.headers.get("If-Range");
+  let ranges: ReturnType<typeof parseRange>;
+  try {
+    ranges = parseRange(range, size);
+  } catch {
+    ranges = undefined; // unsatisfiable: the handlers' 416
+  }
+  const same = ranges?.length === 1 && ranges[0]![0] === first && ranges[0]![1] === last;
+  if (!same || (ifRange !== null && ifRange.trim() !== headers.get("ETag"))) {
+    await body.cancel();
+    return undefined;
+  }
+  headers.set("Content-Range", `bytes ${first}-${last}/${size}`);
+  headers.set("Content-Length", String(last - first + 1));
+  return new Response(fixedLength(body, last - first + 1), { status: 206, headers });
 }
 
 /**
  * Puts a complete response into the edge cache while it streams to the
- * client, and returns the client's copy. Only a GET's 200 with a known
- * length of at most MAX_EDGE_CACHE_BYTES and a cacheable Cache-Control is
- * stored: never a 206, a 304, an error, a HEAD, or a stream of unknown
- * length (CARs, tar, generated listings: decided in docs/architecture.md).
- * The copy for the cache goes through `lockstepTee` (bounded memory) and
- * `cache.put` runs in `waitUntil`, so the response is not delayed. The
- * `done` marker is written only once the body is stored; a body that errors
- * or is cut short makes `cache.put` reject, and whatever part a store kept
- * is deleted: nothing partial is ever served.
+ * client, and returns the client's copy (and starts a `pullBody` body: see
+ * handlers/body-stream.ts). Only a GET's 200 without `Range`, with a known
+ * length of 1 to `maxBytes` bytes and a cacheable Cache-Control is stored:
+ * never a 206, a 304, an error, a HEAD, or a stream of unknown length
+ * (CARs, tar, generated listings: decided in docs/architecture.md).
+ * A body the handlers write block by block gets a second copy written
+ * alongside, which never paces the client (it is given up if it falls
+ * MAX_COPY_LAG blocks behind); `cache.put` runs in `waitUntil`, so the
+ * response is not delayed. A body that errors or is cut short makes
+ * `cache.put` reject, and whatever part a store kept is deleted (and would
+ * not be trusted anyway: STORED_LENGTH).
  */
-export function intoEdgeCache(req: GatewayRequest, request: Request, response: Response, waitUntil: WaitUntil): Response {
-  if (req.method !== "GET" || response.status !== 200 || response.body === null) return response;
-  const keys = edgeCacheKeys(req, request);
-  if (!keys) return response;
+export function intoEdgeCache(req: GatewayRequest, request: Request, response: Response, waitUntil: WaitUntil, maxBytes = MAX_EDGE_CACHE_BYTES): Response {
+  try {
+    return storeWhileStreaming(req, request, response, waitUntil, maxBytes);
+  } finally {
+    startBody(response.body);
+  }
+}
+
+function storeWhileStreaming(req: GatewayRequest, request: Request, response: Response, waitUntil: WaitUntil, maxBytes: number): Response {
+  if (req.method !== "GET" || req.headers.has("Range") || response.status !== 200 || response.body === null) return response;
+  const key = edgeCacheKey(req, request);
+  if (!key) return response;
   const length = Number(response.headers.get("Content-Length") ?? NaN);
-  if (!Number.isSafeInteger(length) || length < 0 || length > MAX_EDGE_CACHE_BYTES) return response;
+  if (!Number.isSafeInteger(length) || length <= 0 || length > maxBytes) return response;
   const cacheControl = response.headers.get("Cache-Control") ?? "";
   if (/(^|,)\s*(no-store|private|no-cache)\b/i.test(cacheControl)) return response;
 
-  const [client, copy] = lockstepTee(response.body);
-  const stored = caches.default
-    .put(keys.body, new Response(fixedLength(copy, length), { status: 200, headers: response.headers }))
-    .then(() => caches.default.put(keys.done, new Response(null, { headers: { "Cache-Control": cacheControl } })))
-    .catch(async (err: unknown) => {
+  // A body the handlers write block by block gets a second copy written alongside; any other
+  // cacheable body is one block already in memory, which the runtime tees natively.
+  let client = response.body;
+  let copy = copyBody(response.body, MAX_COPY_LAG);
+  if (!copy) [client, copy] = response.body.tee();
+  const stored = new Headers(response.headers);
+  stored.set(STORED_LENGTH, String(length));
+  waitUntil(
+    caches.default.put(key, new Response(copy, { status: 200, headers: stored })).catch(async (err: unknown) => {
       console.warn("edge cache: not stored:", err instanceof Error ? err.message : String(err));
-      await forget(keys);
-    });
-  waitUntil(stored);
-  return new Response(fixedLength(client, length), { status: 200, headers: response.headers });
+      await forget(key);
+    }),
+  );
+  return new Response(client, { status: 200, headers: response.headers });
 }
 
-/** A known-length body (Workers send Content-Length only for fixed-length streams; see handlers/body-stream.ts). */
+/**
+ * A known-length body: the runtime pipes it natively into a
+ * FixedLengthStream (Content-Length on the wire; no JavaScript per chunk),
+ * which errors the response rather than end it short if fewer bytes come.
+ */
 function fixedLength(body: ReadableStream<Uint8Array>, length: number): ReadableStream<Uint8Array> {
   const fixed = new FixedLengthStream(length);
   body.pipeTo(fixed.writable).catch(() => undefined);
   return fixed.readable;
 }
 
-/**
- * The cached body, errored (never ended short) if it holds fewer or more
- * bytes than its Content-Length; `onBad` then drops the entry. A last line
- * of defence: the `done` marker already keeps failed writes out.
- */
-function checkedLength(body: ReadableStream<Uint8Array>, length: number, onBad: () => void): ReadableStream<Uint8Array> {
-  let seen = 0;
-  const counted = body.pipeThrough(
-    new TransformStream<Uint8Array, Uint8Array>({
-      transform(chunk, controller) {
-        seen += chunk.byteLength;
-        controller.enqueue(chunk);
-      },
-      // Runs only when the stored body ended by itself (not when the client went away).
-      flush() {
-        if (seen === length) return;
-        console.warn(`edge cache: a cached body held ${seen} bytes, not its Content-Length ${length}; entry dropped`);
-        onBad();
-        throw new Error("cached body shorter or longer than its Content-Length");
-      },
-    }),
-  );
-  return fixedLength(counted, length);
-}
-
-async function forget(keys: { body: Request; done: Request }): Promise<void> {
+async function forget(key: Request): Promise<void> {
   try {
-    await caches.default.delete(keys.done);
-    await caches.default.delete(keys.body);
+    await caches.default.delete(key);
   } catch (err) {
     console.warn("edge cache: delete failed", err instanceof Error ? err.message : String(err));
   }

@@ -1,56 +1,175 @@
+import type { BufferPool } from "../blocks/buffer-pool";
+
 /**
- * A response body pulled from an async generator one chunk at a time, as
- * `carBody` does for CARs: the next block is only fetched when the client
- * has taken the previous one, so memory stays at about one block whatever
- * the size of the file, listing or archive.
+ * A response body written from an async generator one chunk (a block, or
+ * the part of one a range needs) at a time, as `carBody` writes CARs: into
+ * an IdentityTransformStream (a FixedLengthStream when the length is
+ * known) whose readable side is the response. A write settles once the
+ * runtime has taken the bytes, and at most WRITES_IN_FLIGHT are pending, so
+ * the next block is only fetched while the client takes the previous ones:
+ * memory stays at a few blocks whatever the size of the file, listing or
+ * archive, and no JavaScript runs per network chunk (docs/benchmarks.md:
+ * a per-chunk stage costs an order of magnitude of throughput).
  *
- * With a `length`, the body is a fixed-length stream (Content-Length on the wire).
- * `done(true)` once the generator is exhausted; `done(false)` when it
- * throws (the body is errored: the client sees an aborted transfer, never a
- * short body passed off as complete) or when the client goes away.
+ * With a `length`, the body is a fixed-length stream: Workers send
+ * Content-Length only for those (a header set on a plain stream is ignored),
+ * and FixedLengthStream also errors the response if fewer or more bytes
+ * come through than promised. `done(true)` once the generator is exhausted;
+ * `done(false)` when it throws (the body is errored: the client sees an
+ * aborted transfer, never a short body passed off as complete) or when the
+ * client goes away.
+ *
+ * `pool`: chunks whose buffer the pool issued go back to it once every copy
+ * of the body has taken them (blocks/buffer-pool.ts). Only for generators
+ * that yield each pooled buffer once and keep no reference to it.
+ *
+ * A second copy of the body (the edge cache's, cache/edge-cache.ts) can be
+ * attached with `copyBody` before the first write; see there.
  */
-export function pullBody(chunks: AsyncGenerator<Uint8Array>, done: (complete: boolean) => void, what: string, length?: number): ReadableStream<Uint8Array> {
-  const body = pullStream(chunks, done, what);
-  if (length === undefined) return body;
-  // Workers send Content-Length only for fixed-length bodies: a header set on a
-  // plain stream is ignored (chunked instead). FixedLengthStream also errors the
-  // response if fewer or more bytes come through than promised.
-  const fixed = new FixedLengthStream(length);
-  body.pipeTo(fixed.writable).catch(() => undefined);
-  return fixed.readable;
+export function pullBody(
+  chunks: AsyncGenerator<Uint8Array>,
+  done: (complete: boolean) => void,
+  what: string,
+  length?: number,
+  pool?: BufferPool,
+): ReadableStream<Uint8Array> {
+  const pump = new BodyPump(chunks, done, what, length, pool);
+  pumps.set(pump.readable, pump);
+  return pump.readable;
 }
 
-function pullStream(chunks: AsyncGenerator<Uint8Array>, done: (complete: boolean) => void, what: string): ReadableStream<Uint8Array> {
-  let finished = false;
-  const end = (complete: boolean) => {
-    if (finished) return;
-    finished = true;
-    done(complete);
-  };
-  return new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      try {
-        for (;;) {
-          const next = await chunks.next();
-          if (next.done) {
-            controller.close();
-            return end(true);
-          }
-          if (next.value.length === 0) continue;
-          controller.enqueue(next.value);
-          return;
-        }
-      } catch (err) {
-        console.warn(`${what} stream aborted:`, err instanceof Error ? err.message : String(err));
-        controller.error(err);
-        end(false);
+/**
+ * A second copy of a body made by `pullBody` that has not started writing,
+ * or undefined (any other body, or too late). The copy may lag the client's
+ * copy by at most `maxLag` chunks; further behind, it is errored (whoever
+ * reads it sees a failed stream) and the client carries on alone: the copy
+ * never paces the client. When the client's copy fails or is cancelled the
+ * second copy is errored too, so it is complete exactly when it ends cleanly.
+ */
+export function copyBody(body: ReadableStream<Uint8Array>, maxLag: number): ReadableStream<Uint8Array> | undefined {
+  return pumps.get(body)?.addCopy(maxLag);
+}
+
+/**
+ * Starts writing a `pullBody` body now (no-op for any other body). The
+ * route calls it once it has decided whether to copy the body; without it
+ * the body starts on the next timer tick by itself.
+ */
+export function startBody(body: ReadableStream<Uint8Array> | null): void {
+  if (body) pumps.get(body)?.start();
+}
+
+/** Block writes that may be in flight to the client at once: the next block is fetched and hashed while earlier ones are written. */
+const WRITES_IN_FLIGHT = 2;
+
+const pumps = new WeakMap<ReadableStream<Uint8Array>, BodyPump>();
+
+interface Sink {
+  writer: WritableStreamDefaultWriter<Uint8Array>;
+  /** Writes not settled yet. */
+  pending: number;
+  failed: boolean;
+}
+
+class BodyPump {
+  readonly readable: ReadableStream<Uint8Array>;
+  readonly #chunks: AsyncGenerator<Uint8Array>;
+  readonly #done: (complete: boolean) => void;
+  readonly #what: string;
+  readonly #length: number | undefined;
+  readonly #pool: BufferPool | undefined;
+  readonly #main: Sink;
+  readonly #inFlight: Promise<void>[] = [];
+  #copy: (Sink & { maxLag: number }) | undefined;
+  #started = false;
+
+  constructor(chunks: AsyncGenerator<Uint8Array>, done: (complete: boolean) => void, what: string, length: number | undefined, pool: BufferPool | undefined) {
+    this.#chunks = chunks;
+    this.#done = done;
+    this.#what = what;
+    this.#length = length;
+    this.#pool = pool;
+    const stream = length === undefined ? new IdentityTransformStream() : new FixedLengthStream(length);
+    this.readable = stream.readable;
+    this.#main = { writer: stream.writable.getWriter(), pending: 0, failed: false };
+    // The route starts it (startBody); this is the fallback for a body nobody starts.
+    setTimeout(() => this.start(), 0);
+  }
+
+  addCopy(maxLag: number): ReadableStream<Uint8Array> | undefined {
+    if (this.#started || this.#copy) return undefined;
+    const stream = this.#length === undefined ? new IdentityTransformStream() : new FixedLengthStream(this.#length);
+    this.#copy = { writer: stream.writable.getWriter(), pending: 0, failed: false, maxLag };
+    return stream.readable;
+  }
+
+  start(): void {
+    if (this.#started) return;
+    this.#started = true;
+    void this.#run();
+  }
+
+  async #run(): Promise<void> {
+    try {
+      for (;;) {
+        const next = await this.#chunks.next();
+        if (next.done) break;
+        if (next.value.length > 0) await this.#write(next.value);
       }
-    },
-    async cancel() {
-      end(false);
-      await chunks.return(undefined);
-    },
-  });
+      await Promise.all(this.#inFlight);
+      // Before the body ends: done() hands background work to waitUntil while the request is still open.
+      this.#done(true);
+      await this.#main.writer.close();
+      const copy = this.#copy;
+      if (copy && !copy.failed) await copy.writer.close().catch(() => undefined);
+    } catch (err) {
+      console.warn(`${this.#what} stream aborted:`, err instanceof Error ? err.message : String(err));
+      this.#done(false);
+      this.#failCopy(err);
+      await Promise.allSettled(this.#inFlight);
+      await this.#chunks.return(undefined).catch(() => undefined);
+      await this.#main.writer.abort(err).catch(() => undefined);
+    }
+  }
+
+  async #write(bytes: Uint8Array): Promise<void> {
+    while (this.#inFlight.length >= WRITES_IN_FLIGHT) await this.#inFlight.shift();
+    const main = this.#main.writer.write(bytes);
+    // A failed write of the client's copy is seen when awaited (above, or in #run); this only keeps it from being reported as unhandled meanwhile.
+    main.catch(() => undefined);
+    // Only the client's write paces the loop: the copy's writes are counted, never awaited here.
+    this.#inFlight.push(main);
+    const writes: Promise<unknown>[] = [main];
+    const copy = this.#copy;
+    if (copy && !copy.failed) {
+      if (copy.pending >= copy.maxLag) {
+        this.#failCopy(new Error(`the copy fell more than ${copy.maxLag} chunks behind`));
+      } else {
+        copy.pending++;
+        writes.push(
+          copy.writer.write(bytes).then(
+            () => void copy.pending--,
+            (err: unknown) => this.#failCopy(err),
+          ),
+        );
+      }
+    }
+    const pool = this.#pool;
+    if (pool?.owns(bytes)) {
+      // Back to the pool once every copy has taken the bytes (a failed write: never, the buffer is left to the GC).
+      Promise.all(writes).then(
+        () => pool.release(bytes),
+        () => undefined,
+      );
+    }
+  }
+
+  #failCopy(err: unknown): void {
+    const copy = this.#copy;
+    if (!copy || copy.failed) return;
+    copy.failed = true;
+    void copy.writer.abort(err).catch(() => undefined);
+  }
 }
 
 /** Text chunks as UTF-8 bytes. */

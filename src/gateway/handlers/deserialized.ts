@@ -1,5 +1,6 @@
 import type { CID } from "multiformats/cid";
 import { badRequest, HttpError } from "../../http/errors";
+import type { BufferPool } from "../blocks/buffer-pool";
 import { RAW } from "../dag/codecs";
 import type { GatewayRequest } from "../request/gateway-request";
 import type { ResumePoint } from "../traversal/block-source";
@@ -23,7 +24,7 @@ import { serveSymlink, serveUnixfsFile, type SessionSource } from "./unixfs-file
  * dag-json / dag-cbor / json / cbor as themselves (or the DAG view for a
  * browser).
  */
-export async function serveDeserialized(req: GatewayRequest, src: SessionSource, done: (complete: boolean) => void): Promise<Response> {
+export async function serveDeserialized(req: GatewayRequest, src: SessionSource, done: (complete: boolean) => void, pool?: BufferPool): Promise<Response> {
   const { path } = req;
   // path-gateway.md#service-worker-request-header: no worker may claim all of /ipfs/ from /ipfs/{cid}.
   if (req.headers.get("Service-Worker") === "script" && path.segments.length === 0 && !path.trailingSlash) {
@@ -56,7 +57,7 @@ export async function serveDeserialized(req: GatewayRequest, src: SessionSource,
   }
 
   if (unixfsFileSize(terminal, node) !== undefined) {
-    return serveUnixfsFile(req, src, { block: terminal, node, roots, etag: `"${terminal.cid}"`, name, opened: rp }, done);
+    return serveUnixfsFile(req, src, { block: terminal, node, roots, etag: `"${terminal.cid}"`, name, opened: rp }, done, pool);
   }
   if (node.kind === "dag-pb" && node.unixfs) {
     const type = node.unixfs.type;
@@ -65,7 +66,7 @@ export async function serveDeserialized(req: GatewayRequest, src: SessionSource,
       return serveSymlink(req, { block: terminal, node, roots, etag: `"${terminal.cid}"`, name }, node.unixfs.data ?? new Uint8Array(0));
     }
     if (type === "directory" || type === "hamt-sharded-directory") {
-      return serveDirectory(req, src, { block: terminal, node, roots, opened: rp }, done);
+      return serveDirectory(req, src, { block: terminal, node, roots, opened: rp }, done, pool);
     }
     throw new HttpError("not_implemented", `UnixFS ${type} node ${terminal.cid} has no deserialized form; ask for ?format=raw`);
   }

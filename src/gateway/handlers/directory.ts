@@ -1,4 +1,5 @@
 import type { CID } from "multiformats/cid";
+import type { BufferPool } from "../blocks/buffer-pool";
 import { HttpError } from "../../http/errors";
 import type { VerifiedBlock } from "../blocks/block";
 import { decodeNode, isHamtShard, type DecodedNode } from "../dag/decode-node";
@@ -35,7 +36,13 @@ const INDEX = "index.html";
  *   by shard as the shards arrive (one upstream CAR, dag-scope=entity), so
  *   its first rows go out before the last shard is fetched.
  */
-export async function serveDirectory(req: GatewayRequest, src: SessionSource, d: DirectoryTarget, done: (complete: boolean) => void): Promise<Response> {
+export async function serveDirectory(
+  req: GatewayRequest,
+  src: SessionSource,
+  d: DirectoryTarget,
+  done: (complete: boolean) => void,
+  pool?: BufferPool,
+): Promise<Response> {
   const hamt = isHamtShard(d.node);
   // A HAMT's shards follow its root in a dag-scope=entity stream; a plain directory is one block.
   let shardsPending = hamt && d.opened.kind === "car" && d.opened.scope !== "block";
@@ -64,7 +71,7 @@ export async function serveDirectory(req: GatewayRequest, src: SessionSource, d:
     const node = decodeNode(index, bytes);
     if (unixfsFileSize(block, node) !== undefined) {
       const etag = `"${d.block.cid}"`;
-      return serveUnixfsFile(req, src, { block, node, roots: d.roots, etag, name: INDEX, opened }, done);
+      return serveUnixfsFile(req, src, { block, node, roots: d.roots, etag, name: INDEX, opened }, done, pool);
     }
     // An index.html that is not a file is not an index: list the directory.
     src.abort();

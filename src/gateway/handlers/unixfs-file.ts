@@ -1,5 +1,6 @@
 import type { CID } from "multiformats/cid";
 import type { VerifiedBlock } from "../blocks/block";
+import type { BufferPool } from "../blocks/buffer-pool";
 import type { DecodedNode } from "../dag/decode-node";
 import { resolveEntityBytes } from "../request/dag-scope";
 import type { GatewayRequest } from "../request/gateway-request";
@@ -40,7 +41,13 @@ export interface FileTarget {
  * extension, else from sniffing the first bytes (at most the first
  * SNIFF_BYTES, so a range at the end of a file needs only its first leaf).
  */
-export async function serveUnixfsFile(req: GatewayRequest, src: SessionSource, f: FileTarget, done: (complete: boolean) => void): Promise<Response> {
+export async function serveUnixfsFile(
+  req: GatewayRequest,
+  src: SessionSource,
+  f: FileTarget,
+  done: (complete: boolean) => void,
+  pool?: BufferPool,
+): Promise<Response> {
   const size = unixfsFileSize(f.block, f.node) ?? 0;
   const headers = fileHeaders(req, f);
   const ranges = requestedRanges(req, size, f.etag);
@@ -71,7 +78,8 @@ export async function serveUnixfsFile(req: GatewayRequest, src: SessionSource, f
       yield* head;
       yield* chunks;
     }
-    return new Response(pullBody(all(), (ok) => done(ok && stream.consumed), "file", size), { status: 200, headers });
+    // Each leaf is yielded once (the sniffed head included): its pooled buffer can go back once written.
+    return new Response(pullBody(all(), (ok) => done(ok && stream.consumed), "file", size, pool), { status: 200, headers });
   }
 
   // HEAD or Range: the type needs at most the first SNIFF_BYTES, read on their own.
@@ -86,7 +94,9 @@ export async function serveUnixfsFile(req: GatewayRequest, src: SessionSource, f
     return new Response(null, { status: body.status, headers });
   }
   const chunks = body.stream((range) => walk(range));
-  return new Response(pullBody(chunks, (ok) => done(ok && stream.consumed), "file", body.length), { status: body.status, headers });
+  // Several ranges may read the same block (a raw root, a shared leaf): only a single walk may give buffers back.
+  const reuse = ranges && ranges.length > 1 ? undefined : pool;
+  return new Response(pullBody(chunks, (ok) => done(ok && stream.consumed), "file", body.length, reuse), { status: body.status, headers });
 }
 
 /**

@@ -33,9 +33,10 @@ export function openTieredSource(
   const store = new R2BlockStore(env.BLOCKS);
   const cachedOnly = onlyIfCached(req.headers);
   const hot = !cachedOnly && isHot(parseHotPolicy(env.HOT_WRITE_THROUGH), req.path.root);
-  // A CAR response writes each block out and keeps nothing, so its raw leaves can reuse buffers;
-  // write-through keeps blocks until they are in R2, so not then.
-  const pool = req.format.kind === "car" && !hot ? new BufferPool() : undefined;
+  // A CAR response and a file body write each block out and keep nothing, so their raw leaves can
+  // reuse buffers; write-through keeps blocks until they are in R2, so not then.
+  const pooled = req.format.kind === "car" || req.format.kind === "default" || req.format.kind === "html";
+  const pool = pooled && !hot ? new BufferPool() : undefined;
   const session = new TieredBlockSource({
     store,
     root: req.path.root,

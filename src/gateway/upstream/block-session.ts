@@ -59,9 +59,14 @@ const DUP_CACHE_BYTES = 8 * 1024 * 1024;
  * - Hedging: the best upstream starts; the next starts after `hedgeDelayMs`
  *   or as soon as one fails; the first to deliver a verified first block
  *   leads and the others are aborted.
- * - An upstream that sends a block with a wrong hash, a block the traversal
- *   does not expect, an oversized block or a broken CAR is dropped for this
- *   request and reported as `invalid_block`; one that errors, stalls or ends
+ * - An upstream that sends a block with a wrong hash, an oversized block or
+ *   a broken CAR is dropped for this request and reported as
+ *   `invalid_block`. One that sends a valid block the traversal does not
+ *   expect (old gateways ignore dag-scope and entity-bytes and send the whole
+ *   DAG in their own order) deviates from the protocol but does not lie: its
+ *   stream is stopped, it is reported as `deviation`, and it stays usable
+ *   block by block (`?format=raw`), after the upstreams that follow the
+ *   protocol. One that errors, stalls or ends
  *   early is dropped and reported too. The traversal then continues from the
  *   block it was waiting for, with a new race for the narrowest request that
  *   covers the rest (its ResumePoint). Blocks already delivered that a new
@@ -74,6 +79,8 @@ export class VerifiedBlockSession implements BlockSource {
   readonly #seen = new Set<string>();
   readonly #cache = new BlockCache(DUP_CACHE_BYTES);
   readonly #excluded = new Set<string>();
+  /** Upstreams that deviated from the request (a valid block out of place): asked block by block (?format=raw) from then on. */
+  readonly #perBlock = new Set<string>();
   readonly #faults: UpstreamFault[] = [];
   #active: Active | undefined;
   #gets = 0;
@@ -95,6 +102,11 @@ export class VerifiedBlockSession implements BlockSource {
         this.#active = won.active;
         return this.#deliver(won.active, key, won.bytes);
       }
+      // Block by block, a block met again need not be asked for again (a CAR stream would repeat it).
+      if (!a.car && this.#seen.has(key)) {
+        const cached = this.#cache.get(key);
+        if (cached) return cached;
+      }
       try {
         const bytes = await this.#take(a, cid, key);
         if (bytes) return this.#deliver(a, key, bytes);
@@ -110,6 +122,11 @@ export class VerifiedBlockSession implements BlockSource {
     }
   }
 
+  /** Whether an upstream may still be asked: not dropped for this request. */
+  #usable(base: string): boolean {
+    return !this.#excluded.has(base);
+  }
+
   /**
    * Ends the session once the response is complete: the leading upstream
    * must have nothing left to send (an extra block is a lie, penalised).
@@ -122,7 +139,7 @@ export class VerifiedBlockSession implements BlockSource {
     if (!a.car) return this.#report(a, "ok");
     try {
       const extra = await a.car.peek();
-      if (extra) return this.#drop(a, new UpstreamFault(a.gw.base, "invalid_block", `extra block ${extra.cid} after the end of the DAG`));
+      if (extra) return this.#drop(a, await this.#misplaced(a, a.car, extra.cid, "after the end of the DAG"));
       this.#report(a, "ok");
     } catch (err) {
       this.#drop(a, toFault(a.gw.base, err, a.controller.signal));
@@ -184,8 +201,22 @@ export class VerifiedBlockSession implements BlockSource {
       }
       // We meet a block again that the upstream did not repeat (it deduplicates): serve it ourselves.
       if (this.#seen.has(key)) return this.#cache.get(key) ?? (await this.#fetchAlone(cid, key));
-      throw new UpstreamFault(a.gw.base, "invalid_block", `unexpected block ${head.cid} where ${cid} was expected`);
+      throw await this.#misplaced(a, car, head.cid, `where ${cid} was expected`);
     }
+  }
+
+  /**
+   * A block the traversal did not ask for at this point. Its bytes are read
+   * and hashed (at most one block, MAX_BLOCK_BYTES): a block that does not
+   * match its own CID is a lie (`invalid_block`); a valid one is a protocol
+   * deviation (`deviation`): old gateways (Kubo before 0.22 and others)
+   * ignore dag-scope and entity-bytes and send the whole DAG, in their own
+   * order. Either way the stream is given up without reading the rest.
+   */
+  async #misplaced(a: Active, car: CarSectionReader, cid: CID, where: string): Promise<UpstreamFault> {
+    const data = await car.readData();
+    if (!(await verifyBlock(cid, data))) return new UpstreamFault(a.gw.base, "invalid_block", `block ${cid} ${where} failed hash verification`);
+    return new UpstreamFault(a.gw.base, "deviation", `sent block ${cid} ${where} (dag-scope, entity-bytes or DFS order not followed)`);
   }
 
   /** One block by itself (its own race over ?format=raw), leaving the current stream where it is. */
@@ -231,7 +262,9 @@ export class VerifiedBlockSession implements BlockSource {
   #race(cid: CID, key: string, rp: ResumePoint): Promise<{ active: Active; bytes: Uint8Array }> {
     // No cap on the number of races: each one either delivers a verified block (progress) or
     // excludes an upstream, so a response makes progress or runs out of upstreams.
-    const candidates = this.#o.upstreams.filter((u) => !this.#excluded.has(u.base));
+    // Upstreams that deviated go last: another upstream's CAR beats a request per block.
+    const usable = this.#o.upstreams.filter((u) => this.#usable(u.base));
+    const candidates = [...usable.filter((u) => !this.#perBlock.has(u.base)), ...usable.filter((u) => this.#perBlock.has(u.base))];
     if (candidates.length === 0) {
       return Promise.reject(this.#exhausted(cid, rp));
     }
@@ -275,8 +308,11 @@ export class VerifiedBlockSession implements BlockSource {
               this.#report(a, "aborted");
               return finish(() => reject(err));
             }
-            this.#drop(a, toFault(gw.base, err, a.controller.signal));
+            const fault = toFault(gw.base, err, a.controller.signal);
+            this.#drop(a, fault);
             if (settled) return;
+            // It sent valid blocks, just not the ones asked for: ask it again, block by block.
+            if (fault.result === "deviation") candidates.splice(next, 0, gw);
             if (next < candidates.length) startNext();
             else if (running.size === 0) finish(() => reject(this.#exhausted(cid, rp)));
           },
@@ -294,6 +330,8 @@ export class VerifiedBlockSession implements BlockSource {
     const ms = this.#o.ttfbTimeoutMs;
     const timer = setTimeout(() => a.controller.abort(new TtfbTimeout(ms)), ms);
     try {
+      // a.car stays undefined: per-block mode for the rest of the request.
+      if (rp.kind === "car" && this.#perBlock.has(a.gw.base)) return await this.#rawBlockFrom(a, cid);
       const res = await a.gw.request(rp, a.controller.signal);
       if (rp.kind === "raw") return await this.#readRawBlock(a, res, cid);
       if (res.status === 404 || res.status === 410) {
@@ -320,8 +358,13 @@ export class VerifiedBlockSession implements BlockSource {
   }
 
   #drop(a: Active, fault: UpstreamFault): void {
-    this.#excluded.add(a.gw.base);
-    this.#faults.push(fault);
+    if (fault.result === "deviation") {
+      // Not a failure: it stays usable, per block (health counts the deviation apart).
+      this.#perBlock.add(a.gw.base);
+    } else {
+      this.#excluded.add(a.gw.base);
+      this.#faults.push(fault);
+    }
     this.#report(a, fault.result);
   }
 

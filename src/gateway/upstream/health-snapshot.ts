@@ -14,6 +14,8 @@ export interface OutcomeCounts {
   error: number;
   timeout: number;
   invalidBlock: number;
+  /** Sent valid blocks other than those asked for (an old gateway ignoring dag-scope/entity-bytes): not a failure; used per block. */
+  deviation: number;
   /** Lost a race and was cancelled by us: counted, nothing else. */
   aborted: number;
 }

@@ -7,7 +7,8 @@ export type OutcomeResult =
   | "not_found" // answered 404 / 410 for the content
   | "error" // HTTP 5xx/429/4xx (other than not found), network error, truncated stream
   | "timeout" // no first byte in TTFB_TIMEOUT_MS, or idle for IDLE_TIMEOUT_MS
-  | "invalid_block" // sent a block whose hash did not match, an unexpected, extra or oversized block
+  | "invalid_block" // sent a block whose hash did not match its CID, an oversized block or a broken CAR
+  | "deviation" // sent valid blocks other than those asked for (dag-scope/entity-bytes or DFS order ignored): used per block since
   | "aborted"; // we cancelled it (lost the race); neither good nor bad
 
 export interface UpstreamOutcome {

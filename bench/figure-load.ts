@@ -1,0 +1,110 @@
+/**
+ * Figure 8: requests per second under loopback load, 8 connections for 5 s
+ * per route, against a hello-world Worker on the same `wrangler dev` in the
+ * same run (bench/hello-worker.ts; measured before and after the routes,
+ * the baseline is the mean of both), after 1 s of untimed load on each. The load client is autocannon's CLI
+ * in its own process (keep-alive connections), so it competes neither with
+ * the upstream server nor with the bench's event loop; the hello-world row
+ * shows it is faster than the worker (FACTS.md: wrangler dev itself costs
+ * ~10 ms a request here).
+ */
+import { execFile } from "node:child_process";
+import { fileURLToPath } from "node:url";
+
+const AUTOCANNON = fileURLToPath(new URL("../node_modules/autocannon/autocannon.js", import.meta.url));
+
+export interface LoadRun {
+  label: string;
+  url: string;
+  requestsPerSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  requests: number;
+  /** Connection errors, timeouts and non-2xx answers. */
+  errors: number;
+  non2xx: number;
+}
+
+export interface LoadFigure {
+  connections: number;
+  seconds: number;
+  hello: LoadRun[];
+  /** Mean of the hello-world runs. */
+  helloRps: number;
+  routes: LoadRun[];
+}
+
+export interface LoadRoute {
+  label: string;
+  url: string;
+  headers?: Record<string, string>;
+}
+
+interface AutocannonJson {
+  requests: { average: number; total: number };
+  latency: { p50: number; p99: number };
+  errors: number;
+  timeouts: number;
+  non2xx: number;
+}
+
+export function autocannon(route: LoadRoute, connections: number, seconds: number, method = "GET"): Promise<LoadRun> {
+  const args = [AUTOCANNON, "-j", "-c", String(connections), "-d", String(seconds), "-m", method];
+  for (const [k, v] of Object.entries(route.headers ?? {})) args.push("-H", `${k}=${v}`);
+  args.push(route.url);
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, args, { encoding: "utf8", maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
+      if (error) return reject(new Error(`autocannon ${route.url}: ${error.message} ${stderr}`));
+      const r = JSON.parse(stdout) as AutocannonJson;
+      resolve({
+        label: route.label,
+        url: route.url,
+        requestsPerSecond: r.requests.total / seconds,
+        p50Ms: r.latency.p50,
+        p99Ms: r.latency.p99,
+        requests: r.requests.total,
+        errors: r.errors + r.timeouts,
+        non2xx: r.non2xx,
+      });
+    });
+  });
+}
+
+export async function loadFigure(hello: string, routes: LoadRoute[], log: (m: string) => void, connections = 8, seconds = 5): Promise<LoadFigure> {
+  const runs: LoadRun[] = [];
+  const helloRuns: LoadRun[] = [];
+  const helloRoute = { label: "hello-world Worker", url: hello };
+  // Warm-up, untimed: 1 s of load on every route (JIT, isolate-local state such as the denylist matcher and health view).
+  for (const route of [helloRoute, ...routes]) await autocannon(route, connections, 1);
+  helloRuns.push(await autocannon(helloRoute, connections, seconds));
+  log(`  hello-world: ${helloRuns[0]!.requestsPerSecond.toFixed(0)} req/s`);
+  for (const route of routes) {
+    const run = await autocannon(route, connections, seconds);
+    log(`  ${route.label}: ${run.requestsPerSecond.toFixed(0)} req/s, p50 ${run.p50Ms} ms, p99 ${run.p99Ms} ms, errors ${run.errors}, non-2xx ${run.non2xx}`);
+    runs.push(run);
+  }
+  helloRuns.push(await autocannon(helloRoute, connections, seconds));
+  log(`  hello-world again: ${helloRuns[1]!.requestsPerSecond.toFixed(0)} req/s`);
+  return { connections, seconds, hello: helloRuns, helloRps: helloRuns.reduce((n, r) => n + r.requestsPerSecond, 0) / helloRuns.length, routes: runs };
+}
+
+export const LOAD_TARGET = 0.5;
+
+export function formatLoad(f: LoadFigure): string {
+  const row = (r: LoadRun, ratio: string, target: string, verdict: string) =>
+    `| ${r.label} | ${r.requestsPerSecond.toFixed(0)} | ${r.p50Ms} / ${r.p99Ms} | ${r.errors + r.non2xx} | ${ratio} | ${target} | ${verdict} |`;
+  const lines = [
+    `8. Requests per second, ${f.connections} connections × ${f.seconds} s per route (autocannon, keep-alive), against a hello-world Worker on the same wrangler dev:`,
+    "",
+    "| route | req/s | p50 / p99 ms | errors + non-2xx | of hello-world | target | |",
+    "|---|---|---|---|---|---|---|",
+    ...f.hello.map((r, i) => row({ ...r, label: i === 0 ? "hello-world Worker (before the routes)" : "hello-world Worker (after the routes)" }, "—", "—", "—")),
+  ];
+  for (const r of f.routes) {
+    const ratio = r.requestsPerSecond / f.helloRps;
+    const ok = ratio >= LOAD_TARGET && r.errors + r.non2xx === 0;
+    lines.push(row(r, ratio.toFixed(2), `≥ ${LOAD_TARGET}, no errors`, ok ? "met" : "**missed**"));
+  }
+  lines.push("");
+  return lines.join("\n");
+}

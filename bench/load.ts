@@ -1,0 +1,54 @@
+/**
+ * `npm run bench:load`: figure 8 alone (bench/figure-load.ts) on fresh
+ * workers: the gateway (its upstream 5 ms away: personality slow-5) and a
+ * hello-world Worker.
+ *
+ *   node --import ./bench/resolve-ts.mjs bench/load.ts [--seconds 5] [--profile route-label]
+ */
+import { mkdirSync, rmSync } from "node:fs";
+import { loadavg } from "node:os";
+import { parseArgs } from "node:util";
+import { fileURLToPath } from "node:url";
+import { startTrustlessGatewayServer } from "../test/servers/trustless-gateway-server.ts";
+import { formatLoad, loadFigure } from "./figure-load.ts";
+import { loadRoutes } from "./load-routes.ts";
+import { buildFile } from "./synthetic-dag.ts";
+import { bundleWorker, startWranglerDev } from "./wrangler-dev.ts";
+
+const WORK = fileURLToPath(new URL("./.work/", import.meta.url));
+const { values } = parseArgs({ options: { seconds: { type: "string", default: "5" } } });
+const log = (m: string) => process.stderr.write(`[load ${(performance.now() / 1000).toFixed(1)}s] ${m}\n`);
+
+const loadStart = loadavg();
+for (const dir of ["load-gateway", "load-hello"]) rmSync(`${WORK}state/${dir}`, { recursive: true, force: true });
+mkdirSync(`${WORK}state`, { recursive: true });
+const server = await startTrustlessGatewayServer({ fixturesDir: null });
+const block = buildFile({ size: 256 * 1024, chunkSize: 256 * 1024, seed: 31, keepLeaves: true });
+const small = buildFile({ size: 200 * 1024, chunkSize: 64 * 1024, seed: 32, keepLeaves: true });
+server.addBlockSource(block.getter);
+server.addBlockSource(small.getter);
+const adminToken = `load-${process.pid}-${Date.now()}`;
+const [gatewayScript, helloScript] = await Promise.all([
+  bundleWorker("wrangler.toml", `${WORK}build/load-gateway`, `${WORK}bundle-load-gateway.log`),
+  bundleWorker("bench/hello.wrangler.toml", `${WORK}build/load-hello`, `${WORK}bundle-load-hello.log`),
+]);
+const gateway = await startWranglerDev({
+  name: "load-gateway",
+  config: "wrangler.toml",
+  script: gatewayScript,
+  vars: { UPSTREAMS: `${server.base}/slow-5~load`, ADMIN_TOKEN: adminToken, PROVIDER_ROUTERS: "" },
+  persistTo: `${WORK}state/load-gateway`,
+  logFile: `${WORK}load-gateway.log`,
+});
+let hello: Awaited<ReturnType<typeof startWranglerDev>> | undefined;
+try {
+  hello = await startWranglerDev({ name: "load-hello", config: "bench/hello.wrangler.toml", script: helloScript, vars: {}, persistTo: `${WORK}state/load-hello`, logFile: `${WORK}load-hello.log` });
+  const routes = await loadRoutes(gateway, adminToken, block, small);
+  const figure = await loadFigure(`${hello.url}/`, routes, log, 8, Number(values.seconds));
+  process.stdout.write(`load average ${loadStart.map((x) => x.toFixed(2)).join(" ")} at start, ${loadavg().map((x) => x.toFixed(2)).join(" ")} at end\n`);
+  process.stdout.write(formatLoad(figure));
+} finally {
+  await gateway.stop();
+  await hello?.stop();
+  await server.close();
+}
