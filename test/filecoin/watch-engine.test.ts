@@ -5,7 +5,10 @@ import { filecoinWatch, FILECOIN_WATCH_CRON } from "../../src/cron/filecoin-watc
 import { registryStub, type PinRegistry } from "../../src/durable-objects/pin-registry";
 import type { Scenario } from "../servers/filecoin-chain-server";
 import worker from "../../src/worker";
-import { newAccount } from "../pinning/helpers";
+import { call, newAccount, pinJson } from "../pinning/helpers";
+import type { RootStatusWithFilecoin } from "../../src/replication/filecoin-status";
+import { pieceCidOfStream } from "../../src/backends/filecoin/piece-cid";
+import { pseudoRandomBytes } from "../helpers/pseudo-random";
 import { pinInR2, replicaOf, rootStatus, runUntil } from "../replication/helpers";
 
 /**
@@ -41,13 +44,13 @@ const dataSet = (over: Partial<Scenario["dataSets"][string]> = {}): Scenario["da
  * "Not done"). Its planned store attempts have failed first, so the row is
  * the engine's own.
  */
-async function recordStoredFilecoinCopy(account: string, root: string): Promise<void> {
+async function recordStoredFilecoinCopy(account: string, root: string, piece = PIECE): Promise<void> {
   await runInDurableObject(registryStub(env, account), (_i: PinRegistry, state) => {
     const now = Date.now();
-    const details = { chain: "calibration", carSize: 3405, copies: [{ providerId: "4", dataSetId: "501", pieceIds: ["7"], pieceCids: [PIECE], retrievalUrls: [`${base}/piece/${PIECE}`], addedEpoch: String(HEAD - 5000) }] };
+    const details = { chain: "calibration", carSize: 3405, copies: [{ providerId: "4", dataSetId: "501", pieceIds: ["7"], pieceCids: [piece], retrievalUrls: [`${base}/piece/${piece}`], addedEpoch: String(HEAD - 5000) }] };
     state.storage.sql.exec(
       "UPDATE replicas SET state = 'stored', next = 'check', remote_id = ?, details = ?, bytes = 3405, progress = NULL, last_error = NULL, attempts = 0, stored_at = ?, checked_at = ?, updated = ? WHERE root = ? AND backend = 'fil'",
-      PIECE, JSON.stringify(details), now, now, now, root,
+      piece, JSON.stringify(details), now, now, now, root,
     );
     state.storage.sql.exec("DELETE FROM work WHERE kind = 'replica' AND target = ?", `${root} fil`);
   });
@@ -109,6 +112,56 @@ describe("Filecoin watch → the account's PinRegistry (ReplicaSink wired to rep
     const other = await rootStatus(b.token, cid);
     expect(other.replicas.map((r) => [r.backend, r.state])).toEqual([["r2", "stored"]]);
     expect(other.aggregate).toBe("stored");
+  }, 90_000);
+
+  it("unified status shows the watch's view of each Filecoin copy (provider, data set, piece, proofs, checks, next action, payer runway); PSA info keeps its summary", async () => {
+    const a = await newAccount("fil-status");
+    const { root, requestid } = await pinInR2(a.token, a.account, 1202, { tier: "filecoin" });
+    const cid = root.toString();
+    await runUntil(a.account, async () => replicaOf(await rootStatus(a.token, cid), "fil").lastError !== null, 40_000);
+    // The provider serves the piece's bytes (the watch fetches a sample back and hashes it).
+    const bytes = pseudoRandomBytes(4096, 1202);
+    const piece = (await pieceCidOfStream(new Blob([bytes]).stream())).pieceCid.toString();
+    await recordStoredFilecoinCopy(a.account, cid, piece);
+    const input = { kind: "pdp" as const, root: cid, backend: "fil", remoteId: piece, pieceCid: piece, dataSetId: "501", pieceId: "7", providerId: "4", retrievalUrl: `${base}/piece/${piece}`, addedEpoch: String(HEAD - 5000) };
+    const id = await filecoinWatch(env).watch({ ...input, account: a.account });
+    // Another account's copy of the same root on the same backend is not shown to this one.
+    const foreign = await filecoinWatch(env).watch({ ...input, remoteId: "foreign-piece", account: "someone-else", dataSetId: "777" });
+    watched.push(id, foreign);
+    // Healthy data set; the payer has 2 USDFC at 0.001 USDFC/epoch: 2,000 epochs of runway (a top-up is made).
+    const USDFC = 10n ** 18n;
+    await scenario({
+      head: String(HEAD),
+      dataSets: { "501": dataSet(), "777": dataSet() },
+      pieces: { [piece]: btoa(String.fromCharCode(...bytes)) },
+      accounts: { "0x500d75f1329cf98352c32cf238c2192ca78faffe": { funds: String(2n * USDFC), lockupCurrent: "0", lockupRate: String(USDFC / 1000n), lockupLastSettledAt: String(HEAD) } },
+    });
+    const now = Date.now() + 1000;
+    await cron(now);
+
+    const res = await call("GET", `/api/v1/pins/${cid}`, { token: a.token });
+    expect(res.status).toBe(200);
+    const status = (await res.json()) as RootStatusWithFilecoin;
+    expect(status.aggregate).toBe("stored");
+    const fil = status.replicas.find((r) => r.backend === "fil")!;
+    expect(fil.state).toBe("stored");
+    const next = new Date(now + 25 * 60_000).toISOString();
+    expect(fil.filecoin!.copies).toEqual([
+      {
+        id, kind: "pdp", provider: "4", dataSet: "501", pieceId: "7", pieceCid: piece, dealId: null, state: "stored",
+        proof: `last proven at epoch ${HEAD - 100}, next challenge ${HEAD + 2780}`,
+        lastCheck: new Date(now).toISOString(), nextCheck: next, failures: 0, lastError: null, lastVerified: new Date(now).toISOString(),
+        nextAction: `check at ${next}`,
+      },
+    ]);
+    expect(fil.filecoin!.payer).toMatchObject({ payer: "0x500d75F1329cf98352c32Cf238c2192ca78faFFE", at: new Date(now).toISOString(), runwayDays: 0.69, event: "deposit" });
+    // Other backends carry no Filecoin view.
+    expect(status.replicas.find((r) => r.backend === "r2")!.filecoin).toBeUndefined();
+
+    const psa = await pinJson(await call("GET", `/psa/pins/${requestid}`, { token: a.token }), 200);
+    expect(psa.status).toBe("pinned");
+    expect(psa.info.replicas).toBe("fil=stored r2=stored");
+    expect(psa.info.replication).toBe("stored");
   }, 90_000);
 
   it("a copy watched without an account cannot be reported: its state is kept and the failure logged, retried next run", async () => {
