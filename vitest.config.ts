@@ -35,9 +35,22 @@ export default defineConfig({
           FOC_MAX_BALANCE: "50",
           // Replication (test/replication/): backends are tenants of the local pinning service
           // (test/servers/psa-server.ts); the policy's default is R2 only, so other tests see no replicas.
-          BACKENDS: JSON.stringify(Object.fromEntries(
-            ["remote", "backup", "flaky", "limited", "wrongkey", "plain"].map((name) => [name, { type: "psa", endpoint: `${inject<string>("psaBase")}/t/${name}`, pollMs: 500, ...(name === "plain" ? { origins: [] } : {}) }]),
-          )),
+          BACKENDS: JSON.stringify({
+            ...Object.fromEntries(
+              ["remote", "backup", "flaky", "limited", "wrongkey", "plain"].map((name) => [name, { type: "psa", endpoint: `${inject<string>("psaBase")}/t/${name}`, pollMs: 500, ...(name === "plain" ? { origins: [] } : {}) }]),
+            ),
+            // Through the engine to the other backend types (test/replication/end-to-end.test.ts,
+            // test/filecoin/watch-engine.test.ts): the local S3 and Kubo servers, the local chain.
+            "archive-s3": { type: "s3", endpoint: inject<string>("s3Base"), bucket: "replicas", region: "us-east-1", prefix: "engine/" },
+            "home-kubo": { type: "kubo", url: inject<string>("kuboBase") },
+            fil: { type: "filecoin", chain: "calibration", rpcUrl: inject<string>("filecoinBase") + "/rpc", copies: 1, rpcTimeoutMs: 400 },
+          }),
+          // test/servers/s3-server.ts and kubo-rpc-server.ts test credentials; the Filecoin payer above, a throwaway session key.
+          BACKEND_ARCHIVE_S3_ACCESS_KEY_ID: "EDGETESTKEY",
+          BACKEND_ARCHIVE_S3_SECRET_ACCESS_KEY: "edge-test-secret-0123456789",
+          BACKEND_HOME_KUBO_AUTH: "bearer:kubo-test-token-7f3a",
+          BACKEND_FIL_SESSION_KEY: "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d",
+          BACKEND_FIL_PAYER: "0x500d75F1329cf98352c32Cf238c2192ca78faFFE",
           BACKEND_PLAIN_TOKEN: "psa-secret",
           BACKEND_REMOTE_TOKEN: "psa-secret",
           BACKEND_BACKUP_TOKEN: "psa-secret",
@@ -50,6 +63,10 @@ export default defineConfig({
               { when: { meta: { tier: "archive" } }, backends: ["r2", "remote", "backup"] },
               { when: { meta: { class: "sized" }, sizeAbove: "10 KB" }, backends: ["r2", "backup"] },
               { when: { meta: { class: "sized" } }, backends: ["r2", "remote"] },
+              // Only pins with these metas (other tests see no change).
+              { when: { meta: { tier: "kubo" } }, backends: ["r2", "home-kubo"] },
+              { when: { meta: { tier: "s3" } }, backends: ["r2", "archive-s3"] },
+              { when: { meta: { tier: "filecoin" } }, backends: ["r2", "fil"] },
             ],
           }),
           PUBLIC_URL: "https://edge.example",

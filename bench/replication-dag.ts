@@ -47,7 +47,7 @@ export async function syntheticDag(leaves: number, leafSize: number): Promise<Da
     dagSize: rootBytes.length + leaves * leafSize,
     carSize,
     meta: {},
-    gatewayUrl: "http://127.0.0.1",
+    gatewayUrl: "http://127.0.0.1", account: "test-account",
     car(fromByte = 0) {
       let next = fromByte < head.length ? 0 : Math.floor((fromByte - head.length) / leafSection);
       let skip = fromByte < head.length ? 0 : fromByte - head.length - next * leafSection;

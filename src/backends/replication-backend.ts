@@ -76,6 +76,11 @@ export interface DagToStore extends DagIdentity {
   car(fromByte?: number): ReadableStream<Uint8Array>;
   /** Base URL of this gateway (`https://<worker>`), for backends that pull from us (PSA `origins`). */
   gatewayUrl: string;
+  /**
+   * The account (PinRegistry name) holding the pin: monitors that check a
+   * copy outside the engine (the Filecoin watch) report back to it.
+   */
+  account: string;
 }
 
 export interface StoreContext {

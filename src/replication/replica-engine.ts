@@ -542,6 +542,8 @@ export class ReplicaEngine {
       meta: pin === undefined ? {} : (JSON.parse(pin.meta) as Record<string, string>),
       car: (fromByte) => dagCar(bucket, identity.root, fromByte),
       gatewayUrl: publicUrl(this.#env),
+      // The registry's name (idFromName(account)): where monitors such as the Filecoin watch report.
+      account: this.#account() ?? "",
     };
   }
 

@@ -9,6 +9,7 @@ import { parseUserCid } from "../pinning/parse-cid";
 import { readJson } from "../psa/pin-input";
 import type { MigrateSpec } from "./migrate-jobs";
 import { verifyReplicas } from "./verify-cron";
+import { withFilecoinWatch } from "./filecoin-status";
 import { bytes, replicationPolicy, PolicyError } from "./policy";
 
 /**
@@ -38,7 +39,8 @@ replicationRoutes.get("/pins/:cid", async (c) => {
   const root = parseUserCid(c.req.param("cid")).toV1().toString();
   const status = await registryStub(c.env, c.get("account")).rootStatus(root);
   if (status === null) throw notFound(`no pin of ${root} in this account`);
-  return c.json(status);
+  // Filecoin copies: the watch's view (provider, data set, piece, proofs, runway); docs/filecoin.md.
+  return c.json(await withFilecoinWatch(c.env, c.get("account"), status));
 });
 
 replicationRoutes.get("/pins", async (c) => {

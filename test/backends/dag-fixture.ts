@@ -49,7 +49,7 @@ export async function unixfsDagToStore(size: number, seed: number): Promise<Test
     dagSize: ordered.reduce((n, b) => n + b.bytes.length, 0),
     carSize: carBytes.length,
     meta: {},
-    gatewayUrl: "https://edge.test",
+    gatewayUrl: "https://edge.test", account: "test-account",
     carBytes,
     blockList: ordered,
     carCalls,
@@ -98,7 +98,7 @@ export async function syntheticDagToStore(leaves: number, leafSize: number, seed
     dagSize: rootBytes.length + leaves * leafSize,
     carSize,
     meta: {},
-    gatewayUrl: "https://edge.test",
+    gatewayUrl: "https://edge.test", account: "test-account",
     carCalls,
     car(fromByte = 0) {
       carCalls.push(fromByte);

@@ -69,7 +69,7 @@ describe("Filecoin backend", () => {
     expect(b.retrievalUrls(replica)).toEqual(["https://sp4.example/piece/bafkzcibpiece", "https://sp9.example/piece/bafkzcibpiece"]);
     await scenario({});
     const out = await b
-      .store({ ...dag, carSize: 100, meta: {}, gatewayUrl: "https://edge.test", car: () => new ReadableStream() }, { checkpoint: async () => undefined, deadline: Date.now() + 10_000 })
+      .store({ ...dag, carSize: 100, meta: {}, gatewayUrl: "https://edge.test", account: "test-account", car: () => new ReadableStream() }, { checkpoint: async () => undefined, deadline: Date.now() + 10_000 })
       .catch((e: unknown) => e);
     expect(out).toMatchObject({ kind: "permanent", message: "a CAR of 100 bytes is below Filecoin's minimum piece (127 bytes)" });
     expect(((await (await fetch(`${base}/__log`)).json()) as { methods: string[] }).methods).toEqual([]);

@@ -61,7 +61,10 @@ describe("PSA HTTP details", () => {
       ["https://edge.example/base", "/dns4/edge.example/tcp/443/https/http-path/%2Fbase"],
     ] as const) {
       expect(gatewayMultiaddr(url)).toBe(ma);
-      expect(originUrl(ma)).toBe(url);
+      // allowPrivate: the loopback case is about parsing; the private-address guard (issue 8) refuses it by default.
+      expect(originUrl(ma, true)).toBe(url);
     }
+    expect(originUrl("/ip4/127.0.0.1/tcp/8787/http")).toBeNull();
+    expect(originUrl("/dns4/edge.example/tcp/443/https")).toBe("https://edge.example");
   });
 });

@@ -194,7 +194,7 @@ export class FilecoinBackend implements ReplicationBackend {
         remoteId: plan.pieces[0]!.pieceCid,
         details: { chain: this.#o.chain.chain, carSize: plan.carSize, copies: copies as unknown as Json[] },
       };
-      await this.#watch(dag.root.toString(), replica, copies);
+      await this.#watch(dag.account, dag.root.toString(), replica, copies);
       return { state: "stored", replica, bytes: plan.carSize };
     } catch (err) {
       throw toBackendError(err);
@@ -316,12 +316,12 @@ export class FilecoinBackend implements ReplicationBackend {
   }
 
   /** Puts every piece of every copy under the Filecoin watch (cron monitoring and renewal). */
-  async #watch(root: string, replica: ReplicaRef, copies: CopyDetails[]): Promise<void> {
+  async #watch(account: string, root: string, replica: ReplicaRef, copies: CopyDetails[]): Promise<void> {
     const watch = this.#o.env.FILECOIN_WATCH.get(this.#o.env.FILECOIN_WATCH.idFromName("filecoin-watch"));
     for (const c of copies) {
       for (const [i, pieceCid] of c.pieceCids.entries()) {
         await watch.watch({
-          kind: "pdp", root, backend: this.name, remoteId: replica.remoteId,
+          kind: "pdp", account: account === "" ? null : account, root, backend: this.name, remoteId: replica.remoteId,
           pieceCid, dataSetId: c.dataSetId, pieceId: c.pieceIds[i]!, providerId: c.providerId,
           retrievalUrl: c.retrievalUrls[i]!, addedEpoch: c.addedEpoch,
         });

@@ -1,3 +1,4 @@
+import { registryStub } from "../../durable-objects/pin-registry";
 import type { ReplicaCheck } from "../replication-backend";
 
 /**
@@ -28,22 +29,20 @@ export interface ReportedCopy {
   remoteId: string;
 }
 
-/** What the engine's PinRegistry exposes to the watch (its RPC method, typed here so this branch does not depend on it). */
-export interface ReplicaCheckReceiver {
-  reportReplicaCheck(root: string, backend: string, remoteId: string, check: ReplicaCheck): Promise<unknown>;
-}
-
 /**
- * The engine's sink: the PinRegistry of the copy's account. Wired through
- * `replicaSinks.forEnv` so a test can put a recording sink in its place.
+ * The engine's sink: the PinRegistry of the copy's account
+ * (`reportReplicaCheck`, src/durable-objects/pin-registry.ts). Wired
+ * through `replicaSinks.forEnv` so a test can put a recording sink in its
+ * place. A copy without an account (registered before the engine passed
+ * it, or a deal watched without one) cannot be reported: the throw keeps
+ * its state, and the watch logs the failure on every run.
  */
 export const replicaSinks = {
   forEnv(env: Env): ReplicaSink {
     return {
       async reportReplicaCheck(copy, check) {
         if (!copy.account) throw new Error(`copy ${copy.remoteId} has no account to report to`);
-        const stub = env.PIN_REGISTRY.get(env.PIN_REGISTRY.idFromName(copy.account)) as unknown as ReplicaCheckReceiver;
-        await stub.reportReplicaCheck(copy.root, copy.backend, copy.remoteId, check);
+        await registryStub(env, copy.account).reportReplicaCheck(copy.root, copy.backend, copy.remoteId, check);
       },
     };
   },

@@ -109,6 +109,7 @@ export class KuboBackend implements ReplicationBackend {
         carSize: car.length,
         meta: {},
         gatewayUrl: "",
+        account: "",
         name: "ipfs-kit-edge backend test",
         car: () => new Blob([car]).stream(),
       };
