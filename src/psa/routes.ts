@@ -6,6 +6,7 @@ import { isFailure, type PinRecord, type RegistryFailure } from "../pinning/pin-
 import { delegateFor, servicePeerId } from "./delegates";
 import { parseListFilter } from "./list-filter";
 import { parsePin, readJson } from "./pin-input";
+import { checkReplicationOverride } from "../replication/override-check";
 import { pinStatus } from "./pin-status";
 import { psaErrorResponse } from "./psa-errors";
 
@@ -26,6 +27,7 @@ psaRoutes.get("/pins", async (c) => {
 
 psaRoutes.post("/pins", async (c) => {
   const { input, root } = parsePin(await readJson(c.req.raw));
+  checkReplicationOverride(c.env, input.meta);
   const record = unwrap(await registry(c).createPin(input, root));
   return c.json(pinStatus(record, await delegatesOf(c)), 202);
 });
@@ -38,6 +40,7 @@ psaRoutes.get("/pins/:requestid", async (c) => {
 
 psaRoutes.post("/pins/:requestid", async (c) => {
   const { input, root } = parsePin(await readJson(c.req.raw));
+  checkReplicationOverride(c.env, input.meta);
   const record = unwrap(await registry(c).replacePin(c.req.param("requestid"), input, root));
   return c.json(pinStatus(record, await delegatesOf(c)), 202);
 });

@@ -4,6 +4,7 @@ import { registryStub } from "../durable-objects/pin-registry";
 import { badRequest, HttpError } from "../http/errors";
 import { delegateFor, servicePeerId } from "../psa/delegates";
 import { parsePin } from "../psa/pin-input";
+import { checkReplicationOverride } from "../replication/override-check";
 import { pinStatus } from "../psa/pin-status";
 import { psaErrorResponse } from "../psa/psa-errors";
 import { unwrap } from "../psa/routes";
@@ -58,6 +59,7 @@ webhookRoutes.post("/pin", async (c) => {
     throw badRequest("payload is not valid JSON");
   }
   const { input, root } = parsePin(payload);
+  checkReplicationOverride(c.env, input.meta);
   const delegates = [delegateFor(new URL(c.req.url), await servicePeerId(c.env))];
 
   if (verdict.deliveryId !== undefined) {
