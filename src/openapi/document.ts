@@ -136,7 +136,7 @@ const DASHBOARD_PATHS: Record<string, Json> = {
   "/dashboard/pins/{requestid}/retry": { post: { ...formPost("Retry a failed pin (re-created with the same CID, name, origins, meta)", {}), parameters: [pathParam("requestid", "Pin request id")] } },
   "/dashboard/gateways": { get: page("Gateways panel: upstream health of a region and its history", [query("region", "A colo code, or local")]) },
   "/dashboard/content": { get: page("Content look-up: a CID in the cache, R2, pins, and (test=1) a verified fetch through the gateway", [query("cid", "A CID"), query("test", "1: run a verified fetch")]) },
-  "/dashboard/usage": { get: page("Usage and cost: requests and bytes served over time, storage, estimated monthly cost") },
+  "/dashboard/usage": { get: page("Usage and cost: storage against quotas, estimated monthly cost per backend, budget alert; the operator also sees a region's requests and bytes served over 24 hours", [query("region", "Operator view: the region whose traffic is shown (default: the one serving the page)", { type: "string", pattern: "^[A-Za-z0-9_-]{1,64}$" })]) },
   "/dashboard/assets/dashboard.css": { get: asset("The dashboard's stylesheet", "text/css") },
   "/dashboard/assets/htmx.min.js": { get: asset("htmx (served here, no third-party origin)", "text/javascript") },
   "/dashboard/assets/htmx.LICENSE.txt": { get: asset("htmx's licence", "text/plain") },

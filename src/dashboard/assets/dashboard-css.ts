@@ -40,6 +40,11 @@ code, .cid { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-s
 .status-pinned, .status-closed, .status-yes { color: var(--ok); }
 .status-queued, .status-pinning, .status-half_open { color: var(--warn); }
 .status-failed, .status-open, .status-no { color: var(--bad); }
+.status-stored { color: var(--ok); }
+.status-replicating, .status-at_risk, .status-removing, .status-under_replicated { color: var(--warn); }
+.status-lost { color: var(--bad); }
+.status-removed { color: var(--muted); }
+.replicas ul { margin: .3rem 0; padding-left: 1.1rem; }
 tr.failed td { background: var(--bad-bg); }
 tr.stuck td { background: var(--warn-bg); }
 .alert { border: 2px solid var(--bad); background: var(--bad-bg); color: #5c0011; padding: .6rem .9rem; border-radius: 6px; margin: 0 0 1rem; }
