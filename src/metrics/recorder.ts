@@ -16,8 +16,13 @@ import type { MetricsDelta } from "./delta";
 /** At most one `record()` per isolate and region in this window. */
 export const FLUSH_INTERVAL_MS = 250;
 
-/** A random name for this isolate: its in-flight count is kept per isolate by the object. */
-const ISOLATE_ID = crypto.randomUUID();
+/**
+ * A random name for this isolate: its in-flight count is kept per isolate by
+ * the object. Drawn on first use: workerd refuses random values in global
+ * scope (the worker would not start under wrangler dev or once deployed).
+ */
+let isolateId: string | undefined;
+const ISOLATE_ID = () => (isolateId ??= crypto.randomUUID());
 
 interface Pending {
   counters: Map<string, { name: CounterName; labels: string; value: number }>;
@@ -101,7 +106,7 @@ export async function flushMetrics(env: Env, region: string, wait: (ms: number) 
     counters: [...p.counters.values()],
     histograms: [...p.histograms.values()],
     served: [...p.served.values()],
-    isolate: { id: ISOLATE_ID, inFlight, at: Date.now() },
+    isolate: { id: ISOLATE_ID(), inFlight, at: Date.now() },
   };
   p.counters = new Map();
   p.histograms = new Map();
