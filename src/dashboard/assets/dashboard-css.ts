@@ -55,6 +55,9 @@ tr.stuck td { background: var(--warn-bg); }
 .actions form { margin: 0; }
 svg.chart { display: block; width: 160px; height: 40px; margin-top: .25rem; }
 svg.chart polyline { fill: none; stroke: var(--accent); stroke-width: 1.5; }
+.charts { display: flex; flex-wrap: wrap; gap: .5rem 1.5rem; }
+.charts figure { margin: .25rem 0; }
+.charts figcaption { font-size: .85rem; color: var(--muted); }
 dl.facts { display: grid; grid-template-columns: max-content 1fr; gap: .3rem 1rem; margin: 0; }
 dl.facts dt { font-weight: 600; }
 dl.facts dd { margin: 0; }
