@@ -43,7 +43,11 @@ export async function checkBudget(env: Env, now = Date.now()): Promise<BudgetChe
     budgetUsd: status.budgetUsd,
     estimatedMonthlyUsd: round(status.monthlyUsd),
     projectedMonthlyUsd: round(status.projectedMonthlyUsd),
-    backends: costs.map((c) => ({ backend: c.backend, storedBytes: c.storedBytes, monthlyUsd: round(c.monthlyUsd), projectedMonthlyUsd: round(c.projectedMonthlyUsd) })),
+    // Priced backends; those holding bytes without a price (PRICES) are named apart, not costed.
+    backends: costs
+      .filter((c) => c.monthlyUsd !== null)
+      .map((c) => ({ backend: c.backend, storedBytes: c.storedBytes, monthlyUsd: round(c.monthlyUsd!), projectedMonthlyUsd: round(c.projectedMonthlyUsd!) })),
+    ...(status.unpriced.length > 0 ? { unpricedBackends: status.unpriced } : {}),
   };
   let failure: string | null = null;
   try {

@@ -1,14 +1,16 @@
 /**
  * Usage and estimated cost (docs/dashboard.md "Usage and cost").
  *
- * Stored bytes come from each account's PinRegistry (`usage().bytes`: the
- * distinct complete roots it holds, all in R2); growth from the bytes of
- * roots first pinned in the last 30 days. The estimate is storage only:
- * stored GB × the configured price per GB-month. What is not counted is
- * said, never guessed: R2 operations and egress (no served-traffic metrics
- * on this branch yet) and replicas on other backends (replication is not
- * built yet: their costs appear here once pins have replicas).
+ * Stored bytes come from each account's PinRegistry: R2 from `usage().bytes`
+ * (the distinct complete roots it holds, all in R2), every other backend
+ * from its replicas' stored bytes (`replicaStorage`: copies stored,
+ * at risk or being removed). Growth: bytes of roots first pinned (R2) or
+ * copies stored (other backends) in the last 30 days. The estimate is
+ * storage only: stored GB × the configured price per GB-month
+ * (`PRICE_R2_GB_MONTH` for R2, `PRICES` for the others); a backend with no
+ * configured price is listed with its bytes and no cost, never a guessed one.
  */
+import { backendConfigs, R2_BACKEND } from "../backends/backend-config";
 import { accountsStub } from "../durable-objects/accounts";
 import { registryStub } from "../durable-objects/pin-registry";
 import type { AccountLimits } from "../pinning/pin-types";
@@ -29,19 +31,24 @@ export interface AccountUsage {
   bytes: number;
   /** Bytes of roots first pinned within GROWTH_WINDOW_MS. */
   addedBytes: number;
+  /** Copies on each replication backend (r2's own row included; its cost comes from `bytes`). */
+  replicas: Record<string, { copies: number; bytes: number; addedBytes: number }>;
 }
 
 export interface BackendCost {
   backend: string;
   storedBytes: number;
-  pricePerGbMonth: number;
-  monthlyUsd: number;
+  /** null: no price configured for this backend (PRICES): its cost is not estimated. */
+  pricePerGbMonth: number | null;
+  monthlyUsd: number | null;
   /** Next month at the last 30 days' growth: (stored + added) × price. */
-  projectedMonthlyUsd: number;
+  projectedMonthlyUsd: number | null;
 }
 
 export interface CostConfig {
   priceR2GbMonth: number;
+  /** USD per GB-month of the other backends, by backend name (from PRICES, whose keys are names or types). */
+  prices: Map<string, number>;
   /** USD per month; null when BUDGET_MONTHLY_USD is unset. */
   budgetUsd: number | null;
   /** Configuration mistakes, shown on the page (the default is used meanwhile). */
@@ -60,16 +67,63 @@ export function costConfig(env: Env): CostConfig {
   };
   return {
     priceR2GbMonth: number("PRICE_R2_GB_MONTH", env.PRICE_R2_GB_MONTH) ?? DEFAULT_PRICE_R2_GB_MONTH,
+    prices: backendPrices(env, problems),
     budgetUsd: number("BUDGET_MONTHLY_USD", env.BUDGET_MONTHLY_USD),
     problems,
   };
 }
 
+/**
+ * `PRICES`: JSON `{ "<backend name or type>": USD per GB-month }`, e.g.
+ * `{"s3": 0.023, "archive-kubo": 0}`; a name wins over its type. R2's price
+ * is PRICE_R2_GB_MONTH. Resolved against BACKENDS to a price per backend name.
+ */
+function backendPrices(env: Env, problems: string[]): Map<string, number> {
+  const out = new Map<string, number>();
+  const raw = (env.PRICES ?? "").trim();
+  if (raw === "") return out;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    problems.push("PRICES is not valid JSON");
+    return out;
+  }
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+    problems.push('PRICES must be a JSON object {"<backend name or type>": USD per GB-month}');
+    return out;
+  }
+  const given = new Map<string, number>();
+  for (const [key, value] of Object.entries(parsed)) {
+    if (key === R2_BACKEND) problems.push("PRICES: R2's price is PRICE_R2_GB_MONTH");
+    else if (typeof value !== "number" || !Number.isFinite(value) || value < 0) problems.push(`PRICES.${key.slice(0, 40)} must be a non-negative number of USD`);
+    else given.set(key, value);
+  }
+  let backends;
+  try {
+    backends = backendConfigs(env);
+  } catch (err) {
+    problems.push(err instanceof Error ? err.message : String(err));
+    return out;
+  }
+  for (const b of backends.values()) {
+    if (b.name === R2_BACKEND) continue;
+    const price = given.get(b.name) ?? given.get(b.type);
+    if (price !== undefined) out.set(b.name, price);
+  }
+  return out;
+}
+
 /** One account's usage against its quotas. */
 export async function accountUsage(env: Env, account: string, now = Date.now()): Promise<AccountUsage> {
   const registry = registryStub(env, account);
-  const [limits, usage, addedBytes] = await Promise.all([registry.limits(), registry.usage(), registry.addedBytesSince(now - GROWTH_WINDOW_MS)]);
-  return { account, limits, pins: usage.pins, bytes: usage.bytes, addedBytes };
+  const [limits, usage, addedBytes, replicas] = await Promise.all([
+    registry.limits(),
+    registry.usage(),
+    registry.addedBytesSince(now - GROWTH_WINDOW_MS),
+    registry.replicaStorage(now - GROWTH_WINDOW_MS),
+  ]);
+  return { account, limits, pins: usage.pins, bytes: usage.bytes, addedBytes, replicas };
 }
 
 /** Every account's usage (at most MAX_ACCOUNTS; `partial` says when there are more). */
@@ -79,20 +133,25 @@ export async function serviceUsage(env: Env, now = Date.now()): Promise<{ accoun
   return { accounts, partial: all.length > MAX_ACCOUNTS };
 }
 
-/** The cost of each backend holding the accounts' bytes: R2 only, until replicas exist. */
+/** The cost of each backend holding the accounts' bytes: R2 first, then every backend holding replicas, by name. */
 export function backendCosts(accounts: AccountUsage[], config: CostConfig): BackendCost[] {
-  const stored = accounts.reduce((n, a) => n + a.bytes, 0);
-  const added = accounts.reduce((n, a) => n + a.addedBytes, 0);
-  const price = config.priceR2GbMonth;
-  return [
-    {
-      backend: "r2",
-      storedBytes: stored,
-      pricePerGbMonth: price,
-      monthlyUsd: (stored / BYTES_PER_GB) * price,
-      projectedMonthlyUsd: ((stored + added) / BYTES_PER_GB) * price,
-    },
-  ];
+  const cost = (backend: string, stored: number, added: number, price: number | null): BackendCost => ({
+    backend,
+    storedBytes: stored,
+    pricePerGbMonth: price,
+    monthlyUsd: price === null ? null : (stored / BYTES_PER_GB) * price,
+    projectedMonthlyUsd: price === null ? null : ((stored + added) / BYTES_PER_GB) * price,
+  });
+  const r2 = cost(R2_BACKEND, accounts.reduce((n, a) => n + a.bytes, 0), accounts.reduce((n, a) => n + a.addedBytes, 0), config.priceR2GbMonth);
+  const others = new Map<string, { bytes: number; added: number }>();
+  for (const a of accounts) {
+    for (const [backend, r] of Object.entries(a.replicas)) {
+      if (backend === R2_BACKEND) continue;
+      const t = others.get(backend) ?? { bytes: 0, added: 0 };
+      others.set(backend, { bytes: t.bytes + r.bytes, added: t.added + r.addedBytes });
+    }
+  }
+  return [r2, ...[...others.keys()].sort().map((b) => cost(b, others.get(b)!.bytes, others.get(b)!.added, config.prices.get(b) ?? null))];
 }
 
 export interface BudgetStatus {
@@ -101,14 +160,17 @@ export interface BudgetStatus {
   projectedMonthlyUsd: number;
   /** The projection reached the budget: the alert is raised. */
   exceeded: boolean;
+  /** Backends holding bytes with no configured price: not in the totals. */
+  unpriced: string[];
 }
 
 /** The budget against the total of every backend, or null without a budget. */
 export function budgetStatus(costs: BackendCost[], config: CostConfig): BudgetStatus | null {
   if (config.budgetUsd === null) return null;
-  const monthlyUsd = costs.reduce((n, c) => n + c.monthlyUsd, 0);
-  const projectedMonthlyUsd = costs.reduce((n, c) => n + c.projectedMonthlyUsd, 0);
-  return { budgetUsd: config.budgetUsd, monthlyUsd, projectedMonthlyUsd, exceeded: projectedMonthlyUsd >= config.budgetUsd };
+  const monthlyUsd = costs.reduce((n, c) => n + (c.monthlyUsd ?? 0), 0);
+  const projectedMonthlyUsd = costs.reduce((n, c) => n + (c.projectedMonthlyUsd ?? 0), 0);
+  const unpriced = costs.filter((c) => c.monthlyUsd === null && c.storedBytes > 0).map((c) => c.backend);
+  return { budgetUsd: config.budgetUsd, monthlyUsd, projectedMonthlyUsd, exceeded: projectedMonthlyUsd >= config.budgetUsd, unpriced };
 }
 
 /** The alert period of `now`: the calendar month, UTC (`2026-11`). */

@@ -8,16 +8,18 @@
  * the polling. Without JavaScript the Refresh link does the same.
  */
 import { Hono } from "hono";
+import { CID } from "multiformats/cid";
 import { accountsStub } from "../durable-objects/accounts";
 import { registryStub } from "../durable-objects/pin-registry";
 import { badRequest, HttpError } from "../http/errors";
 import type { PinFilter, PinRecord, PinState } from "../pinning/pin-types";
+import type { RootStatus } from "../replication/replica-types";
 import { PIN_STATES } from "../pinning/pin-types";
 import { parsePin } from "../psa/pin-input";
 import { unwrap } from "../psa/routes";
 import { uploadForAccount } from "../uploads/routes";
 import { field, targetAccount, type DashboardContext, type DashboardEnv } from "./dashboard-env";
-import { Alert, formatBytes, iso, Missing, Page } from "./layout";
+import { Alert, formatBytes, iso, Page } from "./layout";
 
 /** Seconds between two polls of a table that has queued or pinning pins. */
 export const POLL_SECONDS = 2;
@@ -52,7 +54,7 @@ pinsPanel.get("/table", async (c) => {
   if (account === null) throw badRequest("choose an account");
   const filters = readFilters(c);
   const list = await registryStub(c.env, account).listPins(toPinFilter(filters));
-  return c.html(<PinsTable account={account} filters={filters} list={list} csrf={c.get("session").csrf} service={c.get("session").view === "service"} now={Date.now()} />);
+  return c.html(<PinsTable account={account} filters={filters} list={list} replicas={await replicasOf(c.env, account, list.results)} csrf={c.get("session").csrf} service={c.get("session").view === "service"} now={Date.now()} />);
 });
 
 pinsPanel.post("/", async (c) => {
@@ -262,18 +264,69 @@ async function pinsPage(c: DashboardContext, account: string | null, filters: Fi
               <button type="submit">Filter</button>
             </form>
           </section>
-          <Missing>
-            Replicas: this deployment keeps every pin in R2 only; per-pin replicas on other backends appear here once
-            replication (GET /api/v1/pins) is deployed.
-          </Missing>
-          <PinsTable account={account} filters={filters} list={list} csrf={session.csrf} service={service} now={Date.now()} />
+          <PinsTable account={account} filters={filters} list={list} replicas={await replicasOf(c.env, account, list.results)} csrf={session.csrf} service={service} now={Date.now()} />
         </>
       )}
     </Page>
   );
 }
 
-function PinsTable(props: { account: string; filters: Filters; list: { count: number; results: PinRecord[] }; csrf: string; service: boolean; now: number }) {
+/** Unified replication status of the listed pins' roots (src/replication/), keyed by the root as each pin names it. */
+async function replicasOf(env: Env, account: string, pins: PinRecord[]): Promise<Map<string, RootStatus>> {
+  const v1 = (cid: string) => {
+    try {
+      return CID.parse(cid).toV1().toString();
+    } catch {
+      return cid;
+    }
+  };
+  const roots = [...new Set(pins.map((p) => v1(p.pin.cid)))];
+  const statuses = roots.length === 0 ? [] : await registryStub(env, account).rootStatuses(roots);
+  const byRoot = new Map<string, RootStatus>();
+  statuses.forEach((s, i) => s !== null && byRoot.set(roots[i]!, s));
+  return new Map(pins.flatMap((p) => (byRoot.has(v1(p.pin.cid)) ? [[p.pin.cid, byRoot.get(v1(p.pin.cid))!] as const] : [])));
+}
+
+/** The replicas cell: each copy's backend and state, and a details list (bytes, last check, error) under the aggregate. */
+function Replicas(props: { status: RootStatus | undefined }) {
+  const { status } = props;
+  if (status === undefined) return <span class="muted">—</span>;
+  return (
+    <details class="replicas" data-aggregate={status.aggregate}>
+      <summary>
+        <span class={`status status-${status.aggregate}`}>{status.aggregate.replace("_", " ")}</span>{" "}
+        {status.replicas.map((r) => `${r.backend}=${r.state}`).join(" ")}
+      </summary>
+      <ul>
+        {status.replicas.map((r) => (
+          <li data-backend={r.backend} data-state={r.state}>
+            <strong>{r.backend}</strong> <span class={`status status-${r.state}`}>{r.state}</span>
+            {!r.wanted && <span class="muted"> (being removed)</span>}
+            {r.bytes !== null && <span> · {formatBytes(r.bytes)}</span>}
+            {r.checkedAt !== null && <span class="muted"> · checked {r.checkedAt.replace(/\.\d{3}Z$/, "Z")}</span>}
+            {r.lastError !== null && <div class="muted">last error: {r.lastError}</div>}
+          </li>
+        ))}
+      </ul>
+      {status.plan !== null && (
+        <div class="muted">
+          plan: {status.plan.backends.join(", ")} (at least {status.plan.minCopies} cop{status.plan.minCopies === 1 ? "y" : "ies"}, {status.plan.rule})
+          {status.plan.problems.length > 0 && ` · ${status.plan.problems.join("; ")}`}
+        </div>
+      )}
+    </details>
+  );
+}
+
+function PinsTable(props: {
+  account: string;
+  filters: Filters;
+  list: { count: number; results: PinRecord[] };
+  replicas: Map<string, RootStatus>;
+  csrf: string;
+  service: boolean;
+  now: number;
+}) {
   const { list, now } = props;
   const query = filterQuery(props.account, props.filters, props.service);
   const live = list.results.some((p) => p.status === "queued" || p.status === "pinning");
@@ -296,6 +349,7 @@ function PinsTable(props: { account: string; filters: Filters; list: { count: nu
               <th scope="col" class="num">Size</th>
               <th scope="col">Created</th>
               <th scope="col">Details</th>
+              <th scope="col">Replicas</th>
               <th scope="col">Actions</th>
             </tr>
           </thead>
@@ -323,6 +377,9 @@ function PinsTable(props: { account: string; filters: Filters; list: { count: nu
                     {p.info.status_details ?? ""}
                     {p.info.last_error !== undefined && (p.status === "queued" || p.status === "pinning") && <div class="muted">last error: {p.info.last_error}</div>}
                     <div class="muted">attempts: {p.info.attempt_count}</div>
+                  </td>
+                  <td data-label="Replicas">
+                    <Replicas status={props.replicas.get(p.pin.cid)} />
                   </td>
                   <td data-label="Actions">
                     <div class="actions">

@@ -1,15 +1,27 @@
 /**
  * Usage and cost panel (docs/dashboard.md "Usage and cost"): stored bytes
  * and pins against each account's quotas, the estimated monthly storage cost
- * per backend, next month's projection at the last 30 days' growth, and
- * the budget alert (raised here; sent by the hourly cron, src/cron/budget-alert.ts).
+ * per backend (R2 and every backend holding replicas), next month's
+ * projection at the last 30 days' growth, the budget alert (raised here;
+ * sent by the hourly cron, src/cron/budget-alert.ts), and (operator view)
+ * a region's gateway requests and bytes served over the last 24 hours, from
+ * its Metrics object (`servedOverTime`, docs/operations.md).
  */
 import { Hono } from "hono";
 import { accountsStub } from "../durable-objects/accounts";
+import { metricsObject, type ServedPoint } from "../durable-objects/metrics";
 import { BUDGET_ALERT } from "../cron/budget-alert";
+import { regionOf } from "../gateway/upstream/health";
+import { badRequest } from "../http/errors";
 import { accountUsage, backendCosts, budgetPeriod, budgetStatus, costConfig, serviceUsage, type AccountUsage } from "./cost";
 import { targetAccount, type DashboardEnv } from "./dashboard-env";
-import { Alert, formatBytes, formatUsd, iso, Missing, Page } from "./layout";
+import { Alert, formatBytes, formatUsd, iso, Page } from "./layout";
+import { Sparkline } from "./sparkline";
+
+const REGION = /^[A-Za-z0-9_-]{1,64}$/;
+/** The traffic chart: the last day, one point per hour. */
+const TRAFFIC_WINDOW_MS = 24 * 3_600_000;
+const TRAFFIC_STEP_MS = 3_600_000;
 
 export const usagePanel = new Hono<DashboardEnv>();
 
@@ -18,6 +30,11 @@ usagePanel.get("/", async (c) => {
   const now = Date.now();
   const config = costConfig(c.env);
   const service = session.view === "service";
+  const requestedRegion = c.req.query("region");
+  if (requestedRegion !== undefined && !REGION.test(requestedRegion)) throw badRequest("region must be 1 to 64 letters, digits, '-' or '_'");
+  const region = requestedRegion ?? regionOf(c.req.raw);
+  // Gateway traffic is the service's, not an account's: the operator's view shows it.
+  const served = service ? await metricsObject(c.env, region).servedOverTime(now - TRAFFIC_WINDOW_MS, TRAFFIC_STEP_MS, now) : null;
   const { accounts, partial } = service ? await serviceUsage(c.env, now) : { accounts: [await accountUsage(c.env, (await targetAccount(c, undefined))!, now)], partial: false };
   const costs = backendCosts(accounts, config);
   // The budget is the operator's: only the service view compares against it.
@@ -80,33 +97,68 @@ usagePanel.get("/", async (c) => {
             <tbody>
               {costs.map((k) => (
                 <tr data-backend={k.backend}>
-                  <th scope="row" data-label="Backend">{k.backend.toUpperCase()}</th>
+                  <th scope="row" data-label="Backend">{k.backend === "r2" ? "R2" : k.backend}</th>
                   <td class="num" data-label="Stored">{formatBytes(k.storedBytes)}</td>
-                  <td class="num" data-label="Price/GB-mo">{formatUsd(k.pricePerGbMonth)}</td>
-                  <td class="num" data-label="This month" data-fact="monthly">{formatUsd(k.monthlyUsd)}</td>
-                  <td class="num" data-label="Next month" data-fact="projected">{formatUsd(k.projectedMonthlyUsd)}</td>
+                  <td class="num" data-label="Price/GB-mo">{k.pricePerGbMonth === null ? "no price set" : formatUsd(k.pricePerGbMonth)}</td>
+                  <td class="num" data-label="This month" data-fact="monthly">{k.monthlyUsd === null ? "—" : formatUsd(k.monthlyUsd)}</td>
+                  <td class="num" data-label="Next month" data-fact="projected">{k.projectedMonthlyUsd === null ? "—" : formatUsd(k.projectedMonthlyUsd)}</td>
                 </tr>
               ))}
             </tbody>
           </table>
         </div>
         <p class="muted">
-          Storage only: stored GB (10⁹ bytes) × PRICE_R2_GB_MONTH, before any free tier. The projection adds the bytes first pinned in the last 30 days.
+          Storage only: stored GB (10⁹ bytes) × PRICE_R2_GB_MONTH for R2, × the backend's PRICES entry (by name or type) for the others, before any free
+          tier; other backends hold their replicas' stored bytes. The projection adds the bytes first pinned (R2) or copied (other backends) in the last
+          30 days. R2 operations and egress are not counted.
+          {costs.some((k) => k.monthlyUsd === null) && " A backend with no price set is not in the total."}
           {service && budget === null && " No budget is set (BUDGET_MONTHLY_USD)."}
           {budget !== null && !budget.exceeded && ` Budget ${formatUsd(budget.budgetUsd)} a month: not reached.`}
         </p>
-        <Missing>
-          Not counted yet: R2 operations and bytes served (served-traffic metrics are collected by the metrics object, not on this deployment yet), and
-          replicas on other backends (their costs appear here once pins have replicas).
-        </Missing>
       </section>
       <section class="card" aria-labelledby="traffic-h">
         <h3 id="traffic-h">Requests and bytes served</h3>
-        <Missing>Requests and bytes served over time appear here once the per-region metrics (GET /metrics) are deployed; none are recorded yet.</Missing>
+        {served === null ? (
+          <p class="muted">Gateway traffic is the whole service's: the operator's view shows it.</p>
+        ) : (
+          <Traffic region={region} points={served} now={now} />
+        )}
       </section>
     </Page>,
   );
 });
+
+/** A region's gateway traffic over the last day: totals and hourly charts (the numbers are in the charts' text alternatives). */
+function Traffic(props: { region: string; points: ServedPoint[]; now: number }) {
+  const { points } = props;
+  const total = points.reduce((t, p) => ({ requests: t.requests + p.requests, bytes: t.bytes + p.bytes, errors: t.errors + p.errors }), { requests: 0, bytes: 0, errors: 0 });
+  const from = points[0]?.start ?? props.now - TRAFFIC_WINDOW_MS;
+  return (
+    <>
+      <form method="get" action="/dashboard/usage" class="inline">
+        <label>
+          Region <input name="region" value={props.region} pattern="[A-Za-z0-9_\-]{1,64}" size={12} />
+        </label>
+        <button type="submit">Show</button>
+      </form>
+      <p data-fact="served">
+        Region <code>{props.region}</code>, last 24 hours: <strong>{total.requests}</strong> gateway requests, <strong>{formatBytes(total.bytes)}</strong>{" "}
+        served, {total.errors} answered 5xx.
+      </p>
+      <div class="charts">
+        <figure>
+          <Sparkline label="Requests per hour" points={points.map((p) => ({ at: p.start, value: p.requests }))} from={from} to={props.now} unit="requests" />
+          <figcaption>Requests per hour</figcaption>
+        </figure>
+        <figure>
+          <Sparkline label="Bytes served per hour" points={points.map((p) => ({ at: p.start, value: p.bytes }))} from={from} to={props.now} unit="bytes" />
+          <figcaption>Bytes served per hour</figcaption>
+        </figure>
+      </div>
+      <p class="muted">From the region's metrics object (per-minute rows kept 7 days); each colo counts its own requests.</p>
+    </>
+  );
+}
 
 function UsageRow(props: { a: AccountUsage }) {
   const { a } = props;

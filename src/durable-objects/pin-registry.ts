@@ -593,6 +593,16 @@ export class PinRegistry extends DurableObject<Env> {
     return this.#replicas.counts(checkedSince);
   }
 
+  /** Unified status of several roots at once (the dashboard's pins table: one RPC per page, at most 100 roots). */
+  rootStatuses(roots: string[]): (RootStatus | null)[] {
+    return roots.slice(0, 100).map((r) => this.#replicas.rootStatus(r));
+  }
+
+  /** Bytes on each backend and those stored since `since` (the cost estimate, /metrics; integration of issues 9 and 12). */
+  replicaStorage(since: number): Record<string, { copies: number; bytes: number; addedBytes: number }> {
+    return this.#replicas.storage(since);
+  }
+
   /** Replicas matching `filter` (monitors, the verification cron), paged by `next`. */
   listReplicas(filter: ReplicaFilter): { replicas: ReplicaView[]; next: string | null } {
     return this.#replicas.list(filter);

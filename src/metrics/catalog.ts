@@ -108,6 +108,28 @@ export const METRICS = {
     labels: ["outcome"],
   },
 
+  // ---- replication and cost (service-wide, read at scrape time) ------------
+  ipfs_edge_replicas: {
+    type: "gauge",
+    help: "Copies of every account's roots by backend and replica state (read from each account's registry at scrape time, as GET /api/v1/replicas counts them).",
+    labels: ["backend", "state"],
+  },
+  ipfs_edge_backend_stored_bytes: {
+    type: "gauge",
+    help: "Bytes held per backend: r2 the pinned roots, others their copies stored, at risk or being removed (first 1000 accounts).",
+    labels: ["backend"],
+  },
+  ipfs_edge_estimated_monthly_cost_usd: {
+    type: "gauge",
+    help: "Estimated monthly storage cost per backend with a configured price (PRICE_R2_GB_MONTH, PRICES), as the dashboard shows it.",
+    labels: ["backend"],
+  },
+  ipfs_edge_budget_exceeded: {
+    type: "gauge",
+    help: "1 when the projected monthly cost reaches BUDGET_MONTHLY_USD (the dashboard's budget alert), else 0 (also 0 when no budget is set).",
+    labels: [],
+  },
+
   // ---- the metrics pipeline itself ----------------------------------------
   ipfs_edge_metrics_dropped_series_total: {
     type: "counter",

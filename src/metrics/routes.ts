@@ -4,12 +4,14 @@
  * (a scrape-only secret) or the operator's `ADMIN_TOKEN`.
  *
  * Reads the region's Metrics object, pin work's counters (filed under
- * PIN_WORK_REGION), and the pins of every account by state: a scrape may
- * wait on Durable Objects, a gateway request never does.
+ * PIN_WORK_REGION), the pins and replicas of every account by state, and
+ * the storage cost estimate with its budget alert (src/dashboard/cost.ts):
+ * a scrape may wait on Durable Objects, a gateway request never does.
  */
 import { Hono } from "hono";
 import { bearerToken, timingSafeEqualString } from "../accounts/auth";
 import { accountsStub } from "../durable-objects/accounts";
+import { backendCosts, budgetStatus, costConfig, serviceUsage } from "../dashboard/cost";
 import { metricsObject, PIN_WORK_REGION, type RegionSeries } from "../durable-objects/metrics";
 import { registryStub } from "../durable-objects/pin-registry";
 import { regionOf } from "../gateway/upstream/health";
@@ -37,11 +39,15 @@ metricsRoutes.get("/", async (c) => {
   if (requested !== undefined && !REGION.test(requested)) throw badRequest("region must be 1 to 64 letters, digits, '-' or '_'");
   const region = requested ?? regionOf(c.req.raw);
 
-  const [own, pinWork, pins] = await Promise.all([
+  const config = costConfig(c.env);
+  const [own, pinWork, { pins, replicas }, usage] = await Promise.all([
     metricsObject(c.env, region).series(),
     region === PIN_WORK_REGION ? undefined : metricsObject(c.env, PIN_WORK_REGION).series(),
-    pinsByState(c.env),
+    registryTotals(c.env),
+    serviceUsage(c.env),
   ]);
+  const costs = backendCosts(usage.accounts, config);
+  const budget = budgetStatus(costs, config);
   const body = renderPrometheus({
     counters: [...own.counters, ...pinCounters(pinWork)],
     histograms: own.histograms,
@@ -49,6 +55,12 @@ metricsRoutes.get("/", async (c) => {
       // The object's view plus this isolate's own requests not yet reported (this scrape is not one of them).
       { name: "ipfs_http_gw_concurrent_requests", labels: {}, value: Math.max(own.concurrentRequests, isolateInFlight()) },
       ...PIN_STATES.map((state) => ({ name: "ipfs_edge_pins" as MetricName, labels: { state }, value: pins[state] })),
+      ...Object.entries(replicas).flatMap(([backend, states]) =>
+        Object.entries(states).map(([state, value]) => ({ name: "ipfs_edge_replicas" as MetricName, labels: { backend, state }, value })),
+      ),
+      ...costs.map((k) => ({ name: "ipfs_edge_backend_stored_bytes" as MetricName, labels: { backend: k.backend }, value: k.storedBytes })),
+      ...costs.flatMap((k) => (k.monthlyUsd === null ? [] : [{ name: "ipfs_edge_estimated_monthly_cost_usd" as MetricName, labels: { backend: k.backend }, value: k.monthlyUsd }])),
+      ...(budget === null ? [] : [{ name: "ipfs_edge_budget_exceeded" as MetricName, labels: {}, value: budget.exceeded ? 1 : 0 }]),
     ],
   });
   return c.body(body, 200, { "Content-Type": PROMETHEUS_CONTENT_TYPE, "Cache-Control": "no-store" });
@@ -59,12 +71,25 @@ function pinCounters(series: RegionSeries | undefined) {
   return (series?.counters ?? []).filter((s) => s.name.startsWith("ipfs_edge_pin_"));
 }
 
-async function pinsByState(env: Env): Promise<Record<(typeof PIN_STATES)[number], number>> {
-  const totals = { queued: 0, pinning: 0, pinned: 0, failed: 0 };
+/** Pins by state and replicas by backend and state, summed over every account (FAN_OUT registries at a time). */
+async function registryTotals(env: Env): Promise<{ pins: Record<(typeof PIN_STATES)[number], number>; replicas: Record<string, Record<string, number>> }> {
+  const pins = { queued: 0, pinning: 0, pinned: 0, failed: 0 };
+  const replicas: Record<string, Record<string, number>> = {};
   const accounts = await accountsStub(env).listAccounts();
   for (let i = 0; i < accounts.length; i += FAN_OUT) {
-    const counts = await Promise.all(accounts.slice(i, i + FAN_OUT).map((a) => registryStub(env, a).pinCountsByState()));
-    for (const c of counts) for (const s of PIN_STATES) totals[s] += c[s] ?? 0;
+    const counts = await Promise.all(
+      accounts.slice(i, i + FAN_OUT).map(async (a) => {
+        const registry = registryStub(env, a);
+        return Promise.all([registry.pinCountsByState(), registry.replicaCounts()]);
+      }),
+    );
+    for (const [byState, copies] of counts) {
+      for (const s of PIN_STATES) pins[s] += byState[s] ?? 0;
+      for (const [backend, states] of Object.entries(copies.byBackend)) {
+        const into = (replicas[backend] ??= {});
+        for (const [state, n] of Object.entries(states)) into[state] = (into[state] ?? 0) + n;
+      }
+    }
   }
-  return totals;
+  return { pins, replicas };
 }

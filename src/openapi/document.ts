@@ -69,6 +69,79 @@ const gatewayGet = (namespace: "ipfs" | "ipns") => ({
   },
 });
 
+/** HTML page answers of the dashboard (src/dashboard/routes.tsx): errors are pages too, with the status. */
+const html = (description: string) => ({ description, content: { "text/html": { schema: { type: "string" } } } });
+const seeOther = (description: string) => ({ description, headers: { Location: { schema: { type: "string" } } } });
+const SESSION = [{ dashboardSession: [] }];
+/** Every page behind the session: no session → sign-in (303 for GET, 401 page for a POST, 401 + HX-Redirect for htmx). */
+const pageErrors = { "303": seeOther("No session: to /dashboard/sign-in"), "400": html("Invalid parameter (the page says which)"), "401": html("Session ended (POST, or htmx with HX-Redirect)") };
+/** Every POST behind the session: same origin, CSRF token of the session, bounded form body. */
+const formPost = (summary: string, fields: Json, description?: string) => ({
+  tags: ["Dashboard"], summary, security: SESSION, ...(description ? { description } : {}),
+  requestBody: { required: true, content: { "application/x-www-form-urlencoded": { schema: { type: "object", required: ["csrf"], properties: { csrf: { type: "string" }, account: { type: "string", description: "Operator view: the account acted on" }, ...fields } } } } },
+  responses: {
+    "303": seeOther("Done: back to /dashboard/pins with the result (or to sign-in without a session)"),
+    "400": html("Invalid form or value; the panel again with the reason"),
+    "401": html("Session ended; nothing was changed"),
+    "403": html("Cross-origin form or CSRF token mismatch; nothing was changed"),
+    "404": html("No such pin"),
+    "409": html("Refused (a quota, or the pin's state)"),
+    "413": html("Form body too large"),
+  },
+});
+const page = (summary: string, params: Json[] = []) => ({
+  tags: ["Dashboard"], summary, security: SESSION, parameters: [query("account", "Operator view: the account shown"), ...params],
+  responses: { "200": html("The page"), ...pageErrors },
+});
+const asset = (summary: string, type: string) => ({ tags: ["Dashboard"], summary, security: [], responses: { "200": { description: "The asset (cached an hour)", content: { [type]: { schema: { type: "string" } } } } } });
+
+const DASHBOARD_PATHS: Record<string, Json> = {
+  "/dashboard": { get: { tags: ["Dashboard"], summary: "To the pins panel", security: SESSION, responses: { "303": seeOther("To /dashboard/pins (or to sign-in without a session)") } } },
+  "/dashboard/sign-in": {
+    get: { tags: ["Dashboard"], summary: "Sign-in page (with a session: to the pins panel)", security: [], responses: { "200": html("The form"), "303": seeOther("Already signed in: to /dashboard/pins") } },
+    post: {
+      tags: ["Dashboard"], summary: "Sign in with an API token or the operator token (kept in an HttpOnly cookie, 12 hours)", security: [],
+      requestBody: { required: true, content: { "application/x-www-form-urlencoded": { schema: { type: "object", required: ["token"], properties: { token: { type: "string" } } } } } },
+      responses: {
+        "303": { ...seeOther("Signed in: to /dashboard/pins"), headers: { Location: { schema: { type: "string" } }, "Set-Cookie": { description: "__Host-ike-dashboard session cookie", schema: { type: "string" } } } },
+        "400": html("Not a form body"),
+        "401": html("Unknown, revoked or mistyped token"),
+        "403": html("Cross-origin form"),
+        "413": html("Form body too large"),
+      },
+    },
+  },
+  "/dashboard/sign-out": {
+    post: { tags: ["Dashboard"], summary: "Sign out (clears the cookie)", security: SESSION, responses: { "303": seeOther("To /dashboard/sign-in"), "401": html("No session"), "403": html("Cross-origin form or CSRF mismatch") } },
+  },
+  "/dashboard/pins": {
+    get: page("Pins panel: the account's pins with filters, replicas, and the pin/upload forms", [
+      query("status", "queued, pinning, pinned or failed"), query("name", "Name contains"), query("from", "Created from (YYYY-MM-DD)"), query("to", "Created up to (YYYY-MM-DD)"),
+    ]),
+    post: formPost("Pin a CID", { cid: { type: "string" }, name: { type: "string" } }),
+  },
+  "/dashboard/pins/table": {
+    get: {
+      ...page("The pins table alone (htmx live refresh)", [query("status", "As the panel"), query("name", "As the panel"), query("from", "As the panel"), query("to", "As the panel")]),
+      responses: { "200": html("The table fragment"), ...pageErrors },
+    },
+  },
+  "/dashboard/pins/upload": {
+    post: {
+      ...formPost("Upload a file or a CAR (up to the form limit; larger ones with POST /api/v1/upload)", {}),
+      requestBody: { required: true, content: { "multipart/form-data": { schema: { type: "object", required: ["csrf", "file"], properties: { csrf: { type: "string" }, account: { type: "string" }, name: { type: "string" }, file: { type: "string", format: "binary" } } } } } },
+    },
+  },
+  "/dashboard/pins/{requestid}/unpin": { post: { ...formPost("Remove a pin", {}), parameters: [pathParam("requestid", "Pin request id")] } },
+  "/dashboard/pins/{requestid}/retry": { post: { ...formPost("Retry a failed pin (re-created with the same CID, name, origins, meta)", {}), parameters: [pathParam("requestid", "Pin request id")] } },
+  "/dashboard/gateways": { get: page("Gateways panel: upstream health of a region and its history", [query("region", "A colo code, or local")]) },
+  "/dashboard/content": { get: page("Content look-up: a CID in the cache, R2, pins, and (test=1) a verified fetch through the gateway", [query("cid", "A CID"), query("test", "1: run a verified fetch")]) },
+  "/dashboard/usage": { get: page("Usage and cost: storage against quotas, estimated monthly cost per backend, budget alert; the operator also sees a region's requests and bytes served over 24 hours", [query("region", "Operator view: the region whose traffic is shown (default: the one serving the page)", { type: "string", pattern: "^[A-Za-z0-9_-]{1,64}$" })]) },
+  "/dashboard/assets/dashboard.css": { get: asset("The dashboard's stylesheet", "text/css") },
+  "/dashboard/assets/htmx.min.js": { get: asset("htmx (served here, no third-party origin)", "text/javascript") },
+  "/dashboard/assets/htmx.LICENSE.txt": { get: asset("htmx's licence", "text/plain") },
+};
+
 const PATHS: Record<string, Json> = {
   "/ipfs/{cid}": {
     get: gatewayGet("ipfs"),
@@ -270,6 +343,154 @@ const PATHS: Record<string, Json> = {
       },
     },
   },
+  // ---- replication (src/replication/routes.ts, docs/replication.md) ----
+  "/api/v1/pins": {
+    get: {
+      tags: ["Replication"], summary: "Unified status of every root of the account (R2 and every replica), newest pin first", security: ACCOUNT,
+      parameters: [
+        query("limit", "Roots per page", { type: "integer", minimum: 1, maximum: 1000, default: 10 }),
+        query("offset", "Roots to skip", { type: "integer", minimum: 0, default: 0 }),
+      ],
+      responses: {
+        "200": json("A page of roots", { type: "object", required: ["count", "results"], properties: { count: { type: "integer", description: "Distinct roots of the account" }, results: { type: "array", items: ref("RootStatus") } } }),
+        "400": text("limit or offset out of range"),
+        "401": text("Access token is missing or invalid"),
+      },
+    },
+  },
+  "/api/v1/pins/{cid}": {
+    get: {
+      tags: ["Replication"], summary: "Unified status of one root: R2 and every replica with details and log, pessimistic aggregate", security: ACCOUNT,
+      parameters: [pathParam("cid", "The root CID (any version; answered as CIDv1)")],
+      responses: { "200": json("The root's status", ref("RootStatus")), "400": text("Invalid CID"), "401": text("Access token is missing or invalid"), "404": text("No pin of this root in the account") },
+    },
+  },
+  "/api/v1/replicas": {
+    get: {
+      tags: ["Replication"], summary: "The account's copies counted by backend and state", security: ACCOUNT,
+      parameters: [query("checkedSince", "Also count the copies checked since this ISO 8601 date", { type: "string", format: "date-time" })],
+      responses: {
+        "200": json("Counts", ref("ReplicaCounts")),
+        "400": text("checkedSince is not an ISO 8601 date"),
+        "401": text("Access token is missing or invalid"),
+      },
+    },
+  },
+  "/api/v1/backends": {
+    get: {
+      tags: ["Replication"], summary: "Configured replication backends (BACKENDS, never secrets) and the policy (REPLICATION_POLICY)", security: OPERATOR,
+      responses: {
+        "200": json("Backends and policy", {
+          type: "object", required: ["backends", "policy"],
+          properties: {
+            backends: { type: "array", items: { type: "object", required: ["name", "type", "settings"], properties: { name: { type: "string" }, type: { type: "string", enum: ["r2", "psa", "s3", "kubo", "hf", "filecoin"] }, settings: { type: "object" } } } },
+            policy: { type: "object" },
+          },
+        }),
+        "401": text("Operator token missing or invalid"),
+        "409": text("BACKENDS or REPLICATION_POLICY is invalid (the message says what)"),
+      },
+    },
+  },
+  "/api/v1/backends/{name}/test": {
+    post: {
+      tags: ["Replication"], summary: "Test a backend: reachable, authorised, a small round trip (store, read back, remove)", security: OPERATOR,
+      parameters: [pathParam("name", "A backend name from BACKENDS")],
+      responses: {
+        "200": json("The test's report (a failed check is reported here, not as an error)", ref("BackendTestReport")),
+        "401": text("Operator token missing or invalid"),
+        "404": text("No backend of this name is configured"),
+        "409": text("The configuration is invalid, or the backend cannot be built (type missing from this build, unusable settings)"),
+      },
+    },
+  },
+  "/api/v1/backends/verify": {
+    post: {
+      tags: ["Replication"], summary: "Run the verification cron now (REPLICA_VERIFY_SAMPLE, REPLICA_VERIFY_MIN_AGE_MS apply)", security: OPERATOR,
+      responses: {
+        "200": json("How many stored copies were scheduled for a check", { type: "object", required: ["scheduled"], properties: { scheduled: { type: "integer", minimum: 0 } } }),
+        "401": text("Operator token missing or invalid"),
+      },
+    },
+  },
+  "/api/v1/migrate": {
+    post: {
+      tags: ["Replication"], summary: "Copy or move the account's roots between backends (a resumable job), or preview the selection (dryRun)", security: ACCOUNT,
+      requestBody: { required: true, content: { "application/json": { schema: ref("MigrateRequest") } } },
+      responses: {
+        "200": json("Dry run: the roots the spec selects (first 100) and how many in all", {
+          type: "object", required: ["dryRun", "count", "roots"],
+          properties: { dryRun: { type: "boolean", const: true }, count: { type: "integer" }, roots: { type: "array", maxItems: 100, items: { type: "string" } } },
+        }),
+        "202": {
+          ...json("The job, started; its progress at Location", ref("MigrateProgress")),
+          headers: { Location: { description: "/api/v1/migrate/{id}", schema: { type: "string" } } },
+        },
+        "400": text("Invalid body (not JSON, too large, unknown field, unknown backend, from = to, to = r2, a move out of r2, bad CID or filter, neither cids nor filter)"),
+        "401": text("Access token is missing or invalid"),
+        "409": text("BACKENDS or REPLICATION_POLICY is invalid"),
+      },
+    },
+  },
+  "/api/v1/migrate/{id}": {
+    get: {
+      tags: ["Replication"], summary: "Progress of a migration job", security: ACCOUNT, parameters: [pathParam("id", "The job's id")],
+      responses: { "200": json("Progress", ref("MigrateProgress")), "401": text("Access token is missing or invalid"), "404": text("No such job in this account") },
+    },
+  },
+
+  // ---- Filecoin watch, operator (src/backends/filecoin/watch-routes.ts, docs/filecoin.md "Operator API") ----
+  "/api/v1/filecoin/deals": {
+    post: {
+      tags: ["Filecoin"], summary: "Put a classic deal holding a root under watch (renewed before it ends)", security: OPERATOR,
+      requestBody: {
+        required: true,
+        content: {
+          "application/json": {
+            schema: {
+              type: "object", required: ["root", "dealId"],
+              properties: {
+                root: { type: "string", maxLength: 200, description: "A CID" },
+                dealId: { oneOf: [{ type: "integer", minimum: 0 }, { type: "string", pattern: "^[0-9]{1,15}$" }] },
+                account: { type: "string", pattern: "^[A-Za-z0-9_-]{1,128}$" },
+              },
+            },
+          },
+        },
+      },
+      responses: {
+        "201": json("Watched", { type: "object", required: ["id"], properties: { id: { type: "string", description: "The watched copy's id" } } }),
+        ...operatorErrors,
+        "413": text("Body larger than 4 KiB"),
+      },
+    },
+  },
+  "/api/v1/filecoin/copies": {
+    get: {
+      tags: ["Filecoin"], summary: "Every watched copy of a root, with its actions", security: OPERATOR,
+      parameters: [{ ...query("root", "The root CID"), required: true }],
+      responses: {
+        "200": json("Copies", { type: "object", required: ["copies"], properties: { copies: { type: "array", items: ref("WatchedCopy") } } }),
+        ...operatorErrors,
+      },
+    },
+  },
+  "/api/v1/filecoin/copies/{id}": {
+    delete: {
+      tags: ["Filecoin"], summary: "Stop watching a copy", security: OPERATOR, parameters: [pathParam("id", "The watched copy's id", { type: "string", maxLength: 512 })],
+      responses: { "204": noContent("No longer watched"), ...operatorErrors, "404": text("No such watched copy") },
+    },
+  },
+  "/api/v1/filecoin/funding": {
+    get: {
+      tags: ["Filecoin"], summary: "Payment deposits and funding alerts of the watch, oldest first", security: OPERATOR,
+      responses: { "200": json("Events", { type: "object", required: ["events"], properties: { events: { type: "array", items: ref("FundingEvent") } } }), "401": text("Operator token missing or invalid") },
+    },
+  },
+
+  // ---- dashboard (src/dashboard/, docs/dashboard.md): HTML pages, not an API; listed so every route is described ----
+  ...DASHBOARD_PATHS,
+
   "/api/v1/openapi.json": {
     get: { tags: ["Operations"], summary: "This document", security: [], responses: { "200": json("OpenAPI 3.1 document", { type: "object" }) } },
   },
@@ -346,6 +567,81 @@ const SCHEMAS: Record<string, Json> = {
     type: "object", required: ["account", "entries", "next"],
     properties: { account: { type: "string" }, entries: { type: "array", items: ref("AuditEntry") }, next: { type: ["integer", "null"], description: "`before` of the next page" } },
   },
+  // ---- replication and Filecoin watch (src/replication/replica-types.ts, src/durable-objects/filecoin-watch.ts) ----
+  ReplicaState: { type: "string", enum: ["queued", "replicating", "stored", "failed", "lost", "at_risk", "removing", "removed"] },
+  Replica: {
+    type: "object", required: ["root", "backend", "state", "wanted", "remoteId", "details", "attempts", "lastError", "bytes", "created", "updated", "storedAt", "checkedAt", "removeAfter", "nextAttempt"],
+    properties: {
+      root: { type: "string" }, backend: { type: "string" }, state: ref("ReplicaState"), wanted: { type: "boolean", description: "false: being removed (superseded, moved away)" },
+      remoteId: { type: ["string", "null"] }, details: { type: "object", description: "The backend's own details" }, attempts: { type: "integer" }, lastError: { type: ["string", "null"] },
+      bytes: { type: ["integer", "null"], description: "Bytes stored on the backend" },
+      created: { type: "string", format: "date-time" }, updated: { type: "string", format: "date-time" }, storedAt: { type: ["string", "null"], format: "date-time" },
+      checkedAt: { type: ["string", "null"], format: "date-time" }, removeAfter: { type: ["string", "null"], format: "date-time" }, nextAttempt: { type: ["string", "null"], format: "date-time" },
+      log: { type: "array", items: { type: "object", required: ["at", "action", "message"], properties: { at: { type: "string", format: "date-time" }, action: { type: "string" }, message: { type: ["string", "null"] } } } },
+    },
+  },
+  RootStatus: {
+    type: "object", required: ["cid", "aggregate", "pins", "dagSize", "carSize", "plan", "replicas"],
+    properties: {
+      cid: { type: "string" },
+      aggregate: { type: "string", enum: ["failed", "lost", "at_risk", "queued", "replicating", "stored", "under_replicated"], description: "The least healthy copy decides" },
+      pins: { type: "array", items: { type: "object", required: ["requestid", "status", "name", "created"], properties: { requestid: { type: "string" }, status: { type: "string" }, name: { type: ["string", "null"] }, created: { type: "string", format: "date-time" } } } },
+      dagSize: { type: ["integer", "null"] }, carSize: { type: ["integer", "null"] },
+      plan: {
+        type: ["object", "null"], required: ["backends", "minCopies", "rule", "problems"],
+        properties: { backends: { type: "array", items: { type: "string" } }, minCopies: { type: "integer" }, rule: { type: "string" }, problems: { type: "array", items: { type: "string" } } },
+      },
+      replicas: { type: "array", items: ref("Replica") },
+    },
+  },
+  ReplicaCounts: {
+    type: "object", required: ["byBackend", "total"],
+    properties: {
+      byBackend: { type: "object", description: "backend → state → copies", additionalProperties: { type: "object", additionalProperties: { type: "integer" } } },
+      total: { type: "integer" },
+      checkedSince: { type: "integer", description: "Copies checked since the given date (only with checkedSince)" },
+    },
+  },
+  BackendTestReport: {
+    type: "object", required: ["name", "type", "reachable", "authorised", "roundTrip", "latencyMs"],
+    properties: { name: { type: "string" }, type: { type: "string" }, reachable: { type: "boolean" }, authorised: { type: "boolean" }, roundTrip: { type: "boolean" }, latencyMs: { type: "number" }, message: { type: "string" } },
+  },
+  MigrateRequest: {
+    type: "object", required: ["from", "to"], additionalProperties: false,
+    description: "Give cids or a filter (an empty filter {} selects every pin).",
+    properties: {
+      from: { type: "string", description: "A configured backend" }, to: { type: "string", description: "A configured backend other than from and r2" },
+      mode: { type: "string", enum: ["copy", "move"], default: "copy" },
+      cids: { type: "array", minItems: 1, maxItems: 1000, items: { type: "string" } },
+      filter: { type: "object", additionalProperties: false, properties: { sizeAbove: { type: ["integer", "string"], description: "Bytes, or a size such as \"100 MB\"" }, sizeBelow: { type: ["integer", "string"] } } },
+      dryRun: { type: "boolean", default: false },
+    },
+  },
+  MigrateProgress: {
+    type: "object", required: ["id", "spec", "state", "selected", "copied", "removed", "failed", "created", "updated"],
+    properties: {
+      id: { type: "string" }, spec: { type: "object" }, state: { type: "string", enum: ["selecting", "running", "done"] },
+      selected: { type: "integer" }, copied: { type: "integer" }, removed: { type: "integer" }, failed: { type: "integer" },
+      created: { type: "string", format: "date-time" }, updated: { type: "string", format: "date-time" },
+    },
+  },
+  WatchedCopy: {
+    type: "object", required: ["id", "kind", "root", "backend", "remoteId", "state", "actions"],
+    properties: {
+      id: { type: "string" }, kind: { type: "string", enum: ["pdp", "deal"] }, account: { type: ["string", "null"] }, root: { type: "string" }, backend: { type: "string" }, remoteId: { type: "string" },
+      pieceCid: { type: "string" }, dataSetId: { type: "string" }, pieceId: { type: "string" }, providerId: { type: "string" }, retrievalUrl: { type: "string" }, dealId: { type: "string" }, addedEpoch: { type: "string" },
+      state: { type: "string", enum: ["stored", "at_risk", "lost"] }, proof: { type: ["string", "null"] },
+      lastCheckAt: { type: ["integer", "null"], description: "Epoch milliseconds" }, nextCheckAt: { type: "integer" }, failures: { type: "integer" }, lastError: { type: ["string", "null"] }, lastVerifiedAt: { type: ["integer", "null"] },
+      actions: { type: "array", items: { type: "object", properties: { copyId: { type: ["string", "null"] }, at: { type: "integer" }, kind: { type: "string" }, reason: { type: "string" }, result: { type: "string" } } } },
+    },
+  },
+  FundingEvent: {
+    type: "object", required: ["payer", "at", "kind", "amount", "fundsBefore", "runwayEpochs", "state", "txHash", "message"],
+    properties: {
+      payer: { type: "string" }, at: { type: "integer", description: "Epoch milliseconds" }, kind: { type: "string", enum: ["deposit", "alert"] },
+      amount: { type: "string" }, fundsBefore: { type: "string" }, runwayEpochs: { type: "string" }, state: { type: "string" }, txHash: { type: ["string", "null"] }, message: { type: ["string", "null"] },
+    },
+  },
 };
 
 /** The document, with `serverUrl` (the origin it is served from) as its server. */
@@ -360,6 +656,7 @@ export function openApiDocument(serverUrl: string): Json {
     servers: [{ url: serverUrl }],
     tags: [
       { name: "Gateway" }, { name: "Pinning" }, { name: "Pinning Service API", externalDocs: { url: PSA_SPEC_URL } }, { name: "Operator" }, { name: "Operations" },
+      { name: "Replication" }, { name: "Filecoin" }, { name: "Dashboard" },
     ],
     paths: PATHS,
     components: {
@@ -368,6 +665,7 @@ export function openApiDocument(serverUrl: string): Json {
         apiToken: { type: "http", scheme: "bearer", description: "An API token minted by the operator (one account per token family)" },
         operatorToken: { type: "http", scheme: "bearer", description: "The operator's ADMIN_TOKEN secret" },
         metricsToken: { type: "http", scheme: "bearer", description: "The METRICS_TOKEN secret (scrape only)" },
+        dashboardSession: { type: "apiKey", in: "cookie", name: "__Host-ike-dashboard", description: "The dashboard's session (POST /dashboard/sign-in); every form also carries the session's CSRF token" },
       },
     },
     security: [],

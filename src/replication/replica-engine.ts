@@ -477,6 +477,25 @@ export class ReplicaEngine {
     return { replicas: page.map((r) => this.#view(r)), next: rows.length > limit && last !== undefined ? `${last.root} ${last.backend}` : null };
   }
 
+  /**
+   * Bytes held on each backend (copies that exist there: stored, at_risk,
+   * removing), and of those the bytes stored at or after `since` (the cost
+   * projection's growth). `bytes` is what the backend reported, else the DAG size.
+   */
+  storage(since: number): Record<string, { copies: number; bytes: number; addedBytes: number }> {
+    const out: Record<string, { copies: number; bytes: number; addedBytes: number }> = {};
+    for (const r of this.#sql
+      .exec<{ backend: string; n: number; bytes: number; added: number }>(
+        `SELECT backend, COUNT(*) AS n, COALESCE(SUM(bytes), 0) AS bytes, COALESCE(SUM(CASE WHEN stored_at >= ? THEN bytes ELSE 0 END), 0) AS added
+         FROM replicas WHERE state IN ('stored', 'at_risk', 'removing') GROUP BY backend`,
+        since,
+      )
+      .toArray()) {
+      out[r.backend] = { copies: r.n, bytes: r.bytes, addedBytes: r.added };
+    }
+    return out;
+  }
+
   /** Copies of this account by backend and state; with `checkedSince`, how many were checked at or after it. */
   counts(checkedSince?: number): { byBackend: Record<string, Record<string, number>>; total: number; checkedSince?: number } {
     const byBackend: Record<string, Record<string, number>> = {};

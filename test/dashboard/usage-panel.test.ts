@@ -59,7 +59,9 @@ describe("dashboard usage and cost", () => {
     const monthly = (bytes / BYTES_PER_GB) * 1000;
     expect(html).toContain(`<td class="num" data-label="This month" data-fact="monthly">$${monthly.toFixed(2)}</td>`);
     expect(html).toContain(`<td class="num" data-label="Next month" data-fact="projected">$${(2 * monthly).toFixed(2)}</td>`);
-    expect(html).toContain("Requests and bytes served over time appear here once the per-region metrics");
+    // Gateway traffic is service-wide: an account is told where it is shown, and no chart of it.
+    expect(html).toContain('<p class="muted">Gateway traffic is the whole service&#39;s: the operator&#39;s view shows it.</p>');
+    expect(html).not.toContain('data-fact="served"');
     // Only this account: no other account's row, no budget (the operator's).
     expect(html.match(/<tr data-account=/g)).toHaveLength(1);
     expect(html).not.toContain("Budget alert");

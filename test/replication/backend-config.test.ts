@@ -61,8 +61,17 @@ describe("PSA HTTP details", () => {
       ["https://edge.example/base", "/dns4/edge.example/tcp/443/https/http-path/%2Fbase"],
     ] as const) {
       expect(gatewayMultiaddr(url)).toBe(ma);
-      // allowPrivate: the loopback case is about parsing; the private-address guard (issue 8) refuses it by default.
+      // The parser reads each one back; allowPrivate because the loopback one is refused as an origin by default (next test).
       expect(originUrl(ma, true)).toBe(url);
+    }
+  });
+
+  it("a gateway on a private address is written the same, but origins.ts refuses it as a pin origin unless the caller vouches for it", () => {
+    // Issue 7's guard: origins come from whoever holds a token, so loopback/private ones are ignored (no fetches inside a network).
+    expect(originUrl("/dns4/edge.example/tcp/443/https")).toBe("https://edge.example");
+    for (const url of ["http://127.0.0.1:8787", "http://10.0.0.5:8080", "http://192.168.1.2"]) {
+      expect(originUrl(gatewayMultiaddr(url))).toBeNull();
+      expect(originUrl(gatewayMultiaddr(url), true)).toBe(url);
     }
     expect(originUrl("/ip4/127.0.0.1/tcp/8787/http")).toBeNull();
     expect(originUrl("/dns4/edge.example/tcp/443/https")).toBe("https://edge.example");

@@ -40,6 +40,11 @@ code, .cid { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-s
 .status-pinned, .status-closed, .status-yes { color: var(--ok); }
 .status-queued, .status-pinning, .status-half_open { color: var(--warn); }
 .status-failed, .status-open, .status-no { color: var(--bad); }
+.status-stored { color: var(--ok); }
+.status-replicating, .status-at_risk, .status-removing, .status-under_replicated { color: var(--warn); }
+.status-lost { color: var(--bad); }
+.status-removed { color: var(--muted); }
+.replicas ul { margin: .3rem 0; padding-left: 1.1rem; }
 tr.failed td { background: var(--bad-bg); }
 tr.stuck td { background: var(--warn-bg); }
 .alert { border: 2px solid var(--bad); background: var(--bad-bg); color: #5c0011; padding: .6rem .9rem; border-radius: 6px; margin: 0 0 1rem; }
@@ -50,6 +55,9 @@ tr.stuck td { background: var(--warn-bg); }
 .actions form { margin: 0; }
 svg.chart { display: block; width: 160px; height: 40px; margin-top: .25rem; }
 svg.chart polyline { fill: none; stroke: var(--accent); stroke-width: 1.5; }
+.charts { display: flex; flex-wrap: wrap; gap: .5rem 1.5rem; }
+.charts figure { margin: .25rem 0; }
+.charts figcaption { font-size: .85rem; color: var(--muted); }
 dl.facts { display: grid; grid-template-columns: max-content 1fr; gap: .3rem 1rem; margin: 0; }
 dl.facts dt { font-weight: 600; }
 dl.facts dd { margin: 0; }
