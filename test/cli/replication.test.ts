@@ -104,6 +104,17 @@ describe("migrate content", () => {
     expect(wantedStates(await replication(site))).toEqual(["backup:stored", "r2:stored"]);
   });
 
+  test("a backend that refuses its token: the copy fails, the CLI stops waiting and exits 1", async () => {
+    const r = await ipfsKit(["migrate", "content", small, "--from", "r2", "--to", "wrongkey", "--json"], { env });
+    expect(r.code, r.stderr).toBe(1);
+    expect(JSON.parse(r.stdout)).toMatchObject({ spec: { from: "r2", to: "wrongkey", mode: "copy", cids: [small] }, state: "running", selected: 1, copied: 0, failed: 1 });
+    expect(r.stderr.trim().split("\n").at(-1)).toBe('1 copy on wrongkey failed (see why with: ipfs-kit pin status <cid>); the service retries them on its own schedule (docs/replication.md "Retries")');
+    const copy = (await replication(small)).replicas.find((c) => c.backend === "wrongkey")!;
+    expect(copy).toMatchObject({ state: "failed", wanted: true });
+    expect(copy.lastError).toMatch(/40[13]/);
+    expect((await remotePins("wrongkey")).map((p) => p.pin.cid)).not.toContain(small);
+  });
+
   test("a pin without a copy on --from: nothing selected, done at once; bad requests exit 1 with the service's reason", async () => {
     const none = await ipfsKit(["migrate", "content", small, "--from", "remote", "--to", "backup"], { env });
     expect(none.code, none.stderr).toBe(0);
@@ -141,7 +152,7 @@ describe("migrate batch", () => {
     expect(cids).toContain(big);
     expect(cids).not.toContain(small);
     expect(wantedStates(await replication(big))).toEqual(["r2:stored", "remote:stored"]);
-    expect(wantedStates(await replication(small))).toEqual(["r2:stored"]);
+    expect(wantedStates(await replication(small))).toEqual(["r2:stored", "wrongkey:failed"]);
   });
 
   test("usage errors exit 2 before anything is sent; a bad list exits 1 naming the line", async () => {

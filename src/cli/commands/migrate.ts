@@ -93,13 +93,23 @@ function progressLine(job: MigrateJob): string {
   return `${job.id}\t${job.state}\tselected ${job.selected}\tcopied ${job.copied}${job.spec.mode === "move" ? `\tremoved ${job.removed}` : ""}\tfailed ${job.failed}`;
 }
 
-/** Polls `GET /api/v1/migrate/{id}` until done (progress on stderr when it changes), at most `timeoutS` seconds. */
+/**
+ * Every selected copy has settled, some as `failed`: the job will not be
+ * `done` until the service's own retries store them (an hour for a refused
+ * token, 6 h after 8 attempts, never for a bad configuration), so waiting
+ * on is no use.
+ */
+function settledWithFailures(job: MigrateJob): boolean {
+  return job.state === "running" && job.failed > 0 && job.copied + job.failed >= job.selected;
+}
+
+/** Polls `GET /api/v1/migrate/{id}` until done or settled with failures (progress on stderr when it changes), at most `timeoutS` seconds. */
 async function follow(client: ServiceClient, job: MigrateJob, out: Output, timeoutS: number): Promise<MigrateJob> {
   const deadline = Date.now() + timeoutS * 1000;
   let delay = 250;
   let last = progressLine(job);
   out.info(last);
-  while (job.state !== "done") {
+  while (job.state !== "done" && !settledWithFailures(job)) {
     if (Date.now() > deadline) throw new CliFailure(`migration ${job.id} still ${job.state} after ${timeoutS} s (${last}); the service carries on with it`, "timeout");
     await sleep(delay);
     delay = Math.min(delay * 2, 5000);
@@ -113,9 +123,9 @@ async function follow(client: ServiceClient, job: MigrateJob, out: Output, timeo
 
 /**
  * Sends one migration and, unless dry run or --background, follows it.
- * Exit 1 when a copy failed: `failed` counts copies on `to` that are
- * `failed` (the job is not `done` while one is: it retries, so a stuck copy
- * shows as a timeout naming the failed count).
+ * Exit 1 when copies failed (`failed` counts copies on `to` in state
+ * `failed`): the CLI stops once every other copy is stored, the service
+ * keeps retrying them.
  */
 async function runMigration(body: Record<string, unknown>, options: OptionValues, out: Output): Promise<number> {
   const timeout = parseInteger((options.timeout as string | undefined) ?? "3600", "--timeout", 1, 30 * 86400);
@@ -137,7 +147,9 @@ async function runMigration(body: Record<string, unknown>, options: OptionValues
   }
   const done = await follow(client, answer, out, timeout);
   out.result(done, progressLine(done));
-  return done.failed > 0 ? 1 : 0;
+  if (done.state === "done") return 0;
+  out.info(`${done.failed} cop${done.failed === 1 ? "y" : "ies"} on ${done.spec.to} failed (see why with: ipfs-kit pin status <cid>); the service retries them on its own schedule (docs/replication.md "Retries")`);
+  return 1;
 }
 
 export const migrateContent: Command = {
