@@ -33,7 +33,7 @@ export function commandHelp(command: Command, globals: Record<string, OptionSpec
   return [
     `ipfs-kit ${command.name}: ${command.summary}`,
     "",
-    `Usage: ipfs-kit ${command.name} ${command.usage} [options]`,
+    `Usage: ipfs-kit ${command.name}${command.usage ? ` ${command.usage}` : ""} [options]`,
     ...(command.details ? ["", wrap(command.details)] : []),
     "",
     "Options:",

@@ -39,7 +39,7 @@ export class ServiceClient {
         ...(options.body instanceof ReadableStream ? { duplex: "half" } : {}),
       } as RequestInit);
     } catch (err) {
-      throw new CliFailure(`cannot reach ${this.service.endpoint}: ${networkCause(err)}; check --endpoint or IPFS_KIT_URL`, "unreachable");
+      throw new CliFailure(`cannot reach ${this.service.endpoint}: ${networkCause(err)}; check ${this.service.endpointSource ?? "--endpoint or IPFS_KIT_URL"}`, "unreachable");
     }
     const ok = options.accept ? options.accept(response.status) : response.ok;
     if (!ok) throw await responseFailure(response, this.service);

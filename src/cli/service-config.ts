@@ -12,6 +12,8 @@ export const serviceOptions = {
 export interface Service {
   endpoint: string;
   token?: string;
+  /** What named the endpoint, for the hint when it cannot be reached (default "--endpoint or IPFS_KIT_URL"). */
+  endpointSource?: string;
   /** Where the token came from, for error messages (never the token itself). */
   tokenSource?: string;
 }

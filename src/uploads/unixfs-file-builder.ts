@@ -14,7 +14,8 @@ export type EmitBlock = (cid: CID, bytes: Uint8Array) => Promise<void>;
 /**
  * Builds a UnixFS file DAG as leaves arrive, the way `ipfs-unixfs-importer`
  * does with `cidVersion: 1, rawLeaves: true` and the balanced layout (what
- * `ipfs add --cid-version=1 --raw-leaves` and `ipfs-car pack` produce):
+ * Kubo's `ipfs add --cid-version=1 --raw-leaves` produces; not `ipfs-car
+ * pack` past 174 leaves, which puts 1024 links per node):
  * leaves are raw blocks; every 174 consecutive nodes of a level get a
  * dag-pb parent (`Data` = UnixFS file with `blocksizes`, links unnamed with
  * Tsize); a file of one chunk is that raw leaf itself. Parents are built as

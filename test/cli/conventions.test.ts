@@ -15,7 +15,7 @@ import { tempDir, removeTempDirs } from "./fixtures";
 
 afterAll(removeTempDirs);
 
-const COMMANDS = ["car create", "car extract", "car verify", "car ls", "car roots", "car blocks", "car split", "car merge", "car convert", "pin add", "pin ls", "pin status", "pin rm", "get", "verify", "gateway test", "gateway bench", "backend ls", "backend test"];
+const COMMANDS = ["car create", "car extract", "car verify", "car ls", "car roots", "car blocks", "car split", "car merge", "car convert", "pin add", "pin ls", "pin status", "pin rm", "get", "verify", "gateway test", "gateway bench", "backend ls", "backend test", "migrate content", "migrate batch"];
 
 describe("help", () => {
   test("ipfs-kit --help lists every command", async () => {

@@ -3,6 +3,11 @@
  * starts the local trustless upstream (test/servers/trustless-gateway-server.ts)
  * and one `wrangler dev` of the worker using it, mints an API token through
  * the operator API, and hands { endpoint, token, upstreamBase } to the tests.
+ * Replication: the worker's BACKENDS are tenants of the local pinning
+ * service (test/servers/psa-server.ts): `remote` and `backup` (token
+ * right), `wrongkey` (token refused); the policy's default is R2 only, so
+ * only pins that ask (`pin add --backend`, `migrate`) get replicas. The
+ * operator token and the PSA server's base go to the tests too.
  * Everything listens on 127.0.0.1, on free ports; everything is stopped after.
  */
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
@@ -10,6 +15,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { TestProject } from "vitest/node";
 import { bundleWorker, startWranglerDev } from "../../bench/wrangler-dev";
+import { PSA_TOKEN, startPsaServer } from "../servers/psa-server";
 import { startTrustlessGatewayServer } from "../servers/trustless-gateway-server";
 import { buildCli } from "./cli-process";
 
@@ -19,6 +25,8 @@ declare module "vitest" {
     token: string;
     account: string;
     upstreamBase: string;
+    adminToken: string;
+    psaBase: string;
   }
 }
 
@@ -27,6 +35,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const work = mkdtempSync(join(tmpdir(), "ipfs-kit-cli-test-"));
   mkdirSync(join(work, "state"));
   const upstream = await startTrustlessGatewayServer({ fixturesDir: null });
+  const psa = await startPsaServer();
+  const backends = Object.fromEntries(["remote", "backup", "wrongkey"].map((name) => [name, { type: "psa", endpoint: `${psa.base}/t/${name}`, pollMs: 300 }]));
   const adminToken = `cli-test-${process.pid}-${Date.now()}`;
   const script = await bundleWorker("wrangler.toml", join(work, "bundle"), join(work, "bundle.log"));
   const worker = await startWranglerDev({
@@ -34,7 +44,15 @@ export default async function setup(project: TestProject): Promise<() => Promise
     config: "wrangler.toml",
     script,
     // PROVIDER_ROUTERS empty: only 127.0.0.1 is ever asked.
-    vars: { UPSTREAMS: `${upstream.base}/honest`, ADMIN_TOKEN: adminToken, PROVIDER_ROUTERS: "", IDLE_TIMEOUT_MS: "3000", TTFB_TIMEOUT_MS: "5000" },
+    vars: { UPSTREAMS: `${upstream.base}/honest`, ADMIN_TOKEN: adminToken, PROVIDER_ROUTERS: "", IDLE_TIMEOUT_MS: "3000", TTFB_TIMEOUT_MS: "5000",
+      BACKENDS: JSON.stringify(backends),
+      BACKEND_REMOTE_TOKEN: PSA_TOKEN,
+      BACKEND_BACKUP_TOKEN: PSA_TOKEN,
+      BACKEND_WRONGKEY_TOKEN: "not-the-secret",
+      REPLICATION_POLICY: JSON.stringify({ default: { backends: ["r2"] } }),
+      // The verification run checks every stored copy, however recent (a copy forgotten by the remote shows at once).
+      REPLICA_VERIFY_MIN_AGE_MS: "0",
+    },
     persistTo: join(work, "state"),
     logFile: join(work, "wrangler.log"),
   });
@@ -50,14 +68,18 @@ export default async function setup(project: TestProject): Promise<() => Promise
     project.provide("token", token);
     project.provide("account", account);
     project.provide("upstreamBase", upstream.base);
+    project.provide("adminToken", adminToken);
+    project.provide("psaBase", psa.base);
   } catch (err) {
     await worker.stop();
     await upstream.close();
+    await psa.close();
     throw err;
   }
   return async () => {
     await worker.stop();
     await upstream.close();
+    await psa.close();
     rmSync(work, { recursive: true, force: true });
   };
 }

@@ -73,7 +73,8 @@ describe("pin add of a directory, then ls, status, get, verify, rm", () => {
     expect(JSON.parse(byId.stdout).results.map((p: PinStatus) => p.requestid)).toEqual([pin.requestid]);
     const byCid = await ipfsKit(["pin", "status", root], { env });
     expect(byCid.code).toBe(0);
-    expect(byCid.stdout).toBe(`${pin.requestid}\tpinned\t${root}\tsite\n`);
+    // The replication API's unified status follows: R2 only (no BACKENDS policy asks for more).
+    expect(byCid.stdout).toBe(`${pin.requestid}\tpinned\t${root}\tsite\n${root}\taggregate\tstored\n${root}\treplica\tr2\tstored\t-\t\n`);
   });
 
   test("get <cid> writes the verified tree; get <cid>/path one file; -o - to stdout", async () => {
@@ -237,6 +238,10 @@ describe("tokens, endpoints and the config file", () => {
     const r = await ipfsKit(["pin", "ls"], { env: { IPFS_KIT_URL: closed, IPFS_KIT_TOKEN: token } });
     expect(r.code).toBe(1);
     expect(r.stderr).toBe(`ipfs-kit: cannot reach ${closed}: ECONNREFUSED; check --endpoint or IPFS_KIT_URL\n`);
+    // A gateway the user named is --gateway's, not --endpoint's.
+    const viaGateway = await ipfsKit(["verify", "bafkqabtimvwgy3yk", "--gateway", closed], { env: { IPFS_KIT_URL: endpoint } });
+    expect(viaGateway.code).toBe(1);
+    expect(viaGateway.stderr).toBe(`ipfs-kit: cannot reach ${closed}: ECONNREFUSED; check --gateway\n`);
   });
 
   test("config file: used when nothing else is given, refused when readable by others; flag > env > file", async () => {

@@ -34,7 +34,9 @@ async function targets(options: OptionValues): Promise<{ url: string; role: Targ
 }
 
 async function probe(url: string, role: TargetResult["role"], path: string): Promise<TargetResult> {
-  const client = new ServiceClient({ endpoint: url } satisfies Service);
+  // An upstream is the service's choice (its UPSTREAMS), a gateway the user's --gateway: the hint says which.
+  const endpointSource = role === "upstream" ? "the service's UPSTREAMS" : role === "gateway" ? "--gateway" : undefined;
+  const client = new ServiceClient({ endpoint: url, endpointSource } satisfies Service);
   const start = performance.now();
   try {
     const { report, status, ttfbMs } = await verifyRemote(client, path);

@@ -8,7 +8,8 @@ import { get } from "./get";
 import { carMerge, carSplit } from "./car-split";
 import { pinAdd, pinLs, pinRm, pinStatus } from "./pin";
 import { backendLs, backendTest } from "./replication";
+import { migrateBatch, migrateContent } from "./migrate";
 import { verify } from "./verify";
 
 /** Every command, in the order `ipfs-kit --help` lists them. */
-export const COMMANDS: Command[] = [carCreate, carExtract, carVerify, carLs, carRoots, carBlocks, carSplit, carMerge, carConvert, pinAdd, pinLs, pinStatus, pinRm, get, verify, gatewayTest, gatewayBench, backendLs, backendTest];
+export const COMMANDS: Command[] = [carCreate, carExtract, carVerify, carLs, carRoots, carBlocks, carSplit, carMerge, carConvert, pinAdd, pinLs, pinStatus, pinRm, get, verify, gatewayTest, gatewayBench, backendLs, backendTest, migrateContent, migrateBatch];

@@ -4,7 +4,7 @@ import { ServiceClient } from "../service-client";
 import { resolveService, serviceOptions } from "../service-config";
 
 /**
- * The replication API (issue 9, docs/replication.md on that branch):
+ * The replication API (docs/replication.md, src/replication/routes.ts):
  * `GET /api/v1/pins/{cid}` (unified status: R2 plus every replica, a
  * pessimistic aggregate), `GET /api/v1/backends` and
  * `POST /api/v1/backends/{name}/test` (operator token).
@@ -39,6 +39,16 @@ export function replicaLines(status: RootStatus): string[] {
   ];
 }
 
+/** The backend routes take the operator token only: a refused account token is told so. */
+async function asOperator<T>(run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (err) {
+    if (err instanceof CliFailure && err.kind === "unauthorized") throw new CliFailure(`${err.message} (backend commands need the operator token: the service's ADMIN_TOKEN)`, err.kind);
+    throw err;
+  }
+}
+
 export const backendLs: Command = {
   name: "backend ls",
   summary: "list the replication backends the service is configured with, and its policy (operator token)",
@@ -50,7 +60,7 @@ export const backendLs: Command = {
   examples: ["IPFS_KIT_TOKEN=$ADMIN_TOKEN ipfs-kit backend ls", "ipfs-kit backend ls --json | jq .policy"],
   async run({ options, out }) {
     const client = new ServiceClient(await resolveService(options, true));
-    const answer = await client.json<{ backends: { name: string; type: string; settings: unknown }[]; policy: unknown }>("/api/v1/backends");
+    const answer = await asOperator(() => client.json<{ backends: { name: string; type: string; settings: unknown }[]; policy: unknown }>("/api/v1/backends"));
     out.result(answer, answer.backends.map((b) => `${b.name}\t${b.type}`).join("\n"));
     return 0;
   },
@@ -67,9 +77,11 @@ export const backendTest: Command = {
   examples: ["IPFS_KIT_TOKEN=$ADMIN_TOKEN ipfs-kit backend test s3-archive"],
   async run({ args, options, out }) {
     const client = new ServiceClient(await resolveService(options, true));
-    const r = await client.json<{ name: string; type: string; reachable: boolean; authorised: boolean; roundTrip: boolean; latencyMs: number; message?: string }>(
-      `/api/v1/backends/${encodeURIComponent(args[0]!)}/test`,
-      { method: "POST" },
+    const r = await asOperator(() =>
+      client.json<{ name: string; type: string; reachable: boolean; authorised: boolean; roundTrip: boolean; latencyMs: number; message?: string }>(
+        `/api/v1/backends/${encodeURIComponent(args[0]!)}/test`,
+        { method: "POST" },
+      ),
     );
     const ok = r.reachable && r.authorised && r.roundTrip;
     out.result(r, `${r.name}\t${r.type}\t${ok ? "ok" : "FAIL"}\treachable=${r.reachable}\tauthorised=${r.authorised}\troundTrip=${r.roundTrip}\t${r.latencyMs} ms${r.message ? `\t${r.message}` : ""}`);

@@ -40,7 +40,7 @@ export const verify: Command = {
   examples: ["ipfs-kit verify bafy...", "ipfs-kit verify bafy... --gateway https://trustless-gateway.link --json"],
   async run({ args, options, out }) {
     const { cid, segments } = parseContentPath(args[0]!);
-    const service = options.gateway ? { endpoint: String(options.gateway).replace(/\/+$/, "") } : await resolveService(options, false);
+    const service = options.gateway ? { endpoint: String(options.gateway).replace(/\/+$/, ""), endpointSource: "--gateway" } : await resolveService(options, false);
     const client = new ServiceClient(service);
     const progress = out.progress("verifying");
     const { report } = await verifyRemote(client, carPath(cid, segments), progress);
