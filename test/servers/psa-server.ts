@@ -1,6 +1,6 @@
 /**
- * A local IPFS Pinning Service API v1.0.0 server (../shared/specs
- * ipfs-pinning-service.yaml) that plays remote pinning services (Pinata,
+ * A local IPFS Pinning Service API v1.0.0 server
+ * (https://ipfs.github.io/pinning-services-api-spec/) that plays remote pinning services (Pinata,
  * Filebase...) in tests, with the deviations of real services built in:
  * a wrong token gets 403 (not the spec's 401), `delegates` is always empty,
  * the `cid`/`status`/`name` filters of `GET /pins` are ignored (every pin,
