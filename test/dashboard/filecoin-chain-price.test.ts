@@ -130,6 +130,7 @@ describe("Filecoin's storage price from the chain in the cost estimate", () => {
     expect(priced).not.toContain("data-chain-price");
 
     // A chain that cannot be read (nothing listens there): the panel says so; no cost, no invented price.
+    // (workerd itself logs "Network connection lost" for the refused connection; the reader catches the error.)
     const down = filAt("http://127.0.0.1:1/rpc");
     const downHtml = await usagePage(token, down);
     const downRow = row(downHtml, "fil");
