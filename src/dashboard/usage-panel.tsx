@@ -100,7 +100,7 @@ usagePanel.get("/", async (c) => {
                 <tr data-backend={k.backend}>
                   <th scope="row" data-label="Backend">{k.backend === "r2" ? "R2" : k.backend}</th>
                   <td class="num" data-label="Stored">{formatBytes(k.storedBytes)}</td>
-                  <td class="num" data-label="Price/GB-mo" data-fact="price">
+                  <td class="num" data-label="Price/GB-mo">
                     {k.chainPrice !== undefined && "error" in k.chainPrice
                       ? "chain unreadable"
                       : k.pricePerGbMonth === null
