@@ -7,7 +7,7 @@
  * next run and a delivered one is never repeated.
  */
 import { accountsStub } from "../durable-objects/accounts";
-import { backendCosts, budgetPeriod, budgetStatus, costConfig, serviceUsage, type BudgetStatus } from "../dashboard/cost";
+import { backendCosts, budgetPeriod, budgetStatus, costConfig, withChainPrices, serviceUsage, type BudgetStatus } from "../dashboard/cost";
 
 /** Hourly, at :41: check the budget. */
 export const BUDGET_CRON = "41 * * * *";
@@ -28,7 +28,8 @@ export async function checkBudget(env: Env, now = Date.now()): Promise<BudgetChe
   const config = costConfig(env);
   if (config.budgetUsd === null) return { outcome: "no_budget", status: null };
   const { accounts } = await serviceUsage(env, now);
-  const costs = backendCosts(accounts, config);
+  // The same estimate as the dashboard's, Filecoin's chain price included.
+  const costs = backendCosts(accounts, await withChainPrices(env, accounts, config, now));
   const status = budgetStatus(costs, config)!;
   if (!status.exceeded) return { outcome: "under_budget", status };
   const url = env.ALERT_WEBHOOK_URL.trim();

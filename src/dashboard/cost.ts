@@ -7,13 +7,17 @@
  * at risk or being removed). Growth: bytes of roots first pinned (R2) or
  * copies stored (other backends) in the last 30 days. The estimate is
  * storage only: stored GB × the configured price per GB-month
- * (`PRICE_R2_GB_MONTH` for R2, `PRICES` for the others); a backend with no
- * configured price is listed with its bytes and no cost, never a guessed one.
+ * (`PRICE_R2_GB_MONTH` for R2, `PRICES` for the others); a `filecoin`
+ * backend without a PRICES entry is priced from its chain (FWSS
+ * `getServicePrice`, src/backends/filecoin/service-price.ts: USDFC taken as
+ * USD); a backend with no price is listed with its bytes and no cost, never
+ * a guessed one.
  */
 import { backendConfigs, R2_BACKEND } from "../backends/backend-config";
 import { accountsStub } from "../durable-objects/accounts";
 import { registryStub } from "../durable-objects/pin-registry";
 import type { AccountLimits } from "../pinning/pin-types";
+import type { ChainPriceResult } from "../backends/filecoin/service-price";
 
 /** Cloudflare's published R2 Standard storage price, USD per GB-month (developers.cloudflare.com/r2/pricing). */
 export const DEFAULT_PRICE_R2_GB_MONTH = 0.015;
@@ -43,6 +47,8 @@ export interface BackendCost {
   monthlyUsd: number | null;
   /** Next month at the last 30 days' growth: (stored + added) × price. */
   projectedMonthlyUsd: number | null;
+  /** A filecoin backend without a PRICES entry: what its chain answered (the price, or why there is none). */
+  chainPrice?: ChainPriceResult;
 }
 
 export interface CostConfig {
@@ -53,6 +59,8 @@ export interface CostConfig {
   budgetUsd: number | null;
   /** Configuration mistakes, shown on the page (the default is used meanwhile). */
   problems: string[];
+  /** Filecoin backends without a PRICES entry: the price their chain answered (filled by `withChainPrices`). */
+  chainPrices: Map<string, ChainPriceResult>;
 }
 
 /** Prices and budget from the vars; a malformed value is reported, not silently taken. */
@@ -70,6 +78,7 @@ export function costConfig(env: Env): CostConfig {
     prices: backendPrices(env, problems),
     budgetUsd: number("BUDGET_MONTHLY_USD", env.BUDGET_MONTHLY_USD),
     problems,
+    chainPrices: new Map(),
   };
 }
 
@@ -114,6 +123,43 @@ function backendPrices(env: Env, problems: string[]): Map<string, number> {
   return out;
 }
 
+/**
+ * Reads the chain's storage price for each `filecoin` backend holding
+ * copies that PRICES does not price (PRICES wins), in parallel and cached
+ * per isolate (service-price.ts; the SDK is imported only when there is
+ * one). The price, USDFC per GB-month taken as USD, joins `config.prices`;
+ * a chain that cannot be read leaves the backend unpriced, with the reason
+ * in `config.chainPrices`.
+ */
+export async function withChainPrices(env: Env, accounts: AccountUsage[], config: CostConfig, now = Date.now()): Promise<CostConfig> {
+  let backends;
+  try {
+    backends = backendConfigs(env);
+  } catch {
+    return config; // already reported by costConfig
+  }
+  const holding = new Set(accounts.flatMap((a) => Object.keys(a.replicas)));
+  const wanted = [...backends.values()].filter((b) => b.type === "filecoin" && holding.has(b.name) && !config.prices.has(b.name));
+  if (wanted.length === 0) return config;
+  const [{ parseChainSettings }, { chainServicePrice }] = await Promise.all([import("../backends/filecoin/chain-config"), import("../backends/filecoin/service-price")]);
+  const prices = new Map(config.prices);
+  const chainPrices = new Map(config.chainPrices);
+  await Promise.all(
+    wanted.map(async (b) => {
+      let result: ChainPriceResult;
+      try {
+        const timeout = typeof b.settings.rpcTimeoutMs === "number" ? b.settings.rpcTimeoutMs : undefined;
+        result = await chainServicePrice(parseChainSettings(b.settings), now, timeout);
+      } catch (err) {
+        result = { error: err instanceof Error ? err.message : String(err), triedAt: now };
+      }
+      chainPrices.set(b.name, result);
+      if (!("error" in result)) prices.set(b.name, result.usdfcPerGbMonth);
+    }),
+  );
+  return { ...config, prices, chainPrices };
+}
+
 /** One account's usage against its quotas. */
 export async function accountUsage(env: Env, account: string, now = Date.now()): Promise<AccountUsage> {
   const registry = registryStub(env, account);
@@ -135,13 +181,17 @@ export async function serviceUsage(env: Env, now = Date.now()): Promise<{ accoun
 
 /** The cost of each backend holding the accounts' bytes: R2 first, then every backend holding replicas, by name. */
 export function backendCosts(accounts: AccountUsage[], config: CostConfig): BackendCost[] {
-  const cost = (backend: string, stored: number, added: number, price: number | null): BackendCost => ({
-    backend,
-    storedBytes: stored,
-    pricePerGbMonth: price,
-    monthlyUsd: price === null ? null : (stored / BYTES_PER_GB) * price,
-    projectedMonthlyUsd: price === null ? null : ((stored + added) / BYTES_PER_GB) * price,
-  });
+  const cost = (backend: string, stored: number, added: number, price: number | null): BackendCost => {
+    const chainPrice = config.chainPrices.get(backend);
+    return {
+      backend,
+      storedBytes: stored,
+      pricePerGbMonth: price,
+      monthlyUsd: price === null ? null : (stored / BYTES_PER_GB) * price,
+      projectedMonthlyUsd: price === null ? null : ((stored + added) / BYTES_PER_GB) * price,
+      ...(chainPrice === undefined ? {} : { chainPrice }),
+    };
+  };
   const r2 = cost(R2_BACKEND, accounts.reduce((n, a) => n + a.bytes, 0), accounts.reduce((n, a) => n + a.addedBytes, 0), config.priceR2GbMonth);
   const others = new Map<string, { bytes: number; added: number }>();
   for (const a of accounts) {

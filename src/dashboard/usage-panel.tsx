@@ -13,10 +13,11 @@ import { metricsObject, type ServedPoint } from "../durable-objects/metrics";
 import { BUDGET_ALERT } from "../cron/budget-alert";
 import { regionOf } from "../gateway/upstream/health";
 import { badRequest } from "../http/errors";
-import { accountUsage, backendCosts, budgetPeriod, budgetStatus, costConfig, serviceUsage, type AccountUsage } from "./cost";
+import { accountUsage, backendCosts, budgetPeriod, budgetStatus, costConfig, withChainPrices, serviceUsage, type AccountUsage } from "./cost";
 import { targetAccount, type DashboardEnv } from "./dashboard-env";
 import { Alert, formatBytes, formatUsd, iso, Page } from "./layout";
 import { Sparkline } from "./sparkline";
+import type { ChainPriceResult } from "../backends/filecoin/service-price";
 
 const REGION = /^[A-Za-z0-9_-]{1,64}$/;
 /** The traffic chart: the last day, one point per hour. */
@@ -36,7 +37,7 @@ usagePanel.get("/", async (c) => {
   // Gateway traffic is the service's, not an account's: the operator's view shows it.
   const served = service ? await metricsObject(c.env, region).servedOverTime(now - TRAFFIC_WINDOW_MS, TRAFFIC_STEP_MS, now) : null;
   const { accounts, partial } = service ? await serviceUsage(c.env, now) : { accounts: [await accountUsage(c.env, (await targetAccount(c, undefined))!, now)], partial: false };
-  const costs = backendCosts(accounts, config);
+  const costs = backendCosts(accounts, await withChainPrices(c.env, accounts, config, now));
   // The budget is the operator's: only the service view compares against it.
   const budget = service ? budgetStatus(costs, config) : null;
   const period = budgetPeriod(now);
@@ -99,7 +100,13 @@ usagePanel.get("/", async (c) => {
                 <tr data-backend={k.backend}>
                   <th scope="row" data-label="Backend">{k.backend === "r2" ? "R2" : k.backend}</th>
                   <td class="num" data-label="Stored">{formatBytes(k.storedBytes)}</td>
-                  <td class="num" data-label="Price/GB-mo">{k.pricePerGbMonth === null ? "no price set" : formatUsd(k.pricePerGbMonth)}</td>
+                  <td class="num" data-label="Price/GB-mo">
+                    {k.chainPrice !== undefined && "error" in k.chainPrice
+                      ? "chain unreadable"
+                      : k.pricePerGbMonth === null
+                        ? "no price set"
+                        : `${formatUsd(k.pricePerGbMonth)}${k.chainPrice !== undefined ? " (chain)" : ""}`}
+                  </td>
                   <td class="num" data-label="This month" data-fact="monthly">{k.monthlyUsd === null ? "—" : formatUsd(k.monthlyUsd)}</td>
                   <td class="num" data-label="Next month" data-fact="projected">{k.projectedMonthlyUsd === null ? "—" : formatUsd(k.projectedMonthlyUsd)}</td>
                 </tr>
@@ -107,8 +114,9 @@ usagePanel.get("/", async (c) => {
             </tbody>
           </table>
         </div>
+        {costs.map((k) => (k.chainPrice === undefined ? null : <ChainPriceNote backend={k.backend} price={k.chainPrice} />))}
         <p class="muted">
-          Storage only: stored GB (10⁹ bytes) × PRICE_R2_GB_MONTH for R2, × the backend's PRICES entry (by name or type) for the others, before any free
+          Storage only: stored GB (10⁹ bytes) × PRICE_R2_GB_MONTH for R2, × the backend's PRICES entry (by name or type) for the others (a filecoin backend without one: its chain's price), before any free
           tier; other backends hold their replicas' stored bytes. The projection adds the bytes first pinned (R2) or copied (other backends) in the last
           30 days. R2 operations and egress are not counted.
           {costs.some((k) => k.monthlyUsd === null) && " A backend with no price set is not in the total."}
@@ -127,6 +135,27 @@ usagePanel.get("/", async (c) => {
     </Page>,
   );
 });
+
+/** Where a filecoin backend's price came from: its chain (FWSS getServicePrice) and when, or why the chain gave none. */
+function ChainPriceNote(props: { backend: string; price: ChainPriceResult }) {
+  const p = props.price;
+  if ("error" in p) {
+    return (
+      <p role="status" data-chain-price={props.backend} data-state="unreadable">
+        <strong>{props.backend}</strong>: the Filecoin storage price could not be read from the chain at {iso(p.triedAt)} ({p.error}), so its cost is
+        not estimated. Set its PRICES entry to price it meanwhile.
+      </p>
+    );
+  }
+  return (
+    <p class="muted" data-chain-price={props.backend} data-state="read">
+      <strong>{props.backend}</strong>: price read from the chain at {iso(p.readAt)}: FilecoinWarmStorageService <code>{p.contract}</code>{" "}
+      <code>getServicePrice()</code> answers {p.usdfcPerTibMonth} USDFC per TiB-month without CDN, i.e. {p.usdfcPerGbMonth.toPrecision(6)} USDFC per
+      GB-month, taken as USD (USDFC is a USD stablecoin). Its minimum of {p.minimumUsdfcPerMonth} USDFC per data set per month and CDN egress are not
+      counted.
+    </p>
+  );
+}
 
 /** A region's gateway traffic over the last day: totals and hourly charts (the numbers are in the charts' text alternatives). */
 function Traffic(props: { region: string; points: ServedPoint[]; now: number }) {

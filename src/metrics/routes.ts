@@ -11,7 +11,7 @@
 import { Hono } from "hono";
 import { bearerToken, timingSafeEqualString } from "../accounts/auth";
 import { accountsStub } from "../durable-objects/accounts";
-import { backendCosts, budgetStatus, costConfig, serviceUsage } from "../dashboard/cost";
+import { backendCosts, budgetStatus, costConfig, withChainPrices, serviceUsage } from "../dashboard/cost";
 import { metricsObject, PIN_WORK_REGION, type RegionSeries } from "../durable-objects/metrics";
 import { registryStub } from "../durable-objects/pin-registry";
 import { regionOf } from "../gateway/upstream/health";
@@ -46,7 +46,8 @@ metricsRoutes.get("/", async (c) => {
     registryTotals(c.env),
     serviceUsage(c.env),
   ]);
-  const costs = backendCosts(usage.accounts, config);
+  // A filecoin backend without a PRICES entry is priced from its chain (cached); unreadable: no cost series for it.
+  const costs = backendCosts(usage.accounts, await withChainPrices(c.env, usage.accounts, config));
   const budget = budgetStatus(costs, config);
   const body = renderPrometheus({
     counters: [...own.counters, ...pinCounters(pinWork)],

@@ -8,7 +8,8 @@
  *   `eth_chainId` (calibration), `eth_blockNumber` (the head), `eth_call`
  *   to Multicall3 `aggregate3`, PDPVerifier (`dataSetLive`,
  *   `getDataSetLastProvenEpoch`, `getNextChallengeEpoch`,
- *   `getScheduledRemovals`, `pieceLive`), FWSS view (`getDataSet`,
+ *   `getScheduledRemovals`, `pieceLive`), FWSS (`getServicePrice`, the
+ *   storage price; set by `POST /__price`), FWSS view (`getDataSet`,
  *   `getPDPConfig`), Filecoin Pay (`accounts`, `depositWithPermit`
  *   simulation), USDFC (`balanceOf`, `name`, `nonces`, `version`); and what a
  *   signed transaction needs (`eth_getTransactionCount`, `eth_estimateGas`,
@@ -19,6 +20,10 @@
  *   provider's retrieval route), 404 if none.
  * - `POST {base}/lotus`: Lotus JSON-RPC `Filecoin.ChainHead`,
  *   `Filecoin.StateMarketStorageDeal` (error "deal N not found" when unset).
+ * - `POST {base}/__price`: sets FWSS `getServicePrice()`'s answer (JSON
+ *   `ServicePrice`, big numbers as decimal strings; `null`: the call
+ *   reverts) without touching the scenario of other tests. The default is
+ *   the one synapse-core's own mocks answer (2.5 USDFC per TiB-month).
  * - `POST {base}/__state`: replaces the scenario (JSON, big numbers as
  *   decimal strings); `GET {base}/__log`: methods and contract functions
  *   received, transactions sent (decoded).
@@ -62,6 +67,24 @@ export interface Scenario {
   deals: Record<string, { PieceCID: string; Provider: string; StartEpoch: number; EndEpoch: number; SectorStartEpoch: number; SlashEpoch: number }>;
 }
 
+/** FilecoinWarmStorageService.ServicePricing (USDFC base units, 18 decimals), as decimal strings. */
+export interface ServicePrice {
+  pricePerTiBPerMonthNoCDN: string;
+  pricePerTiBCdnEgress: string;
+  pricePerTiBCacheMissEgress: string;
+  epochsPerMonth: string;
+  minimumPricePerMonth: string;
+}
+
+/** What `@filoz/synapse-core/mocks` (jsonrpc) answers for `getServicePrice`. */
+export const DEFAULT_SERVICE_PRICE: ServicePrice = {
+  pricePerTiBPerMonthNoCDN: "2500000000000000000",
+  pricePerTiBCdnEgress: "7000000000000000000",
+  pricePerTiBCacheMissEgress: "7000000000000000000",
+  epochsPerMonth: "86400",
+  minimumPricePerMonth: "60000000000000000",
+};
+
 export interface ChainLog {
   methods: string[];
   calls: string[];
@@ -101,6 +124,7 @@ export async function startFilecoinChainServer(): Promise<FilecoinChainServer> {
   let log: ChainLog = { methods: [], calls: [], transactions: [], lotus: [], pieces: [], errors: [] };
   const nonces = new Map<string, number>();
   const c = calibration.contracts;
+  let servicePrice: ServicePrice | null = DEFAULT_SERVICE_PRICE;
 
   function dataSet(id: bigint): ScenarioDataSet {
     const set = scenario.dataSets[id.toString()];
@@ -126,6 +150,7 @@ export async function startFilecoinChainServer(): Promise<FilecoinChainServer> {
     }
     const table: Array<[Hex, Abi]> = [
       [c.pdp.address, Abis.pdp as Abi],
+      [c.fwss.address, Abis.fwss as Abi],
       [c.fwssView.address, Abis.fwssView as Abi],
       [c.filecoinPay.address, Abis.filecoinPay as Abi],
       [c.usdfc.address, Abis.erc20WithPermit as Abi],
@@ -160,6 +185,18 @@ export async function startFilecoinChainServer(): Promise<FilecoinChainServer> {
             pdpRailId: 1n, cacheMissRailId: 0n, cdnRailId: 0n, payer: zero, payee: zero, serviceProvider: zero,
             commissionBps: 0n, clientDataSetId: 0n, pdpEndEpoch: BigInt(set.pdpEndEpoch), providerId: BigInt(set.providerId),
             dataSetId: a[0] as bigint,
+          };
+        }
+        case "getServicePrice": {
+          if (servicePrice === null) throw new Error("getServicePrice is not available");
+          const p = servicePrice;
+          return {
+            pricePerTiBPerMonthNoCDN: BigInt(p.pricePerTiBPerMonthNoCDN),
+            pricePerTiBCdnEgress: BigInt(p.pricePerTiBCdnEgress),
+            pricePerTiBCacheMissEgress: BigInt(p.pricePerTiBCacheMissEgress),
+            tokenAddress: c.usdfc.address,
+            epochsPerMonth: BigInt(p.epochsPerMonth),
+            minimumPricePerMonth: BigInt(p.minimumPricePerMonth),
           };
         }
         case "getPDPConfig":
@@ -267,6 +304,11 @@ export async function startFilecoinChainServer(): Promise<FilecoinChainServer> {
         scenario = { ...emptyScenario(), ...(JSON.parse(await body(req)) as Partial<Scenario>) };
         log = { methods: [], calls: [], transactions: [], lotus: [], pieces: [], errors: [] };
         nonces.clear();
+        res.writeHead(204).end();
+        return;
+      }
+      if (req.method === "POST" && url.pathname === "/__price") {
+        servicePrice = JSON.parse(await body(req)) as ServicePrice | null;
         res.writeHead(204).end();
         return;
       }
