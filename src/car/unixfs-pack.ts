@@ -30,6 +30,11 @@ export interface PackOptions {
 
 export const DEFAULT_PACK: PackOptions = { chunkSize: 1024 * 1024, maxLinks: 1024, cidVersion: 1, wrap: false, shardThreshold: 1000, hidden: false };
 
+/**
+ * Receives each block. `bytes` may be a pooled chunk buffer that is refilled
+ * as soon as the returned promise resolves: write it out (or copy it) before
+ * resolving, never keep a reference.
+ */
 export type EmitBlock = (cid: CID, bytes: Uint8Array) => Promise<void>;
 
 export interface PackEvents {
