@@ -8,6 +8,7 @@ import { withWidth } from "@ipld/unixfs/file/layout/balanced";
 import { CID } from "multiformats/cid";
 import * as raw from "multiformats/codecs/raw";
 import { CarInputError, describeFsError } from "./file-stream";
+import { ChunkPool, packPooledRawFile } from "./pooled-file-pack";
 
 /**
  * UnixFS import options. The defaults are `ipfs-car pack`'s (ipfs-car 3,
@@ -29,6 +30,11 @@ export interface PackOptions {
 
 export const DEFAULT_PACK: PackOptions = { chunkSize: 1024 * 1024, maxLinks: 1024, cidVersion: 1, wrap: false, shardThreshold: 1000, hidden: false };
 
+/**
+ * Receives each block. `bytes` may be a pooled chunk buffer that is refilled
+ * as soon as the returned promise resolves: write it out (or copy it) before
+ * resolving, never keep a reference.
+ */
 export type EmitBlock = (cid: CID, bytes: Uint8Array) => Promise<void>;
 
 export interface PackEvents {
@@ -52,6 +58,10 @@ export async function packUnixfs(input: string | ReadableStream<Uint8Array>, opt
   } as never);
   const { readable, writable } = new TransformStream<UnixFS.Block, UnixFS.Block>({}, UnixFS.withCapacity(4 * options.chunkSize + 1024 * 1024));
   const fs = UnixFS.createWriter({ writable, settings });
+  // Raw-leaf files (CIDv1, the default) are chunked into these 4 buffers and
+  // each goes back to the pool once its block is emitted (see pooled-file-pack.ts).
+  const pool = options.cidVersion === 1 ? new ChunkPool(4, options.chunkSize) : undefined;
+  const ctx: FileContext = { fs, options, pool, events };
 
   const build = (async () => {
     let link: Link;
@@ -59,8 +69,8 @@ export async function packUnixfs(input: string | ReadableStream<Uint8Array>, opt
       link = await packStream(fs, input, events);
     } else {
       const stat = await statInput(input);
-      if (stat.isDirectory()) link = await packDirectory(fs, input, options, events);
-      else if (stat.isFile()) link = await packFile(fs, input, events);
+      if (stat.isDirectory()) link = await packDirectory(ctx, input);
+      else if (stat.isFile()) link = await packFile(ctx, input);
       else throw new CarInputError(`${input} is neither a file nor a directory`);
       if (options.wrap) {
         const dir = UnixFS.createDirectoryWriter(fs);
@@ -78,6 +88,7 @@ export async function packUnixfs(input: string | ReadableStream<Uint8Array>, opt
     const { value, done } = await reader.read();
     if (done) break;
     await emit(CID.asCID(value.cid)!, value.bytes);
+    pool?.release(value.bytes);
   }
   return build;
 }
@@ -102,7 +113,20 @@ async function packStream(fs: UnixFS.View, stream: ReadableStream<Uint8Array>, e
   return file.close();
 }
 
-async function packFile(fs: UnixFS.View, path: string, events: PackEvents): Promise<Link> {
+interface FileContext {
+  fs: UnixFS.View;
+  options: PackOptions;
+  pool: ChunkPool | undefined;
+  events: PackEvents;
+}
+
+/** Hands a block to the UnixFS writable as @ipld/unixfs does (file/writer.js writeBlock): waits while it is full. */
+async function writeBlock(fs: UnixFS.View, block: UnixFS.Block): Promise<void> {
+  if ((fs.writer.desiredSize ?? 0) <= 0) await fs.writer.ready;
+  void Promise.resolve(fs.writer.write(block)).catch(() => undefined);
+}
+
+async function packFile({ fs, options, pool, events }: FileContext, path: string): Promise<Link> {
   let handle;
   try {
     handle = await open(path, "r");
@@ -110,6 +134,7 @@ async function packFile(fs: UnixFS.View, path: string, events: PackEvents): Prom
     throw new CarInputError(`cannot read ${path}: ${describeFsError(err)}`);
   }
   try {
+    if (pool) return (await packPooledRawFile(handle, options.chunkSize, options.maxLinks, pool, (block) => writeBlock(fs, block as never), events.onBytes)) as unknown as Link;
     const file = UnixFS.createFileWriter(fs);
     const buffer = new Uint8Array(1024 * 1024);
     for (;;) {
@@ -126,7 +151,8 @@ async function packFile(fs: UnixFS.View, path: string, events: PackEvents): Prom
 }
 
 /** A directory: entries in name order (code unit order, as ipfs-car sorts), sharded above the threshold. */
-async function packDirectory(fs: UnixFS.View, path: string, options: PackOptions, events: PackEvents): Promise<Link> {
+async function packDirectory(ctx: FileContext, path: string): Promise<Link> {
+  const { fs, options, events } = ctx;
   const names: string[] = [];
   try {
     for await (const entry of await opendir(path)) {
@@ -141,8 +167,8 @@ async function packDirectory(fs: UnixFS.View, path: string, options: PackOptions
   for (const name of names) {
     const child = join(path, name);
     const stat = await statInput(child);
-    if (stat.isDirectory()) links.push([name, await packDirectory(fs, child, options, events)]);
-    else if (stat.isFile()) links.push([name, await packFile(fs, child, events)]);
+    if (stat.isDirectory()) links.push([name, await packDirectory(ctx, child)]);
+    else if (stat.isFile()) links.push([name, await packFile(ctx, child)]);
     else events.onSkip?.(`skipped ${child}: ${stat.isSymbolicLink() ? "a symlink" : "not a regular file"}`);
   }
   const dir = links.length > options.shardThreshold ? UnixFS.createShardedDirectoryWriter(fs) : UnixFS.createDirectoryWriter(fs);
