@@ -18,6 +18,7 @@ import { startWranglerDev, type WranglerDev } from "../../bench/wrangler-dev";
 import { startIpniServer, type IpniServer } from "../servers/ipni-server";
 import { startTrustlessGatewayServer, type TrustlessGatewayServer } from "../servers/trustless-gateway-server";
 import { startWebhookReceiver, type WebhookReceiver } from "../servers/webhook-receiver";
+import { pseudoRandomBytes } from "../helpers/pseudo-random";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const ARTIFACTS = `${ROOT}test-artifacts`;
@@ -35,19 +36,6 @@ let worker: WranglerDev;
 let browser: Browser;
 let token: string;
 let account: string;
-
-/** Deterministic bytes (xorshift), so a failing run can be replayed. */
-function bytesOf(length: number, seed: number): Uint8Array {
-  const out = new Uint8Array(length);
-  let x = seed || 1;
-  for (let i = 0; i < length; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    out[i] = x & 0xff;
-  }
-  return out;
-}
 
 /** Imports bytes as UnixFS (CIDv1, raw leaves) with the real importer; returns the root and the blocks. */
 async function unixfs(bytes: Uint8Array, chunk = 65_536): Promise<{ root: CID; blocks: [CID, Uint8Array][] }> {
@@ -179,7 +167,7 @@ describe("dashboard in Chromium", () => {
   it("pins: pin a CID and watch it turn from queued to pinned without a reload; upload; filter; unpin", async () => {
     const { context, page } = await signedIn(DESKTOP, token);
     // A DAG no upstream has yet: the pin waits (queued, retrying).
-    const late = await unixfs(bytesOf(400_000, 7));
+    const late = await unixfs(pseudoRandomBytes(400_000, 7));
     await page.getByLabel("CID").fill(late.root.toString());
     await page.getByLabel("Name (optional)").first().fill("arrives-later");
     await page.getByRole("button", { name: "Pin", exact: true }).click();
@@ -199,7 +187,7 @@ describe("dashboard in Chromium", () => {
     await eventually(() => text(row(page, requestid).locator("td.num"))).toMatch(/^39\d\.\d KiB$/);
 
     // Upload a file from disk.
-    const file = bytesOf(150_000, 9);
+    const file = pseudoRandomBytes(150_000, 9);
     await page.getByLabel(/^File/).setInputFiles({ name: "notes.bin", mimeType: "application/octet-stream", buffer: Buffer.from(file) });
     await page.getByRole("button", { name: "Upload and pin" }).click();
     await eventually(() => text(page.getByRole("status"))).toContain("Uploaded and pinned:");

@@ -20,19 +20,7 @@ export function removeTempDirs(): void {
 }
 
 /** `n` deterministic pseudo-random bytes (xorshift32 from `seed`): incompressible, repeatable. */
-export function pseudoRandom(n: number, seed: number): Uint8Array {
-  const out = new Uint8Array(n);
-  let x = seed >>> 0 || 1;
-  for (let i = 0; i < n; i++) {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    out[i] = x & 0xff;
-  }
-  return out;
-}
+export { pseudoRandomBytes as pseudoRandom } from "../helpers/pseudo-random";
 
 /** Writes `files` (path → content) under `root`, creating folders. */
 export function writeTree(root: string, files: Record<string, Uint8Array | string>): string {
