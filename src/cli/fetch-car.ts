@@ -17,20 +17,30 @@ export function carPath(cid: CID | string, segments: string[]): string {
 }
 
 /**
+ * Asks `client`'s gateway for the CAR of `path` (trustless, no token) and
+ * opens it (`ttfbMs`: until the response's headers); a missing body or a CAR whose header cannot be read is a
+ * CliFailure. The caller closes `car`.
+ */
+export async function requestCar(client: ServiceClient, path: string): Promise<{ car: Awaited<ReturnType<typeof openCarStream>>; response: Response; ttfbMs: number }> {
+  const start = performance.now();
+  const response = await client.request(path, { headers: { Accept: CAR_ACCEPT }, auth: false });
+  const ttfbMs = performance.now() - start;
+  if (!response.body) throw new CliFailure(`${client.service.endpoint} sent no body for ${path}`, "bad-response");
+  try {
+    return { car: await openCarStream(response.body, client.url(path)), response, ttfbMs };
+  } catch (err) {
+    if (err instanceof CarInputError) throw new CliFailure(err.message, "bad-car");
+    throw err;
+  }
+}
+
+/**
  * Downloads a CAR from a gateway into `handle`, checking every block's hash
  * as it arrives: a block that does not match stops the download (nothing
  * unverified is kept). Returns the CAR's roots and counts.
  */
 export async function downloadVerifiedCar(client: ServiceClient, path: string, handle: FileHandle, progress: Progress): Promise<{ roots: CID[]; blocks: number; bytes: number }> {
-  const response = await client.request(path, { headers: { Accept: CAR_ACCEPT }, auth: false });
-  if (!response.body) throw new CliFailure(`${client.service.endpoint} sent no body for ${path}`, "bad-response");
-  let car;
-  try {
-    car = await openCarStream(response.body, client.url(path));
-  } catch (err) {
-    if (err instanceof CarInputError) throw new CliFailure(err.message, "bad-car");
-    throw err;
-  }
+  const { car } = await requestCar(client, path);
   try {
     const writer = await CarFileWriter.start(handle, car.roots);
     for await (const s of carSections(car)) {

@@ -1,9 +1,6 @@
-import { CarInputError } from "../../car/file-stream";
-import { openCarStream } from "../../car/open-car";
 import { verifyCar, type VerifyReport } from "../../car/verify-car";
-import { CliFailure } from "../cli-error";
 import type { Command } from "../command";
-import { CAR_ACCEPT, carPath } from "../fetch-car";
+import { carPath, requestCar } from "../fetch-car";
 import type { Progress } from "../output";
 import { ServiceClient } from "../service-client";
 import { resolveService, serviceOptions } from "../service-config";
@@ -11,17 +8,7 @@ import { parseContentPath } from "./get";
 
 /** Fetches the CAR of `path` from `client`'s gateway and verifies it as it streams (nothing written). */
 export async function verifyRemote(client: ServiceClient, path: string, progress?: Progress): Promise<{ report: VerifyReport; status: number; ttfbMs: number }> {
-  const start = performance.now();
-  const response = await client.request(path, { headers: { Accept: CAR_ACCEPT }, auth: false });
-  const ttfbMs = performance.now() - start;
-  if (!response.body) throw new CliFailure(`${client.service.endpoint} sent no body`, "bad-response");
-  let car;
-  try {
-    car = await openCarStream(response.body, client.url(path));
-  } catch (err) {
-    if (err instanceof CarInputError) throw new CliFailure(err.message, "bad-car");
-    throw err;
-  }
+  const { car, response, ttfbMs } = await requestCar(client, path);
   try {
     return { report: await verifyCar(car, (n) => progress?.add(n)), status: response.status, ttfbMs };
   } finally {
