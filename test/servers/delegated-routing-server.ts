@@ -28,6 +28,7 @@ import { base36 } from "multiformats/bases/base36";
 import { base58btc } from "multiformats/bases/base58";
 import { CID } from "multiformats/cid";
 import * as Digest from "multiformats/hashes/digest";
+import { listenLocal } from "./listen-local";
 
 const REPO_ROOT = fileURLToPath(new URL("../..", import.meta.url).href);
 export const FIXTURES_DIR = resolve(REPO_ROOT, "test/fixtures/conformance/fixtures");
@@ -155,17 +156,11 @@ export async function startDelegatedRoutingServer(
       res.end(`routing server bug: ${String(error)}\n`);
     });
   });
-  await new Promise<void>((listening) => server.listen(options.port ?? 0, "127.0.0.1", listening));
-  const address = server.address();
-  if (address === null || typeof address === "string") throw new Error("delegated-routing-server: no TCP address");
+  const { base, close } = await listenLocal(server, "delegated-routing-server", options.port ?? 0);
   return {
-    base: `http://${address.address}:${address.port}`,
+    base,
     fixtureNames: [...fixtures.keys()],
     log: (name) => (name === undefined ? log : log.filter((e) => e.name === canonicalIpnsName(name))).map((e) => ({ ...e })),
-    close: () =>
-      new Promise<void>((closed, failed) => {
-        server.close((error) => (error ? failed(error) : closed()));
-        server.closeAllConnections();
-      }),
+    close,
   };
 }

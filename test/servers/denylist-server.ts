@@ -15,6 +15,7 @@
  */
 import { createHash } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { listenLocal } from "./listen-local";
 
 export interface DenylistServer {
   base: string;
@@ -101,15 +102,9 @@ export async function startDenylistServer(options: { port?: number } = {}): Prom
       res.end(`denylist server error: ${String(err)}\n`);
     });
   });
-  await new Promise<void>((listening) => server.listen(options.port ?? 0, "127.0.0.1", listening));
-  const address = server.address();
-  if (address === null || typeof address === "string") throw new Error("denylist server has no port");
+  const { base, close } = await listenLocal(server, "denylist server", options.port ?? 0);
   return {
-    base: `http://127.0.0.1:${address.port}`,
-    close: () =>
-      new Promise<void>((closed, failed) => {
-        server.close((error) => (error ? failed(error) : closed()));
-        server.closeAllConnections();
-      }),
+    base,
+    close,
   };
 }

@@ -15,6 +15,7 @@ import { readdir, readFile } from "node:fs/promises";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { resolve } from "node:path";
 import { FIXTURES_DIR } from "./delegated-routing-server";
+import { listenLocal } from "./listen-local";
 
 const TXT = 16;
 const CNAME = 5;
@@ -187,17 +188,11 @@ export async function startDohServer(options: { fixturesDir?: string; port?: num
       res.end(`doh server bug: ${String(error)}\n`);
     });
   });
-  await new Promise<void>((listening) => server.listen(options.port ?? 0, "127.0.0.1", listening));
-  const address = server.address();
-  if (address === null || typeof address === "string") throw new Error("doh-server: no TCP address");
+  const { base, close } = await listenLocal(server, "doh-server", options.port ?? 0);
   return {
-    base: `http://${address.address}:${address.port}`,
+    base,
     fixtureLinks,
     log: (name) => (name === undefined ? log : log.filter((e) => e.name === name)).map((e) => ({ ...e })),
-    close: () =>
-      new Promise<void>((closed, failed) => {
-        server.close((error) => (error ? failed(error) : closed()));
-        server.closeAllConnections();
-      }),
+    close,
   };
 }

@@ -20,6 +20,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { CID } from "multiformats/cid";
+import { listenLocal } from "./listen-local";
 
 export interface IpniLogEntry {
   cid: string;
@@ -121,15 +122,9 @@ export async function startIpniServer(options: { port?: number } = {}): Promise<
       res.end(`ipni server bug: ${String(error)}\n`);
     });
   });
-  await new Promise<void>((listening) => server.listen(options.port ?? 0, "127.0.0.1", listening));
-  const address = server.address();
-  if (address === null || typeof address === "string") throw new Error("ipni-server: no TCP address");
+  const { base, close } = await listenLocal(server, "ipni-server", options.port ?? 0);
   return {
-    base: `http://${address.address}:${address.port}`,
-    close: () =>
-      new Promise<void>((closed, failed) => {
-        server.close((error) => (error ? failed(error) : closed()));
-        server.closeAllConnections();
-      }),
+    base,
+    close,
   };
 }

@@ -32,6 +32,7 @@ import { createHash } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { CID } from "multiformats/cid";
 import { ServerKit, readBody, reply } from "./backend-server-kit";
+import { listenLocal } from "./listen-local";
 
 export const KUBO_TEST_BEARER = "kubo-test-token-7f3a";
 export const KUBO_TEST_BASIC = { user: "edge", password: "kubo-basic-pass-19c2" };
@@ -210,16 +211,10 @@ export async function startKuboRpcServer(): Promise<KuboTestServer> {
       res.end(`kubo test server bug: ${String(error)}\n`);
     });
   });
-  await new Promise<void>((listening) => server.listen(0, "127.0.0.1", listening));
-  const address = server.address();
-  if (address === null || typeof address === "string") throw new Error("kubo-rpc-server: no TCP address");
+  const { base, close } = await listenLocal(server, "kubo-rpc-server");
   return {
-    base: `http://127.0.0.1:${address.port}`,
-    close: () =>
-      new Promise<void>((closed, failed) => {
-        server.close((error) => (error ? failed(error) : closed()));
-        server.closeAllConnections();
-      }),
+    base,
+    close,
   };
 }
 

@@ -7,6 +7,7 @@
  * - `GET {base}/__received?tag=TAG`: JSON list of what `tag` received.
  */
 import { createServer, type IncomingMessage, type Server } from "node:http";
+import { listenLocal } from "./listen-local";
 
 export interface ReceivedWebhook {
   method: string;
@@ -51,15 +52,9 @@ export async function startWebhookReceiver(): Promise<WebhookReceiver> {
       () => res.writeHead(413).end(),
     );
   });
-  await new Promise<void>((listening) => server.listen(0, "127.0.0.1", listening));
-  const address = server.address();
-  if (address === null || typeof address === "string") throw new Error("webhook-receiver: no TCP address");
+  const { base, close } = await listenLocal(server, "webhook-receiver");
   return {
-    base: `http://127.0.0.1:${address.port}`,
-    close: () =>
-      new Promise<void>((closed, failed) => {
-        server.close((error) => (error ? failed(error) : closed()));
-        server.closeAllConnections();
-      }),
+    base,
+    close,
   };
 }
