@@ -30,7 +30,7 @@ export interface WranglerDevOptions {
   /** Directory for local DO/R2/Cache state (fresh per run). */
   persistTo: string;
   logFile: string;
-  /** More `wrangler dev` arguments (e.g. `--test-scheduled` for `GET /__scheduled?cron=…`). */
+  /** More `wrangler dev` arguments (e.g. `--test-scheduled`; `GET /cdn-cgi/handler/scheduled?cron=…` runs a cron). */
   args?: string[];
 }
 
