@@ -11,6 +11,8 @@ export default defineConfig({
   plugins: [
     cloudflareTest(({ inject }) => ({
       wrangler: { configPath: "./wrangler.toml" },
+      // The source, not wrangler.toml's split build (dist/worker): vite bundles it for the tests.
+      main: "./src/worker.ts",
       miniflare: {
         bindings: {
           UPSTREAMS: inject<string>("upstreamBase") + "/honest",

@@ -30,7 +30,7 @@ export interface WranglerDevOptions {
   /** Directory for local DO/R2/Cache state (fresh per run). */
   persistTo: string;
   logFile: string;
-  /** More `wrangler dev` arguments (e.g. `--test-scheduled` for `GET /__scheduled?cron=…`). */
+  /** More `wrangler dev` arguments (e.g. `--test-scheduled`; `GET /cdn-cgi/handler/scheduled?cron=…` runs a cron). */
   args?: string[];
 }
 
@@ -141,7 +141,8 @@ export async function bundleWorker(config: string, outdir: string, logFile: stri
   const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
   log.end();
   if (code !== 0) throw new Error(`bundling ${config} failed (exit ${code}, see ${logFile})`);
-  const script = readdirSync(outdir).find((name) => name.endsWith(".js"));
+  // wrangler.toml's split build writes worker.mjs and its chunks; bench configs a single .js.
+  const script = readdirSync(outdir).find((name) => name.endsWith(".js") || name.endsWith(".mjs"));
   if (!script) throw new Error(`bundling ${config} wrote no .js into ${outdir}`);
   return `${outdir}/${script}`;
 }

@@ -217,7 +217,7 @@ describe("dashboard in Chromium", () => {
   });
 
   it("gateways: after a cron probe, each upstream's health and its chart", async () => {
-    const probe = await fetch(`${worker.url}/__scheduled?cron=${encodeURIComponent("*/5 * * * *")}`);
+    const probe = await fetch(`${worker.url}/cdn-cgi/handler/scheduled?cron=${encodeURIComponent("*/5 * * * *")}`);
     expect(probe.status).toBe(200);
     const { context, page } = await signedIn(DESKTOP, token);
     await page.getByRole("link", { name: "Gateways" }).click();
@@ -256,7 +256,7 @@ describe("dashboard in Chromium", () => {
     await eventually(() => text(page.getByRole("alert"))).toContain("Budget alert:");
     await eventually(() => text(page.getByRole("alert"))).toContain("The alert webhook is sent by the next hourly check.");
     for (let i = 0; i < 2; i++) {
-      const run = await fetch(`${worker.url}/__scheduled?cron=${encodeURIComponent("41 * * * *")}`);
+      const run = await fetch(`${worker.url}/cdn-cgi/handler/scheduled?cron=${encodeURIComponent("41 * * * *")}`);
       expect(run.status).toBe(200);
     }
     const got = (await (await fetch(`${receiver.base}/__received?tag=${alertTag}`)).json()) as { body: string }[];

@@ -27,6 +27,7 @@ declare module "vitest" {
     upstreamBase: string;
     adminToken: string;
     psaBase: string;
+    bundleDir: string;
   }
 }
 
@@ -70,6 +71,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
     project.provide("upstreamBase", upstream.base);
     project.provide("adminToken", adminToken);
     project.provide("psaBase", psa.base);
+    // The modules wrangler uploads (the split build, test/cli/worker-build.test.ts).
+    project.provide("bundleDir", join(work, "bundle"));
   } catch (err) {
     await worker.stop();
     await upstream.close();
