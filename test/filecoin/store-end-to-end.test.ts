@@ -8,7 +8,8 @@ import type { ProviderLog, Mode } from "../servers/pdp-provider-server";
 import { call, pinJson, newAccount, pseudoRandomBytes, unixfsDag, putInR2 } from "../pinning/helpers";
 import { makeDue, pinInR2, replicaOf, rootStatus, runUntil } from "../replication/helpers";
 import { registryStub } from "../../src/durable-objects/pin-registry";
-import { FOC_PAYER, FOC_SESSION_KEY, FOC_SESSION_KEY_ADDRESS } from "./foc-test-keys";
+import { FOC_PAYER, FOC_SESSION_KEY_ADDRESS, FOC_UNAUTHORISED_SESSION_KEY } from "./foc-test-keys";
+import { supportsStreamingFetchBody } from "@filoz/synapse-core/utils";
 
 /**
  * FilecoinBackend.store() end to end, through the replication engine (the
@@ -51,6 +52,10 @@ beforeEach(async () => {
 });
 
 describe("FilecoinBackend.store() through the engine, local chain and PDP providers", () => {
+  it("why uploads go through piece-upload.ts: in workerd synapse-core's streaming probe fails, so its uploadPieceStreaming would collect the whole piece in a Blob", () => {
+    expect(supportsStreamingFetchBody()).toBe(false);
+  });
+
   it("a pin replicated to `foc` ends stored: 2 copies (endorsed primary uploads, the other pulls), piece CID = what the provider hashed, IPNI data set metadata, IPFS root piece metadata", async () => {
     const a = await newAccount("foc-store");
     const { root, requestid } = await pinInR2(a.token, a.account, 2101, { tier: "foc" }, 3000);
@@ -92,5 +97,118 @@ describe("FilecoinBackend.store() through the engine, local chain and PDP provid
     expect(watched.map((w) => [w.providerId, w.dataSetId, w.pieceId, w.pieceCid]).sort()).toEqual(copies.map((c) => [c.providerId, c.dataSetId, "0", pieceCid]));
     const psa = await pinJson(await call("GET", `/psa/pins/${requestid}`, { token: a.token }), 200);
     expect(psa.info.replicas).toBe("foc=stored r2=stored");
+  }, 90_000);
+
+  it("a DAG larger than the piece size (`foc-split`, 4 KiB pieces) is split along block boundaries: every piece a CAR of the same root, each block once, all pieces uploaded, committed and recorded", async () => {
+    const a = await newAccount("foc-split");
+    const dag = await unixfsDag(pseudoRandomBytes(12_000, 2102), 1000);
+    await putInR2(dag.blocks);
+    const created = await pinJson(await call("POST", "/psa/pins", { token: a.token, body: { cid: dag.root.toString(), meta: { tier: "foc-split" } } }));
+    const cid = dag.root.toString();
+    await runUntil(a.account, async () => (await registryStub(env, a.account).getPin(created.requestid))?.status === "pinned", 5_000);
+    await runUntil(a.account, async () => replicaOf(await rootStatus(a.token, cid), "foc-split").state === "stored", 60_000);
+
+    const replica = replicaOf(await rootStatus(a.token, cid), "foc-split");
+    const [copy] = replica.details.copies as unknown as Copy[];
+    const log1 = await providerLog(p1.base);
+    const uploaded = log1.uploads.filter((u) => u.result === "stored").map((u) => u.computed);
+    expect(copy!.pieceCids.length).toBeGreaterThanOrEqual(3);
+    expect(copy!.pieceCids).toEqual(uploaded);
+    expect(copy!.pieceIds).toEqual(copy!.pieceCids.map((_, i) => String(i)));
+    expect(log1.commits).toHaveLength(1);
+    expect(log1.commits[0]!.pieces.map((p) => [p.pieceCid, p.pieceId, p.metadata.ipfsRootCID])).toEqual(copy!.pieceCids.map((p, i) => [p, String(i), cid]));
+    expect(log1.commits[0]!.dataSetMetadata).toEqual({ withIPFSIndexing: "", source: "split" });
+    const seen: string[] = [];
+    for (const [i, url] of copy!.retrievalUrls.entries()) {
+      const piece = await fetchPiece(url);
+      expect(piece.pieceCid).toBe(copy!.pieceCids[i]);
+      expect(piece.roots).toEqual([cid]);
+      seen.push(...piece.blocks);
+    }
+    expect(seen.sort()).toEqual(dag.blocks.map((b) => b.cid.toString()).sort());
+    expect(replica.bytes).toBeGreaterThan(4096 * 2);
+  }, 90_000);
+
+  it("the primary dies mid-upload: the replica stays retryable (queued, error kept), the retry uploads the piece once more and commits once per provider (no duplicate on chain)", async () => {
+    await mode(p1.base, { upload: "die" });
+    const a = await newAccount("foc-die");
+    const { root } = await pinInR2(a.token, a.account, 2103, { tier: "foc" }, 2500);
+    const cid = root.toString();
+    await runUntil(a.account, async () => replicaOf(await rootStatus(a.token, cid), "foc").lastError !== null, 60_000);
+    const failed = replicaOf(await rootStatus(a.token, cid), "foc");
+    expect(failed.state).not.toBe("stored");
+    expect(failed.lastError).toMatch(/^retryable: /);
+    expect((await providerLog(p1.base)).uploads).toEqual([{ bytes: 0, computed: null, claimed: null, result: "connection dropped by the provider" }]);
+    expect((await providerLog(p1.base)).commits).toEqual([]);
+
+    await makeDue(a.account, "foc");
+    await runUntil(a.account, async () => replicaOf(await rootStatus(a.token, cid), "foc").state === "stored", 60_000);
+    const [log1, log2] = [await providerLog(p1.base), await providerLog(p2.base)];
+    expect(log1.uploads.map((u) => u.result)).toEqual(["connection dropped by the provider", "stored"]);
+    const copies = await copiesOf(a.token, cid);
+    expect(copies.map((c) => c.pieceCids)).toEqual([[log1.uploads[1]!.computed], [log1.uploads[1]!.computed]]);
+    expect(log1.commits.flatMap((c) => c.pieces.map((p) => p.pieceCid))).toEqual([log1.uploads[1]!.computed]);
+    expect(log2.commits.flatMap((c) => c.pieces.map((p) => p.pieceCid))).toEqual([log1.uploads[1]!.computed]);
+  }, 120_000);
+
+  it("a provider answering piece ids the chain does not hold: not recorded (retryable error naming it); the retry finds the pieces the chain does hold and does not add them twice", async () => {
+    await mode(p2.base, { ids: "wrong" });
+    const a = await newAccount("foc-ids");
+    const { root } = await pinInR2(a.token, a.account, 2104, { tier: "foc" }, 2600);
+    const cid = root.toString();
+    await runUntil(a.account, async () => replicaOf(await rootStatus(a.token, cid), "foc").lastError !== null, 60_000);
+    const failed = replicaOf(await rootStatus(a.token, cid), "foc");
+    expect(failed.state).not.toBe("stored");
+    const commit2 = (await providerLog(p2.base)).commits[0]!;
+    expect(failed.lastError).toBe(`retryable: provider 2 answered piece ids ${Number(commit2.pieces[0]!.pieceId) + 100} in data set ${commit2.dataSetId}, which the chain does not hold for these pieces`);
+
+    await mode(p2.base, {});
+    await makeDue(a.account, "foc");
+    await runUntil(a.account, async () => replicaOf(await rootStatus(a.token, cid), "foc").state === "stored", 60_000);
+    const copies = await copiesOf(a.token, cid);
+    expect(copies[1]).toMatchObject({ providerId: "2", dataSetId: commit2.dataSetId, pieceIds: [commit2.pieces[0]!.pieceId] });
+    // No second commit to provider 2 (its log was reset with the mode: nothing since).
+    expect((await providerLog(p2.base)).commits).toEqual([]);
+  }, 120_000);
+
+  it("bytes corrupted on their way to the provider: it refuses the piece (its hash differs), nothing is committed, the replica stays retryable", async () => {
+    await mode(p1.base, { upload: "corrupt" });
+    const a = await newAccount("foc-corrupt");
+    const { root } = await pinInR2(a.token, a.account, 2105, { tier: "foc" }, 2700);
+    const cid = root.toString();
+    await runUntil(a.account, async () => replicaOf(await rootStatus(a.token, cid), "foc").lastError !== null, 60_000);
+    const log1 = await providerLog(p1.base);
+    expect(log1.uploads).toHaveLength(1);
+    expect(log1.uploads[0]!.result).toBe("mismatch");
+    expect(log1.uploads[0]!.computed).not.toBe(log1.uploads[0]!.claimed);
+    expect(log1.commits).toEqual([]);
+    const r = replicaOf(await rootStatus(a.token, cid), "foc");
+    expect(r.state).not.toBe("stored");
+    expect(r.lastError).toBe(`retryable: provider could not finalize the upload: 400 piece CID mismatch: the client says ${log1.uploads[0]!.claimed}, the bytes received hash to ${log1.uploads[0]!.computed}`);
+  }, 90_000);
+
+  it("a provider rejecting uploads: retryable error with the provider's reason, nothing committed", async () => {
+    await mode(p1.base, { upload: "reject" });
+    const a = await newAccount("foc-reject");
+    const { root } = await pinInR2(a.token, a.account, 2106, { tier: "foc" }, 2800);
+    const cid = root.toString();
+    await runUntil(a.account, async () => replicaOf(await rootStatus(a.token, cid), "foc").lastError !== null, 60_000);
+    const r = replicaOf(await rootStatus(a.token, cid), "foc");
+    expect(r.state).not.toBe("stored");
+    expect(r.lastError).toBe("retryable: provider could not upload the piece: 503 upload refused: the provider is out of capacity");
+    expect((await providerLog(p1.base)).uploads).toEqual([{ bytes: 0, computed: null, claimed: null, result: "rejected" }]);
+    expect((await providerLog(p1.base)).commits).toEqual([]);
+  }, 90_000);
+
+  it("a session key the payer never authorised: a clear unauthorized error naming the permissions, nothing uploaded, and the key never appears in the status", async () => {
+    const a = await newAccount("foc-nokey");
+    const { root } = await pinInR2(a.token, a.account, 2107, { tier: "foc-nokey" }, 2900);
+    const cid = root.toString();
+    await runUntil(a.account, async () => replicaOf(await rootStatus(a.token, cid), "foc-nokey").lastError !== null, 60_000);
+    const r = replicaOf(await rootStatus(a.token, cid), "foc-nokey");
+    expect(r.lastError).toBe("unauthorized: Session key does not have the required permissions. Please login and sync expirations with the session key first.");
+    expect((await providerLog(p1.base)).uploads).toEqual([]);
+    const text = await (await call("GET", `/api/v1/pins/${cid}`, { token: a.token })).text();
+    expect(text).not.toContain(FOC_UNAUTHORISED_SESSION_KEY.slice(2));
   }, 90_000);
 });
