@@ -1,5 +1,5 @@
 import { env } from "cloudflare:workers";
-import { beforeEach, describe, expect, inject, it } from "vitest";
+import { beforeEach, describe, expect, inject, it, vi } from "vitest";
 import { CarBlockIterator } from "@ipld/car";
 import { filecoinWatch } from "../../src/cron/filecoin-watch";
 import { pieceCidOfStream } from "../../src/backends/filecoin/piece-cid";
@@ -97,6 +97,7 @@ describe("FilecoinBackend.store() through the engine, local chain and PDP provid
     expect(watched.map((w) => [w.providerId, w.dataSetId, w.pieceId, w.pieceCid]).sort()).toEqual(copies.map((c) => [c.providerId, c.dataSetId, "0", pieceCid]));
     const psa = await pinJson(await call("GET", `/psa/pins/${requestid}`, { token: a.token }), 200);
     expect(psa.info.replicas).toBe("foc=stored r2=stored");
+    expect(psa.info["foc.copies"]).toBe(copies.map((c) => `provider ${c.providerId}: data set ${c.dataSetId}, piece 0 ${pieceCid} ${c.retrievalUrls[0]}`).join("; "));
   }, 90_000);
 
   it("a DAG larger than the piece size (`foc-split`, 4 KiB pieces) is split along block boundaries: every piece a CAR of the same root, each block once, all pieces uploaded, committed and recorded", async () => {
@@ -200,7 +201,9 @@ describe("FilecoinBackend.store() through the engine, local chain and PDP provid
     expect((await providerLog(p1.base)).commits).toEqual([]);
   }, 90_000);
 
-  it("a session key the payer never authorised: a clear unauthorized error naming the permissions, nothing uploaded, and the key never appears in the status", async () => {
+  it("a session key the payer never authorised: a clear unauthorized error naming the permissions, nothing uploaded, and the key never appears in the status or the logs", async () => {
+    const logged: string[] = [];
+    const spies = (["log", "info", "warn", "error", "debug"] as const).map((m) => vi.spyOn(console, m).mockImplementation((...args: unknown[]) => void logged.push(args.map(String).join(" "))));
     const a = await newAccount("foc-nokey");
     const { root } = await pinInR2(a.token, a.account, 2107, { tier: "foc-nokey" }, 2900);
     const cid = root.toString();
@@ -210,5 +213,9 @@ describe("FilecoinBackend.store() through the engine, local chain and PDP provid
     expect((await providerLog(p1.base)).uploads).toEqual([]);
     const text = await (await call("GET", `/api/v1/pins/${cid}`, { token: a.token })).text();
     expect(text).not.toContain(FOC_UNAUTHORISED_SESSION_KEY.slice(2));
+    for (const spy of spies) spy.mockRestore();
+    // The engine logged the failure (the worker's JSON log lines), without the key.
+    expect(logged.some((l) => l.includes("Session key does not have the required permissions"))).toBe(true);
+    expect(logged.filter((l) => l.toLowerCase().includes(FOC_UNAUTHORISED_SESSION_KEY.slice(2).toLowerCase()))).toEqual([]);
   }, 90_000);
 });
