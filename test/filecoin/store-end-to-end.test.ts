@@ -8,7 +8,10 @@ import type { ProviderLog, Mode } from "../servers/pdp-provider-server";
 import { call, pinJson, newAccount, pseudoRandomBytes, unixfsDag, putInR2 } from "../pinning/helpers";
 import { makeDue, pinInR2, replicaOf, rootStatus, runUntil } from "../replication/helpers";
 import { registryStub } from "../../src/durable-objects/pin-registry";
-import { FOC_PAYER, FOC_SESSION_KEY_ADDRESS, FOC_UNAUTHORISED_SESSION_KEY } from "./foc-test-keys";
+import { create as createFilecoinBackend } from "../../src/backends/filecoin/filecoin-backend";
+import type { Json } from "../../src/backends/replication-backend";
+import { syntheticDag } from "../../bench/replication-dag";
+import { FOC_PAYER, FOC_SESSION_KEY, FOC_SESSION_KEY_ADDRESS, FOC_UNAUTHORISED_SESSION_KEY } from "./foc-test-keys";
 import { supportsStreamingFetchBody } from "@filoz/synapse-core/utils";
 
 /**
@@ -218,5 +221,43 @@ describe("FilecoinBackend.store() through the engine, local chain and PDP provid
     // its replica log, shown above), and none carries the key.
     expect(logged.some((l) => l.includes('"event":"pinned"') && l.includes(cid))).toBe(true);
     expect(logged.filter((l) => l.toLowerCase().includes(FOC_UNAUTHORISED_SESSION_KEY.slice(2).toLowerCase()))).toEqual([]);
+  }, 90_000);
+
+  it("store() resumes from its checkpoints in a fresh backend (an evicted alarm): plan, providers and pieces already uploaded are not redone; every piece uploaded once, one commit", async () => {
+    const rpcUrl = inject("filecoinBase") + "/rpc";
+    const secrets: Record<string, string> = { SESSION_KEY: FOC_SESSION_KEY, PAYER: FOC_PAYER };
+    const backend = () => createFilecoinBackend({
+      name: "foc-resume", env, secret: (f) => secrets[f],
+      settings: { type: "filecoin", chain: "calibration", rpcUrl, copies: 1, maxPieceBytes: 4096, rpcTimeoutMs: 5000, source: "resume" },
+    });
+    const dag = await syntheticDag(6, 1500);
+    let progress: Json | undefined;
+    const checkpoint = async (p: Json) => void (progress = structuredClone(p));
+    const uploadedSoFar = () => (progress as { storedOnPrimary?: number } | undefined)?.storedOnPrimary ?? 0;
+
+    // 1. The step's deadline has passed: the plan is made and checkpointed, then the step yields.
+    const first = await (await backend()).store(dag, { checkpoint, deadline: 0 });
+    expect(first).toMatchObject({ state: "pending", next: "store", retryAfterMs: 0 });
+    const plan = (progress as { plan: { pieces: Array<{ pieceCid: string }> } }).plan;
+    expect(plan.pieces.length).toBeGreaterThanOrEqual(3);
+    expect((await providerLog(p1.base)).uploads).toEqual([]);
+
+    // 2. Another instance resumes; its time runs out once one piece is uploaded (the deadline is read per piece).
+    const second = await (await backend()).store(dag, { progress: progress!, checkpoint, get deadline() { return uploadedSoFar() >= 1 ? 0 : Date.now() + 60_000; } });
+    expect(second).toMatchObject({ state: "pending", next: "store" });
+    expect(uploadedSoFar()).toBe(1);
+
+    // 3. A fresh instance (evicted, nothing in memory) finishes from the checkpoint.
+    const third = await (await backend()).store(dag, { progress: progress!, checkpoint, deadline: Date.now() + 60_000 });
+    expect(third.state).toBe("stored");
+    const log1 = await providerLog(p1.base);
+    expect(log1.uploads.map((u) => [u.result, u.computed])).toEqual(plan.pieces.map((p) => ["stored", p.pieceCid]));
+    expect(log1.commits).toHaveLength(1);
+    expect(log1.commits[0]!.pieces.map((p) => p.pieceCid)).toEqual(plan.pieces.map((p) => p.pieceCid));
+    expect(third.replica.details.copies).toEqual([expect.objectContaining({ providerId: "1", dataSetId: log1.commits[0]!.dataSetId, pieceCids: plan.pieces.map((p) => p.pieceCid) })]);
+    for (const c of (third.replica.details.copies as unknown as Copy[])) {
+      for (const pieceId of c.pieceIds) await filecoinWatch(env).unwatch(`foc-resume|${third.replica.remoteId}|${c.dataSetId}/${pieceId}`, "test cleanup");
+      expect(c.pieceIds).toHaveLength(plan.pieces.length);
+    }
   }, 90_000);
 });
