@@ -223,6 +223,16 @@ describe("FilecoinBackend.store() through the engine, local chain and PDP provid
     expect(logged.filter((l) => l.toLowerCase().includes(FOC_UNAUTHORISED_SESSION_KEY.slice(2).toLowerCase()))).toEqual([]);
   }, 90_000);
 
+  it("the operator's backend test: `foc` reachable with its session key allowed; `foc-nokey` reachable, not allowed, said so", async () => {
+    const ok = await call("POST", "/api/v1/backends/foc/test", { token: "test-admin-token" });
+    expect(ok.status).toBe(200);
+    expect(await ok.json()).toMatchObject({ name: "foc", type: "filecoin", reachable: true, authorised: true, roundTrip: false, message: "chain reachable, session key allowed; round trip not attempted (it would pay for storage)" });
+    const bad = await call("POST", "/api/v1/backends/foc-nokey/test", { token: "test-admin-token" });
+    const body = await bad.text();
+    expect(JSON.parse(body)).toMatchObject({ name: "foc-nokey", reachable: true, authorised: false, message: "the session key lacks the FWSS permissions (create data set, add and remove pieces) or they expired" });
+    expect(body).not.toContain(FOC_UNAUTHORISED_SESSION_KEY.slice(2));
+  });
+
   it("store() resumes from its checkpoints in a fresh backend (an evicted alarm): plan, providers and pieces already uploaded are not redone; every piece uploaded once, one commit", async () => {
     const rpcUrl = inject("filecoinBase") + "/rpc";
     const secrets: Record<string, string> = { SESSION_KEY: FOC_SESSION_KEY, PAYER: FOC_PAYER };
