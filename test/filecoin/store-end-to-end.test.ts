@@ -1,6 +1,8 @@
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, inject, it, vi } from "vitest";
 import { CarBlockIterator } from "@ipld/car";
+import { CID } from "multiformats/cid";
+import { sha256 } from "multiformats/hashes/sha2";
 import { filecoinWatch } from "../../src/cron/filecoin-watch";
 import { pieceCidOfStream } from "../../src/backends/filecoin/piece-cid";
 import type { RootStatusWithFilecoin } from "../../src/replication/filecoin-status";
@@ -94,6 +96,11 @@ describe("FilecoinBackend.store() through the engine, local chain and PDP provid
       const served = await fetchPiece(c.retrievalUrls[0]!);
       expect(served.pieceCid).toBe(pieceCid);
       expect(served.roots).toEqual([cid]);
+      // The data set asked for IPFS indexing: the provider's trustless gateway serves the DAG's blocks (root here).
+      const block = await fetch(`${base}/ipfs/${cid}?format=raw`);
+      expect(block.status).toBe(200);
+      expect(block.headers.get("content-type")).toBe("application/vnd.ipld.raw");
+      expect(CID.createV1(root.code, await sha256.digest(new Uint8Array(await block.arrayBuffer()))).toString()).toBe(cid);
     }
     // The watch has every copy.
     const watched = await filecoinWatch(env).copies(cid);

@@ -27,6 +27,10 @@
  * - `GET /pdp/data-sets/created/{tx}`, `GET /pdp/data-sets/{id}/pieces/added/{tx}`:
  *   confirmed at once, with the chain's data set and piece ids
  * - `GET /piece/{pieceCid}`: the bytes
+ * - `GET /ipfs/{cid}?format=raw` (or `Accept: application/vnd.ipld.raw`):
+ *   one block of a committed piece whose data set asked for IPFS indexing
+ *   (`withIPFSIndexing`), as Curio's trustless gateway serves them; the
+ *   piece's CAR is indexed at commit
  *
  * Hostile modes (`POST /__mode`, JSON `Mode`): `upload: "reject"` (503 to
  * every upload), `"die"` (the connection is destroyed after the first bytes
@@ -36,6 +40,8 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { createReadStream, createWriteStream, mkdirSync, mkdtempSync, rmSync, statSync } from "node:fs";
+import { open } from "node:fs/promises";
+import { CarIndexer } from "@ipld/car";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { randomUUID } from "node:crypto";
@@ -139,6 +145,13 @@ function providerServer(chain: StorageChain, provider: LocalProvider, dir: strin
   /** tx hash → what the status routes answer. */
   const created = new Map<string, { dataSetId: bigint; pieceIds: bigint[]; pieceCount: number }>();
   const added = new Map<string, { dataSetId: bigint; pieceIds: bigint[] }>();
+  /** Block CID → where it lies in a kept piece (pieces of data sets with `withIPFSIndexing`). */
+  const blocks = new Map<string, { file: string; offset: number; length: number }>();
+
+  async function indexPiece(file: string): Promise<void> {
+    const indexer = await CarIndexer.fromIterable(createReadStream(file) as unknown as AsyncIterable<Uint8Array>);
+    for await (const b of indexer) blocks.set(b.cid.toString(), { file, offset: b.blockOffset, length: b.blockLength });
+  }
   let files = 0;
   mkdirSync(dir, { recursive: true });
 
@@ -231,6 +244,7 @@ function providerServer(chain: StorageChain, provider: LocalProvider, dir: strin
     }
     let set = dataSetId === null ? null : chain.dataSets.get(dataSetId)!;
     set ??= chain.createDataSet({ providerId: provider.id, payer, payee: provider.serviceProvider, clientDataSetId, metadata: dataSetMetadata });
+    if (set.metadata.some((m) => m.key === "withIPFSIndexing")) for (const p of pieceCids) await indexPiece(pieces.get(p)!);
     const pieceIds = chain.addPieces(set.id, pieceCids.map((p, i) => ({ pieceCid: p, cidBytes: toHex(CID.parse(p).bytes), metadata: pieceMetadata[i]! })));
     log.commits.push({
       dataSetId: set.id.toString(), newDataSet: dataSetId === null, payer, signer: addSigner,
@@ -347,6 +361,19 @@ function providerServer(chain: StorageChain, provider: LocalProvider, dir: strin
           txHash: tx, txStatus: "confirmed", dataSetId: Number(a.dataSetId), pieceCount: a.pieceIds.length,
           addMessageOk: true, piecesAdded: true, confirmedPieceIds: answerIds(a.pieceIds),
         });
+      }
+      const ipfs = /^\/ipfs\/([a-zA-Z0-9]+)$/.exec(path);
+      if (req.method === "GET" && ipfs) {
+        const raw = url.searchParams.get("format") === "raw" || (req.headers.accept ?? "").includes("application/vnd.ipld.raw");
+        if (!raw) return send(res, 406, "only ?format=raw (application/vnd.ipld.raw) is served here");
+        const at = blocks.get(ipfs[1]!);
+        if (!at) return send(res, 404, "block not indexed here");
+        const fh = await open(at.file, "r");
+        const bytes = Buffer.alloc(at.length);
+        await fh.read(bytes, 0, at.length, at.offset);
+        await fh.close();
+        res.writeHead(200, { "content-type": "application/vnd.ipld.raw", "content-length": String(at.length) }).end(bytes);
+        return;
       }
       const piece = /^\/piece\/([a-z0-9]+)$/.exec(path);
       if (req.method === "GET" && piece) {
