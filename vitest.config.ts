@@ -1,5 +1,6 @@
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { configDefaults, defineConfig } from "vitest/config";
+import { FOC_PAYER, FOC_SESSION_KEY, FOC_UNAUTHORISED_SESSION_KEY } from "./test/filecoin/foc-test-keys";
 
 /**
  * Tests run inside workerd with the real bindings of wrangler.toml (DO, R2,
@@ -46,6 +47,10 @@ export default defineConfig({
             "archive-s3": { type: "s3", endpoint: inject<string>("s3Base"), bucket: "replicas", region: "us-east-1", prefix: "engine/" },
             "home-kubo": { type: "kubo", url: inject<string>("kuboBase") },
             fil: { type: "filecoin", chain: "calibration", rpcUrl: inject<string>("filecoinBase") + "/rpc", copies: 1, rpcTimeoutMs: 400 },
+            // store() end to end (test/filecoin/store-end-to-end.test.ts): the local chain and its two PDP providers.
+            foc: { type: "filecoin", chain: "calibration", rpcUrl: inject<string>("filecoinBase") + "/rpc", copies: 2, rpcTimeoutMs: 5000 },
+            "foc-split": { type: "filecoin", chain: "calibration", rpcUrl: inject<string>("filecoinBase") + "/rpc", copies: 1, maxPieceBytes: 4096, rpcTimeoutMs: 5000, source: "split" },
+            "foc-nokey": { type: "filecoin", chain: "calibration", rpcUrl: inject<string>("filecoinBase") + "/rpc", copies: 1, rpcTimeoutMs: 5000 },
           }),
           // test/servers/s3-server.ts and kubo-rpc-server.ts test credentials; the Filecoin payer above, a throwaway session key.
           BACKEND_ARCHIVE_S3_ACCESS_KEY_ID: "EDGETESTKEY",
@@ -53,6 +58,12 @@ export default defineConfig({
           BACKEND_HOME_KUBO_AUTH: "bearer:kubo-test-token-7f3a",
           BACKEND_FIL_SESSION_KEY: "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d",
           BACKEND_FIL_PAYER: "0x500d75F1329cf98352c32Cf238c2192ca78faFFE",
+          BACKEND_FOC_SESSION_KEY: FOC_SESSION_KEY,
+          BACKEND_FOC_PAYER: FOC_PAYER,
+          BACKEND_FOC_SPLIT_SESSION_KEY: FOC_SESSION_KEY,
+          BACKEND_FOC_SPLIT_PAYER: FOC_PAYER,
+          BACKEND_FOC_NOKEY_SESSION_KEY: FOC_UNAUTHORISED_SESSION_KEY,
+          BACKEND_FOC_NOKEY_PAYER: FOC_PAYER,
           BACKEND_PLAIN_TOKEN: "psa-secret",
           BACKEND_REMOTE_TOKEN: "psa-secret",
           BACKEND_BACKUP_TOKEN: "psa-secret",
@@ -69,6 +80,9 @@ export default defineConfig({
               { when: { meta: { tier: "kubo" } }, backends: ["r2", "home-kubo"] },
               { when: { meta: { tier: "s3" } }, backends: ["r2", "archive-s3"] },
               { when: { meta: { tier: "filecoin" } }, backends: ["r2", "fil"] },
+              { when: { meta: { tier: "foc" } }, backends: ["r2", "foc"] },
+              { when: { meta: { tier: "foc-split" } }, backends: ["r2", "foc-split"] },
+              { when: { meta: { tier: "foc-nokey" } }, backends: ["r2", "foc-nokey"] },
             ],
           }),
           PUBLIC_URL: "https://edge.example",

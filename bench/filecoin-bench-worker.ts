@@ -9,10 +9,18 @@
  *   The client times the request (workerd freezes Date.now() while the CPU works).
  * - `POST /watch?copies=N&sets=M`: puts N copies spread over M data sets under
  *   the watch; `POST /run`: one monitoring run, answers its RunSummary.
+ * - `POST /store?mib=N&rpc=URL&key=0x…&payer=0x…`: FilecoinBackend.store()
+ *   (the product's backend, `copies: 1`) of a generated N MiB UnixFS file
+ *   (bench/replication-dag.ts, 1 MiB leaves, never held whole) against the
+ *   local chain and PDP provider, steps repeated with their checkpoints as
+ *   the engine's alarm would; answers the outcome and the steps taken.
  */
 import { pieceCidOfStream } from "../src/backends/filecoin/piece-cid";
 import { filecoinWatch } from "../src/cron/filecoin-watch";
 import type { WatchCopyInput } from "../src/durable-objects/filecoin-watch";
+import { create as createFilecoinBackend } from "../src/backends/filecoin/filecoin-backend";
+import type { Json, StoreOutcome } from "../src/backends/replication-backend";
+import { syntheticDag } from "./replication-dag";
 
 export { FilecoinWatch } from "../src/durable-objects/filecoin-watch";
 
@@ -63,6 +71,23 @@ export default {
       const watch = filecoinWatch(env);
       for (let i = 0; i < inputs.length; i += 1000) await watch.watchMany(inputs.slice(i, i + 1000));
       return Response.json({ watched: copies });
+    }
+    if (url.pathname === "/store") {
+      const mib = Number(url.searchParams.get("mib") ?? "1024");
+      const secrets: Record<string, string> = { SESSION_KEY: url.searchParams.get("key")!, PAYER: url.searchParams.get("payer")! };
+      const backend = await createFilecoinBackend({
+        name: "bench-foc", env, secret: (f) => secrets[f],
+        settings: { type: "filecoin", chain: "calibration", rpcUrl: url.searchParams.get("rpc")!, copies: 1, rpcTimeoutMs: 30_000 },
+      });
+      const dag = await syntheticDag(mib, 1 << 20);
+      let progress: Json | undefined;
+      let outcome: StoreOutcome;
+      let steps = 0;
+      do {
+        steps++;
+        outcome = await backend.store(dag, { ...(progress !== undefined ? { progress } : {}), checkpoint: async (p) => void (progress = p), deadline: Date.now() + 20_000 });
+      } while (outcome.state === "pending" && steps < 20);
+      return Response.json({ outcome, steps, carSize: dag.carSize });
     }
     if (url.pathname === "/run") {
       return Response.json(await filecoinWatch(env).run(Date.now() + 1000));

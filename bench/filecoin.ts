@@ -9,11 +9,20 @@
  * 2. One monitoring run over 10,000 copies in 100 data sets against the
  *    local Filecoin server (test/servers/filecoin-chain-server.ts): time and
  *    subrequests per copy.
+ * 3. Replication of a 1 GiB DAG (STORE_MIB) to the local PDP provider
+ *    (test/servers/pdp-provider-server.ts, on the local chain's registry):
+ *    FilecoinBackend.store() end to end in workerd (plan + piece CIDs,
+ *    streamed upload, on-chain commit), wall time and workerd's peak RSS
+ *    above its idle RSS (sampled every 50 ms from /proc).
  */
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import { fileURLToPath } from "node:url";
 import { startFilecoinChainServer } from "../test/servers/filecoin-chain-server.ts";
+import { StorageChain } from "../test/servers/filecoin-storage-chain.ts";
+import { startPdpProviders, type ProviderLog } from "../test/servers/pdp-provider-server.ts";
+import { FOC_PAYER, FOC_SESSION_KEY, FOC_SESSION_KEY_ADDRESS } from "../test/filecoin/foc-test-keys.ts";
+import { rssBytes, sampleRss } from "./rss-sampler.ts";
 import { startWranglerDev, type WranglerDev } from "./wrangler-dev.ts";
 
 const WORK = fileURLToPath(new URL("./.work/", import.meta.url));
@@ -33,7 +42,11 @@ async function timedPost(url: string): Promise<{ ms: number; body: Record<string
 
 rmSync(`${WORK}state/filecoin`, { recursive: true, force: true });
 mkdirSync(`${WORK}state`, { recursive: true });
-const chain = await startFilecoinChainServer();
+const STORE_MIB = Number(process.env.STORE_MIB ?? 1024);
+const storage = new StorageChain();
+storage.authorise(FOC_PAYER, FOC_SESSION_KEY_ADDRESS);
+const pdp = await startPdpProviders(storage, 1);
+const chain = await startFilecoinChainServer(storage);
 const workers: WranglerDev[] = [];
 try {
   workers.push(
@@ -63,11 +76,27 @@ try {
   const summary = run.body as { checked: number; failed: number; subrequests: number; remaining: number };
   if (summary.checked !== COPIES || summary.failed !== 0 || summary.remaining !== 0) throw new Error(`run incomplete: ${JSON.stringify(summary)}`);
 
+  log(`figure F3: FilecoinBackend.store() of a ${STORE_MIB} MiB DAG to the local provider`);
+  const idle = rssBytes(worker.workerdPid);
+  const sampler = sampleRss(worker.workerdPid, 50);
+  const storeUrl = `${worker.url}/store?mib=${STORE_MIB}&rpc=${encodeURIComponent(`${chain.base}/rpc`)}&key=${FOC_SESSION_KEY}&payer=${FOC_PAYER}`;
+  const stored = await timedPost(storeUrl);
+  const rss = await sampler.stop();
+  const outcome = stored.body.outcome as { state: string; replica: { details: { copies: Array<{ pieceCids: string[] }> } } };
+  const providerLog = (await (await fetch(`${pdp.providers[0]!.base}/__log`)).json()) as ProviderLog;
+  const uploaded = providerLog.uploads.filter((u) => u.result === "stored");
+  if (outcome.state !== "stored" || uploaded.some((u) => u.computed !== u.claimed)) throw new Error(`store incomplete: ${JSON.stringify(stored.body).slice(0, 500)} ${JSON.stringify(providerLog.uploads)}`);
+
   const figures = {
     date: new Date().toISOString(),
     loadavg1: load,
     pieceCid: { wasmMiB: WASM_MIB, wasmMs: Math.round(wasm.ms), wasmMiBps: +wasmMiBps.toFixed(1), sdkMiB: SDK_MIB, sdkMs: Math.round(sdk.ms), sdkMiBps: +sdkMiBps.toFixed(2), ratio: +(wasmMiBps / sdkMiBps).toFixed(1), pieceCid: same.body.pieceCid },
     monitoring: { copies: COPIES, dataSets: SETS, ms: Math.round(run.ms), subrequests: summary.subrequests, subrequestsPerCopy: +(summary.subrequests / COPIES).toFixed(4) },
+    store: {
+      mib: STORE_MIB, carBytes: stored.body.carSize, ms: Math.round(stored.ms), steps: stored.body.steps, pieces: uploaded.length,
+      uploadedBytes: uploaded.reduce((n, u) => n + u.bytes, 0), idleRssMiB: +(idle / 2 ** 20).toFixed(1), peakRssMiB: +(rss.peakBytes / 2 ** 20).toFixed(1),
+      peakAboveIdleMiB: +((rss.peakBytes - idle) / 2 ** 20).toFixed(1), rssSamples: rss.count, loadavg1AfterStore: loadavg()[0]!.toFixed(2),
+    },
   };
   writeFileSync(`${WORK}filecoin.json`, `${JSON.stringify(figures, null, 2)}\n`);
   process.stdout.write(
@@ -78,6 +107,7 @@ try {
       `| piece CID, SDK default (${SDK_MIB} MiB) | ${figures.pieceCid.sdkMiBps} MiB/s (${figures.pieceCid.sdkMs} ms) |`,
       `| ratio WASM / SDK | ${figures.pieceCid.ratio}× |`,
       `| monitoring run, ${COPIES} copies / ${SETS} data sets | ${figures.monitoring.ms} ms, ${summary.subrequests} subrequests (${figures.monitoring.subrequestsPerCopy} per copy) |`,
+      `| replication of a ${STORE_MIB} MiB DAG to the local provider (store(), ${figures.store.pieces} pieces, ${figures.store.steps} steps) | ${(figures.store.ms / 1000).toFixed(1)} s, workerd peak RSS ${figures.store.peakAboveIdleMiB} MiB above idle (${figures.store.idleRssMiB} → ${figures.store.peakRssMiB} MiB) |`,
       `| load average (1 min) at start | ${load} |`,
       "",
     ].join("\n"),
@@ -85,4 +115,5 @@ try {
 } finally {
   await Promise.all(workers.map((w) => w.stop()));
   await chain.close();
+  await pdp.close();
 }

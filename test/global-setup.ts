@@ -15,6 +15,9 @@ import { startS3Server } from "./servers/s3-server";
 import { startKuboRpcServer } from "./servers/kubo-rpc-server";
 import { startHfHubServer } from "./servers/hf-hub-server";
 import { startFilecoinChainServer } from "./servers/filecoin-chain-server";
+import { StorageChain } from "./servers/filecoin-storage-chain";
+import { startPdpProviders } from "./servers/pdp-provider-server";
+import { FOC_PAYER, FOC_SESSION_KEY_ADDRESS } from "./filecoin/foc-test-keys";
 import { startPsaServer } from "./servers/psa-server";
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
@@ -43,7 +46,13 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const hf = await startHfHubServer();
   project.provide("hfBase", hf.base);
   // Filecoin (FOC JSON-RPC, a PDP provider's /piece, Lotus): test/servers/filecoin-chain-server.ts.
-  const filecoin = await startFilecoinChainServer();
+  // Its storage side (providers, session keys, data sets) and two local PDP providers
+  // (Curio's API): test/servers/filecoin-storage-chain.ts, pdp-provider-server.ts.
+  const storageChain = new StorageChain();
+  storageChain.authorise(FOC_PAYER, FOC_SESSION_KEY_ADDRESS);
+  const pdp = await startPdpProviders(storageChain, 2);
+  project.provide("pdpProviders", pdp.providers);
+  const filecoin = await startFilecoinChainServer(storageChain);
   project.provide("filecoinBase", filecoin.base);
   // Remote pinning services for replication, with real services' deviations (test/servers/psa-server.ts).
   const psa = await startPsaServer();
@@ -56,6 +65,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     await ipni.close();
     await alertWebhook.close();
     await filecoin.close();
+    await pdp.close();
     await psa.close();
     await upstream.close();
     await s3.close();

@@ -26,6 +26,8 @@ declare module "vitest" {
     hfBase: string;
     /** Base URL of the local Filecoin server: `/rpc`, `/lotus`, `/piece/{cid}`, `/__state` (test/servers/filecoin-chain-server.ts). */
     filecoinBase: string;
+    /** Local PDP providers (test/servers/pdp-provider-server.ts), ids "1" (endorsed) and "2". */
+    pdpProviders: Array<{ id: string; base: string }>;
     /** Base URL of the local pinning service; tenants at `${psaBase}/t/{tenant}` (test/servers/psa-server.ts). */
     psaBase: string;
   }

@@ -15,6 +15,7 @@ import { dagCar, measureDagCar } from "./dag-car";
 import { MigrateJobs } from "./migrate-jobs";
 import { planFor, replicationPolicy, type Plan } from "./policy";
 import { rootCid } from "./r2-dag-walk";
+import { filecoinCopiesInfo } from "../backends/filecoin/copy-info";
 import { toView, type ReplicaFilter, type ReplicaRow, type ReplicaState, type ReplicaView, type RootStatus } from "./replica-types";
 
 /** Wall-clock budget of one replica step (store/check/remove) inside the alarm. */
@@ -455,10 +456,17 @@ export class ReplicaEngine {
     if (rows.length === 0) return {};
     const plan = this.#sql.exec<{ plan: string }>("SELECT plan FROM replica_roots WHERE root = ?", root).toArray()[0];
     const minCopies = plan === undefined ? 1 : (JSON.parse(plan.plan) as { minCopies: number }).minCopies;
-    return {
+    const info: Record<string, string> = {
       replicas: rows.map((r) => `${r.backend}=${r.state}`).join(" "),
       replication: aggregateState(pinState, rows.map((r) => ({ state: r.state, wanted: true })), minCopies),
     };
+    // Filecoin copies (provider, data set, pieces, retrieval URLs) of stored replicas: `<backend>.copies`.
+    for (const r of rows) {
+      if (r.state !== "stored") continue;
+      const line = filecoinCopiesInfo(JSON.parse(r.details) as unknown);
+      if (line !== undefined) info[`${r.backend}.copies`] = line;
+    }
+    return info;
   }
 
   list(filter: ReplicaFilter): { replicas: ReplicaView[]; next: string | null } {

@@ -40,9 +40,9 @@ const dataSet = (over: Partial<Scenario["dataSets"][string]> = {}): Scenario["da
 /**
  * The Filecoin copy as `FilecoinBackend.store` records it once stored (the
  * replica row: remote id = first piece CID, details.copies[]), written
- * directly: store() cannot run against the local chain (docs/filecoin.md
- * "Not done"). Its planned store attempts have failed first, so the row is
- * the engine's own.
+ * directly to name a scenario data set of the watch (`fil`'s session key
+ * is not authorised on the local chain). Its planned store attempts have
+ * failed first, so the row is the engine's own.
  */
 async function recordStoredFilecoinCopy(account: string, root: string, piece = PIECE): Promise<void> {
   await runInDurableObject(registryStub(env, account), (_i: PinRegistry, state) => {
@@ -69,8 +69,9 @@ describe("Filecoin watch → the account's PinRegistry (ReplicaSink wired to rep
     await pinInR2(b.token, b.account, 1201, {});
     // The engine planned R2 + fil and tried to store (the store cannot complete here).
     await runUntil(a.account, async () => replicaOf(await rootStatus(a.token, cid), "fil").attempts >= 1 && replicaOf(await rootStatus(a.token, cid), "fil").lastError !== null, 40_000);
-    // What blocks store() here (docs/filecoin.md "Not done"): the local chain has no SessionKeyRegistry.
-    expect(replicaOf(await rootStatus(a.token, cid), "fil").lastError).toBe('retryable: The contract function "authorizationExpiry" reverted.');
+    // `fil`'s session key was never authorised on the local chain: store() stops there (it runs end to end
+    // for the `foc` backends, test/filecoin/store-end-to-end.test.ts); the copy below is written as store() records one.
+    expect(replicaOf(await rootStatus(a.token, cid), "fil").lastError).toBe("unauthorized: Session key does not have the required permissions. Please login and sync expirations with the session key first.");
     await recordStoredFilecoinCopy(a.account, cid);
     expect(replicaOf(await rootStatus(a.token, cid), "fil")).toMatchObject({ state: "stored", remoteId: PIECE });
 
@@ -89,24 +90,25 @@ describe("Filecoin watch → the account's PinRegistry (ReplicaSink wired to rep
     expect(actions.map((x) => [x.kind, x.reason, x.result])).toEqual([["renew", reason, "reported lost: the engine makes a new copy; this one stays watched until it exists"]]);
     expect((await filecoinWatch(env).copies(cid)).map((c) => [c.id, c.state, c.account])).toEqual([[id, "lost", a.account]]);
 
-    // The account's registry recorded it: lost, the old piece kept to remove once a new copy is stored, a new store queued.
+    // The account's registry recorded it: lost, the old piece kept to remove once a new copy is stored, a new store
+    // queued and attempted by the account's alarm. `fil`'s session key is not authorised on the local chain, so that
+    // attempt fails `unauthorized` and the replica ends `failed` (retried later), its superseded piece still kept.
+    await runUntil(a.account, async () => replicaOf(await rootStatus(a.token, cid), "fil").log.some((l, i, all) => l.action === "error" && all.slice(0, i).some((p) => p.action === "lost")), 10_000);
     const rows = await runInDurableObject(registryStub(env, a.account), (_i: PinRegistry, state) =>
       state.storage.sql.exec<{ state: string; next: string; remote_id: string | null; superseded: string; last_error: string }>(
         "SELECT state, next, remote_id, superseded, last_error FROM replicas WHERE root = ? AND backend = 'fil'", cid,
       ).toArray(),
     );
     expect(rows).toHaveLength(1);
-    expect(rows[0]!.state).toBe("lost");
+    expect(rows[0]!.state).toBe("failed");
     expect(rows[0]!.next).toBe("store");
     expect(rows[0]!.remote_id).toBeNull();
     expect((JSON.parse(rows[0]!.superseded) as { remoteId: string }[]).map((r) => r.remoteId)).toEqual([PIECE]);
     const status = await rootStatus(a.token, cid);
     const fil = replicaOf(status, "fil");
     expect(fil.log.map((l) => [l.action, l.message]).filter(([action]) => action === "lost")).toEqual([["lost", reason]]);
-    expect(status.aggregate).toBe("lost");
-    // The new copy is attempted by the account's alarm (it fails here: no provider), still reported lost meanwhile.
-    await runUntil(a.account, async () => replicaOf(await rootStatus(a.token, cid), "fil").log.some((l, i, all) => l.action === "store" && all.slice(0, i).some((p) => p.action === "lost")), 10_000);
-    expect(replicaOf(await rootStatus(a.token, cid), "fil").state).toBe("lost");
+    expect(fil.lastError).toBe("unauthorized: Session key does not have the required permissions. Please login and sync expirations with the session key first.");
+    expect(status.aggregate).toBe("failed");
 
     // Account b pinned the same root without the tier: no replica rows, nothing reported there.
     const other = await rootStatus(b.token, cid);

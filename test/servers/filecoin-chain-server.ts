@@ -31,6 +31,7 @@
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import * as Abis from "@filoz/synapse-core/abis";
 import { calibration } from "@filoz/synapse-core/chains";
+import type { StorageChain } from "./filecoin-storage-chain";
 import {
   decodeFunctionData,
   encodeFunctionResult,
@@ -119,7 +120,12 @@ async function body(req: IncomingMessage): Promise<string> {
   return new TextDecoder().decode(await new Blob(chunks as unknown as ConstructorParameters<typeof Blob>[0]).arrayBuffer());
 }
 
-export async function startFilecoinChainServer(): Promise<FilecoinChainServer> {
+/**
+ * `storage` (test/servers/filecoin-storage-chain.ts): providers, session
+ * keys and the data sets local PDP providers create; asked first for every
+ * `eth_call` (FilecoinBackend.store's tests).
+ */
+export async function startFilecoinChainServer(storage?: StorageChain): Promise<FilecoinChainServer> {
   let scenario = emptyScenario();
   let log: ChainLog = { methods: [], calls: [], transactions: [], lotus: [], pieces: [], errors: [] };
   const nonces = new Map<string, number>();
@@ -148,6 +154,10 @@ export async function startFilecoinChainServer(): Promise<FilecoinChainServer> {
       }
       return encodeFunctionResult({ abi: multicall3Abi, functionName: "aggregate3", result: results });
     }
+    // --- Storage side (providers, session keys, data sets created by local providers): filecoin-storage-chain.ts.
+    const played = storage?.call(to, data);
+    if (played !== undefined) return played;
+    // --- end storage side.
     const table: Array<[Hex, Abi]> = [
       [c.pdp.address, Abis.pdp as Abi],
       [c.fwss.address, Abis.fwss as Abi],

@@ -15,6 +15,7 @@ import { parseChainSettings, resolveChain, type FilecoinChainSettings } from "./
 import { createChainReader, pieceKey, RPC_TIMEOUT_MS } from "./chain-reader";
 import { MAX_PIECE_BYTES, MIN_PIECE_BYTES, pieceStream, planPieces, type PiecePlan } from "./piece-plan";
 import { pdpVerdict } from "./watch-verdict";
+import { uploadPiece } from "./piece-upload";
 
 /**
  * Filecoin Onchain Cloud (PDP warm storage through FWSS) as a replication
@@ -32,8 +33,9 @@ import { pdpVerdict } from "./watch-verdict";
  * piece CIDs with the WASM hasher (piece-plan.ts); (2) the SDK picks
  * `copies` providers (data sets with `withIPFSIndexing` metadata: the
  * provider announces the CAR's blocks to IPNI); (3) each piece is uploaded
- * once to the primary with its piece CID given (the SDK's own hasher never
- * runs), secondaries pull it provider-to-provider; (4) each provider's
+ * once to the primary, streamed with its piece CID given (piece-upload.ts:
+ * the SDK's hasher never runs, and its upload would buffer the piece in
+ * workerd), secondaries pull it provider-to-provider; (4) each provider's
  * `addPieces` is signed with the session key, piece metadata
  * `ipfsRootCID` = the DAG root. Every step is checkpointed: a store cut by
  * the deadline or an eviction resumes at the next step, never re-uploads
@@ -130,7 +132,7 @@ export class FilecoinBackend implements ReplicationBackend {
         if (late()) return { state: "pending", replica: pendingRef(), retryAfterMs: 0, next: "store" };
       }
       const plan: PiecePlan = { ...progress.plan, header: fromBase64(progress.plan.header) };
-      const [synapse, Piece] = await Promise.all([this.#client(), import("@filoz/synapse-core/piece")]);
+      const [synapse, Piece, SP] = await Promise.all([this.#client(), import("@filoz/synapse-core/piece"), import("@filoz/synapse-core/sp")]);
       const pieceCids = plan.pieces.map((p) => Piece.parse(p.pieceCid));
 
       // 2. Providers: the same ones on a resume (the primary may already hold pieces).
@@ -149,7 +151,9 @@ export class FilecoinBackend implements ReplicationBackend {
       // 3. Upload each piece once, to the primary, with its piece CID given.
       for (let i = progress.storedOnPrimary ?? 0; i < plan.pieces.length; i++) {
         if (late()) return { state: "pending", replica: pendingRef(), retryAfterMs: 0, next: "store" };
-        await primary!.store(pieceStream(plan, i, (from) => dag.car(from)), { pieceCid: pieceCids[i]!, ...(ctx.signal ? { signal: ctx.signal } : {}) });
+        // Streamed (piece-upload.ts: the SDK's own upload would buffer the piece in workerd), then confirmed by the provider.
+        await uploadPiece({ serviceURL: primary!.provider.pdp.serviceURL, body: pieceStream(plan, i, (from) => dag.car(from)), size: plan.pieces[i]!.size, pieceCid: plan.pieces[i]!.pieceCid, ...(ctx.signal ? { signal: ctx.signal } : {}) });
+        await SP.findPiece({ serviceURL: primary!.provider.pdp.serviceURL, pieceCid: pieceCids[i]!, retry: true, timeout: 60_000, ...(ctx.signal ? { signal: ctx.signal } : {}) });
         progress.storedOnPrimary = i + 1;
         await save();
       }
@@ -166,14 +170,31 @@ export class FilecoinBackend implements ReplicationBackend {
 
       // 4. On chain: addPieces per provider, signed by the session key; IPFS root as piece metadata.
       progress.commits ??= {};
+      const PDPVerifier = await import("@filoz/synapse-core/pdp-verifier");
+      /** Live piece ids of each piece CID in a data set (PDPVerifier `findPieceIdsByCid`): what the chain holds, whatever a provider says. */
+      const onChain = (dataSetId: bigint) =>
+        Promise.all(pieceCids.map((pieceCid) => PDPVerifier.findPieceIdsByCid(synapse.client, { dataSetId, pieceCid, startPieceId: 0n, limit: 100n })));
       for (const context of contexts) {
         const id = context.provider.id.toString();
         if (progress.commits[id]) continue;
-        const committed = await context.commit({
-          pieces: pieceCids.map((pieceCid) => ({ pieceCid, pieceMetadata: { ipfsRootCID: dag.root.toString() } })),
-        });
+        if (late()) return { state: "pending", replica: pendingRef(), retryAfterMs: 0, next: "store" };
+        // A commit that landed before an interruption (or whose answer was wrong) is not made twice.
+        let dataSetId = context.dataSetId;
+        let pieceIds = dataSetId === undefined ? undefined : await committedIds(await onChain(dataSetId));
+        if (!pieceIds) {
+          const committed = await context.commit({
+            pieces: pieceCids.map((pieceCid) => ({ pieceCid, pieceMetadata: { ipfsRootCID: dag.root.toString() } })),
+          });
+          dataSetId = committed.dataSetId;
+          const held = await onChain(dataSetId);
+          // The provider's answer is checked against the chain: piece i's id must hold piece i's CID.
+          if (committed.pieceIds.length !== pieceCids.length || committed.pieceIds.some((p, i) => !held[i]!.includes(p))) {
+            throw new BackendError("retryable", `provider ${id} answered piece ids ${committed.pieceIds.join(",")} in data set ${dataSetId}, which the chain does not hold for these pieces`);
+          }
+          pieceIds = committed.pieceIds;
+        }
         const epoch = await synapse.client.getBlockNumber();
-        progress.commits[id] = { dataSetId: committed.dataSetId.toString(), pieceIds: committed.pieceIds.map(String), epoch: epoch.toString() };
+        progress.commits[id] = { dataSetId: dataSetId!.toString(), pieceIds: pieceIds.map(String), epoch: epoch.toString() };
         await save();
       }
 
@@ -328,6 +349,11 @@ export class FilecoinBackend implements ReplicationBackend {
       }
     }
   }
+}
+
+/** The first live id of every piece, or undefined unless the data set holds them all. */
+function committedIds(found: ReadonlyArray<readonly bigint[]>): bigint[] | undefined {
+  return found.every((ids) => ids.length > 0) ? found.map((ids) => ids[0]!) : undefined;
 }
 
 function copiesOf(replica: ReplicaRef): CopyDetails[] {
