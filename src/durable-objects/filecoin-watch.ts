@@ -9,6 +9,9 @@ import { FILECOIN_WATCH_MIGRATIONS } from "../backends/filecoin/watch-schema";
 import { dealVerdict, EPOCHS_PER_DAY, pdpVerdict, type Verdict } from "../backends/filecoin/watch-verdict";
 import { watchConfig, type WatchConfig } from "../backends/filecoin/watch-config";
 import { migrate } from "./sql-migrations";
+import { CID } from "multiformats/cid";
+import { setHolderSource, trustlessBaseOf } from "../replication/holder-index";
+import { isPrivateUrl } from "../gateway/providers/multiaddr-url";
 
 /** A checked copy is checked again after this long (the cron runs every 30 min). */
 const CHECK_INTERVAL_MS = 25 * 60_000;
@@ -150,6 +153,12 @@ export class FilecoinWatch extends DurableObject<Env> {
    * exists.
    */
   async watch(input: WatchCopyInput, now = Date.now()): Promise<string> {
+    const id = this.#watch(input, now);
+    await this.#syncHolders([input.root]);
+    return id;
+  }
+
+  #watch(input: WatchCopyInput, now: number): string {
     const id = copyId(input);
     if (input.kind === "pdp" && !(input.pieceCid && input.dataSetId && input.pieceId)) {
       throw new Error("a pdp copy needs pieceCid, dataSetId and pieceId");
@@ -181,14 +190,17 @@ export class FilecoinWatch extends DurableObject<Env> {
   /** `watch` for many copies in one call (a migration, the bench); returns their ids. */
   async watchMany(inputs: WatchCopyInput[], now = Date.now()): Promise<string[]> {
     const ids: string[] = [];
-    for (const input of inputs) ids.push(await this.watch(input, now));
+    for (const input of inputs) ids.push(this.#watch(input, now));
+    await this.#syncHolders(inputs.map((i) => i.root));
     return ids;
   }
 
   /** Stops watching a copy (its pin was removed, or we asked for the piece's removal). */
   async unwatch(id: string, reason = "unwatched"): Promise<boolean> {
+    const root = this.#sql.exec<{ root: string }>("SELECT root FROM copies WHERE id = ?", id).toArray()[0]?.root;
     const n = this.#sql.exec("DELETE FROM copies WHERE id = ?", id).rowsWritten;
     if (n > 0) this.#log(id, Date.now(), "unwatch", reason, "removed");
+    if (root !== undefined) await this.#syncHolders([root]);
     return n > 0;
   }
 
@@ -406,6 +418,8 @@ export class FilecoinWatch extends DurableObject<Env> {
       "UPDATE copies SET state = ?, proof = ?, last_check_at = ?, next_check_at = ?, failures = 0, last_error = NULL WHERE id = ?",
       verdict.state, proof, now, now + CHECK_INTERVAL_MS, row.id,
     );
+    // A lost copy's provider stops being an upstream for the root (and a recovered one becomes one again).
+    await this.#syncHolders([row.root]);
     this.#log(
       row.id, now, kind, reason,
       verdict.state === "stored" ? "reported stored" : `reported ${verdict.state}: the engine makes a new copy; this one stays watched until it exists`,
@@ -532,6 +546,61 @@ export class FilecoinWatch extends DurableObject<Env> {
         this.#log(row.id, now, "verify", "fetch-back sample", `could not fetch, not counted: ${message(err)}`);
       }
       if (verdict) await this.#apply(row, verdict, now, counters);
+    }
+  }
+
+  // ---- providers as gateway upstreams -------------------------------------------
+
+  /**
+   * Writes the `filecoin` source of each root's holder record
+   * (src/replication/holder-index.ts): the trustless gateway of every
+   * provider whose copy is stored or at risk, so the gateway races them for
+   * the root without asking this object. Roots that are not CIDs are
+   * skipped. Provider URLs come from the chain's provider registry: private
+   * addresses are kept only when the chain's RPC is itself private (a local
+   * or operator-run node), as IPNI answers are. Writes are serialised; a
+   * failed write is logged and redone at the root's next change.
+   */
+  async #syncHolders(roots: string[]): Promise<void> {
+    const run = this.#holderWrites.then(() => this.#writeHolders([...new Set(roots)]));
+    this.#holderWrites = run.catch(() => undefined);
+    return run;
+  }
+
+  #holderWrites: Promise<void> = Promise.resolve();
+
+  async #writeHolders(roots: string[]): Promise<void> {
+    let allowPrivate = false;
+    try {
+      const rpc = watchConfig(this.env).chain.rpcUrl;
+      allowPrivate = rpc !== undefined && isPrivateUrl(rpc);
+    } catch {
+      // A broken FOC_* configuration: public providers only.
+    }
+    for (const root of roots) {
+      let cid: CID;
+      try {
+        cid = CID.parse(root);
+      } catch {
+        continue;
+      }
+      const urls = this.#sql
+        .exec<{ retrieval_url: string }>(
+          `SELECT retrieval_url FROM copies WHERE root = ? AND kind = 'pdp' AND state IN ('stored', 'at_risk') AND retrieval_url IS NOT NULL
+           ORDER BY state = 'at_risk', provider_id, id`,
+          root,
+        )
+        .toArray();
+      const bases: string[] = [];
+      for (const { retrieval_url } of urls) {
+        const base = trustlessBaseOf(retrieval_url);
+        if (base !== undefined && !bases.includes(base) && (allowPrivate || !isPrivateUrl(base))) bases.push(base);
+      }
+      try {
+        await setHolderSource(this.env.BLOCKS, cid, "filecoin", bases);
+      } catch (err) {
+        console.warn(`filecoin watch: holder index of ${root} not written: ${message(err)}`);
+      }
     }
   }
 
