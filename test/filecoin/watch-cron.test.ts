@@ -9,6 +9,9 @@ import { pieceCidOfStream } from "../../src/backends/filecoin/piece-cid";
 import type { Scenario, ChainLog } from "../servers/filecoin-chain-server";
 import worker from "../../src/worker";
 import { pseudoRandomBytes } from "../helpers/pseudo-random";
+import { CID } from "multiformats/cid";
+import { sha256 } from "multiformats/hashes/sha2";
+import { holdersKey } from "../../src/replication/holder-index";
 
 const base = inject("filecoinBase");
 const HEAD = 1_000_000;
@@ -229,5 +232,36 @@ describe("Filecoin watch (cron)", () => {
     await cron(now + 61_000);
     expect(reports.map((r) => [r.copy.root, r.check.state])).toEqual([["rootT2", "lost"], ["rootT1", "lost"]]);
     expect((await watch.copies("rootT1"))[0]).toMatchObject({ failures: 0, lastError: null });
+  });
+
+  it("a piece scheduled for removal that we did not ask for: reported lost, logged with the reason", async () => {
+    await scenario({ head: String(HEAD), dataSets: { "701": dataSet({ pieces: ["1", "2"], scheduledRemovals: ["2"] }) } });
+    const kept = await put(pdp("rootS1", 701, 1));
+    const removed = await put(pdp("rootS2", 701, 2));
+    const now = Date.now() + 1000;
+    await cron(now);
+    expect(reports).toEqual([
+      {
+        copy: { account: "acct-1", root: "rootS2", backend: "foc", remoteId: "4:701:2" },
+        check: { state: "lost", message: "piece 2 is scheduled for removal and we did not ask for it" },
+      },
+    ]);
+    expect((await watch.copies("rootS1"))[0]).toMatchObject({ id: kept, state: "stored", lastCheckAt: now });
+    const actions = await watch.actions(removed);
+    expect(actions.map((a) => [a.at, a.kind, a.reason])).toEqual([[now, "renew", "piece 2 is scheduled for removal and we did not ask for it"]]);
+    expect(actions[0]!.result).toMatch(/^reported lost: the engine makes a new copy/);
+    expect((await chainLog()).calls.filter((c) => c === "getScheduledRemovals")).toHaveLength(1);
+  });
+
+  it("a lost copy's provider leaves the root's holder record (the gateway stops racing it); the one still stored stays", async () => {
+    const root = CID.create(1, 0x55, await sha256.digest(pseudoRandomBytes(64, 77))).toString();
+    await scenario({ head: String(HEAD), dataSets: { "801": dataSet({ pieces: ["1"], pdpEndEpoch: String(HEAD - 1) }), "802": dataSet({ pieces: ["1"], providerId: "9" }) } });
+    await put(pdp(root, 801, 1, { remoteId: "bafkzcib-holders", retrievalUrl: "http://127.0.0.1:9/sp-a/piece/bafkzcib-holders" }));
+    await put(pdp(root, 802, 1, { remoteId: "bafkzcib-holders", providerId: "9", retrievalUrl: "http://127.0.0.1:9/sp-b/piece/bafkzcib-holders" }));
+    const record = async () => JSON.parse(await (await env.BLOCKS.get(holdersKey(CID.parse(root))))!.text()) as unknown;
+    expect(await record()).toEqual({ v: 1, sources: { filecoin: ["http://127.0.0.1:9/sp-a", "http://127.0.0.1:9/sp-b"] } });
+    await cron(Date.now() + 1000);
+    expect(reports.map((r) => r.check.state)).toEqual(["at_risk"]);
+    expect(await record()).toEqual({ v: 1, sources: { filecoin: ["http://127.0.0.1:9/sp-b"] } });
   });
 });
