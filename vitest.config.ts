@@ -33,6 +33,9 @@ export default defineConfig({
           FOC_FUNDING_KEY: "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcaf784d7bf4f2ff80",
           FOC_AUTO_FUND: "on",
           FOC_MAX_BALANCE: "50",
+          // A run stops after this many subrequests and an alarm continues it: low enough that
+          // test/filecoin/watch-cron.test.ts sees 10,000 copies take two invocations (default 800).
+          FOC_WATCH_SUBREQUESTS: "20",
           // Replication (test/replication/): backends are tenants of the local pinning service
           // (test/servers/psa-server.ts); the policy's default is R2 only, so other tests see no replicas.
           BACKENDS: JSON.stringify({

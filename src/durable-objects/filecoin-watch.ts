@@ -30,7 +30,7 @@ const PIECES_PER_REQUEST = 200;
  * subrequests on the paid plan; a cron may run 15 min); the alarm resumes.
  */
 const RUN_BUDGET_MS = 60_000;
-const RUN_SUBREQUEST_BUDGET = 800;
+// The subrequest budget is FOC_WATCH_SUBREQUESTS (watch-config.ts, default 800).
 /** A deposit not seen in the account's funds after this long is marked unconfirmed and alerted, never re-sent. */
 const DEPOSIT_SETTLE_MS = 2 * 60 * 60_000;
 /** One funding alert a day at most. */
@@ -204,6 +204,22 @@ export class FilecoinWatch extends DurableObject<Env> {
     return n > 0;
   }
 
+  /** `unwatch` for many copies in one call (a migration cancelled, test cleanup); returns how many were watched. */
+  async unwatchMany(ids: string[], reason = "unwatched"): Promise<number> {
+    const roots = new Set<string>();
+    let n = 0;
+    for (const id of ids) {
+      const root = this.#sql.exec<{ root: string }>("SELECT root FROM copies WHERE id = ?", id).toArray()[0]?.root;
+      if (root === undefined) continue;
+      this.#sql.exec("DELETE FROM copies WHERE id = ?", id);
+      this.#log(id, Date.now(), "unwatch", reason, "removed");
+      roots.add(root);
+      n++;
+    }
+    await this.#syncHolders([...roots]);
+    return n;
+  }
+
   async copies(root?: string): Promise<WatchedCopy[]> {
     const rows = root
       ? this.#sql.exec<CopyRow>("SELECT * FROM copies WHERE root = ? ORDER BY id", root).toArray()
@@ -257,7 +273,7 @@ export class FilecoinWatch extends DurableObject<Env> {
     const getReader = async () => (reader ??= await createChainReader(cfg.chain, cfg.rpcTimeoutMs, fetcher));
     let proving: { maxProvingPeriod: bigint } | undefined;
 
-    while (Date.now() - started < RUN_BUDGET_MS && counters.subrequests < RUN_SUBREQUEST_BUDGET) {
+    while (Date.now() - started < RUN_BUDGET_MS && counters.subrequests < cfg.runSubrequests) {
       const rows = this.#sql
         .exec<CopyRow>(
           "SELECT * FROM copies WHERE state IN ('stored', 'at_risk') AND next_check_at <= ? ORDER BY next_check_at, id LIMIT ?",

@@ -1,5 +1,5 @@
 import { env } from "cloudflare:workers";
-import { createExecutionContext, createScheduledController, waitOnExecutionContext } from "cloudflare:test";
+import { createExecutionContext, createScheduledController, runDurableObjectAlarm, waitOnExecutionContext } from "cloudflare:test";
 import { afterEach, beforeEach, describe, expect, inject, it, vi } from "vitest";
 import { replicaSinks, type ReportedCopy } from "../../src/backends/filecoin/replica-sink";
 import type { ReplicaCheck } from "../../src/backends/replication-backend";
@@ -58,7 +58,7 @@ beforeEach(() => {
 });
 afterEach(async () => {
   vi.restoreAllMocks();
-  for (const id of watched.splice(0)) await watch.unwatch(id, "test cleanup");
+  await watch.unwatchMany(watched.splice(0), "test cleanup");
 });
 
 describe("Filecoin watch (cron)", () => {
@@ -263,5 +263,44 @@ describe("Filecoin watch (cron)", () => {
     await cron(Date.now() + 1000);
     expect(reports.map((r) => r.check.state)).toEqual(["at_risk"]);
     expect(await record()).toEqual({ v: 1, sources: { filecoin: ["http://127.0.0.1:9/sp-b"] } });
+  });
+
+  it("10,000 copies: checked in steps of 2,500 until FOC_WATCH_SUBREQUESTS is spent, the rest resumed by the object's alarm, none twice", async () => {
+    // 100 data sets of 100 pieces; piece 7 of data set 1042 is gone.
+    const sets: Scenario["dataSets"] = {};
+    for (let d = 0; d < 100; d++) sets[String(1000 + d)] = dataSet({ pieces: Array.from({ length: 100 }, (_, p) => String(p + 1)).filter((p) => !(d === 42 && p === "7")) });
+    await scenario({ head: String(HEAD), dataSets: sets });
+    const inputs = [];
+    for (let d = 0; d < 100; d++) for (let p = 1; p <= 100; p++) inputs.push({ ...pdp(`rootM${d}-${p}`, 1000 + d, p), backend: "foc", account: "acct-1" });
+    const t0 = Date.now();
+    for (let i = 0; i < inputs.length; i += 2000) watched.push(...(await watch.watchMany(inputs.slice(i, i + 2000), t0)));
+    const before = (await chainLog()).methods.length;
+
+    const now = t0 + 1000;
+    await cron(now);
+    const first = await watch.copies();
+    const checkedFirst = first.filter((c) => c.lastCheckAt === now).length;
+    const afterCron = (await chainLog()).methods.length;
+    // A step of 2,500 copies costs about 16 requests: the budget of 20 is spent after one or two
+    // steps (two on a quiet machine), never all four; the rest waits for the alarm. No check failed.
+    expect([2500, 5000]).toContain(checkedFirst);
+    expect(first.filter((c) => c.failures > 0)).toEqual([]);
+    expect(afterCron - before).toBeGreaterThanOrEqual(20);
+    expect(afterCron - before).toBeLessThanOrEqual(40);
+    const stub = watch as unknown as DurableObjectStub;
+    // The alarm the run set (1 s ahead): run now, unless the runtime already fired it (then wait for it).
+    await runDurableObjectAlarm(stub);
+    let second = await watch.copies();
+    for (let i = 0; i < 50 && second.some((c) => c.lastCheckAt === null); i++) {
+      await new Promise((r) => setTimeout(r, 200));
+      second = await watch.copies();
+    }
+    expect(second.filter((c) => c.lastCheckAt !== null)).toHaveLength(10_000);
+    // Those of the first run were not checked again by the alarm.
+    expect(second.filter((c) => c.lastCheckAt === now)).toHaveLength(checkedFirst);
+    expect(reports.map((r) => [r.copy.root, r.check])).toEqual([["rootM42-7", { state: "lost", message: "piece 7 is no longer in data set 1042" }]]);
+    // Subrequests per copy over both invocations (Multicall3 batches: data sets by 40, pieces by 200).
+    const total = (await chainLog()).methods.length - before;
+    expect(total / 10_000).toBeLessThan(0.01);
   });
 });
