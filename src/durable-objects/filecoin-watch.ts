@@ -12,6 +12,12 @@ import { migrate } from "./sql-migrations";
 import { CID } from "multiformats/cid";
 import { setHolderSource, trustlessBaseOf } from "../replication/holder-index";
 import { isPrivateUrl } from "../gateway/providers/multiaddr-url";
+import { HttpTrustlessGateway, type TrustlessGateway } from "../gateway/upstream/trustless-gateway";
+import { VerifiedBlockSession } from "../gateway/upstream/block-session";
+import type { ResumePoint } from "../gateway/traversal/block-source";
+import { loadBlock } from "../gateway/traversal/load-block";
+import { selectBlocks } from "../gateway/traversal/select-blocks";
+import { decodeNode } from "../gateway/dag/decode-node";
 
 /** A checked copy is checked again after this long (the cron runs every 30 min). */
 const CHECK_INTERVAL_MS = 25 * 60_000;
@@ -546,7 +552,15 @@ export class FilecoinWatch extends DurableObject<Env> {
           verdict = { state: "lost", reason: `fetch-back: ${row.retrieval_url} answered HTTP ${res.status}` };
         } else if (!res.ok || !res.body) {
           await res.body?.cancel();
-          throw new Error(`HTTP ${res.status}`);
+          // The provider does not serve the piece now: ask its IPFS gateway for the DAG, block by block.
+          const ipfs = await this.#verifyIpfs(row, cfg, counters, `HTTP ${res.status}`);
+          if (ipfs.state === "lost") verdict = ipfs;
+          else {
+            counters.verified++;
+            this.#sql.exec("UPDATE copies SET last_verified_at = ? WHERE id = ?", now, row.id);
+            this.#log(row.id, now, "verify", "fetch-back sample", `${row.retrieval_url} answered HTTP ${res.status}; ${ipfs.message}`);
+            continue;
+          }
         } else {
           const { pieceCid } = await pieceCidOfStream(res.body);
           if (pieceCid.toString() !== row.piece_cid) {
@@ -563,6 +577,55 @@ export class FilecoinWatch extends DurableObject<Env> {
       }
       if (verdict) await this.#apply(row, verdict, now, counters);
     }
+  }
+
+  /**
+   * Fetch-back through the provider's trustless gateway (`{base}/ipfs/{root}`,
+   * dag-scope=all), every block hash-checked against the CID its parent
+   * names, by the gateway's own verified session and traversal: a block that
+   * does not match makes the copy `lost`; a walk that completes verifies it;
+   * anything else (not found, unreachable, timeout) throws: not counted.
+   */
+  async #verifyIpfs(row: CopyRow, cfg: WatchConfig, counters: RunCounters, pieceAnswer: string): Promise<{ state: "lost"; reason: string } | { state: "stored"; message: string }> {
+    const base = trustlessBaseOf(row.retrieval_url!);
+    if (base === undefined) throw new Error(pieceAnswer);
+    const root = CID.parse(row.root);
+    const results: string[] = [];
+    const gateway = new HttpTrustlessGateway(base, "public");
+    const counted: TrustlessGateway = {
+      base,
+      request: (rp, signal, asRaw) => {
+        counters.subrequests++;
+        return gateway.request(rp, signal, asRaw);
+      },
+    };
+    const ms = cfg.rpcTimeoutMs * 6;
+    const session = new VerifiedBlockSession({
+      upstreams: [counted], hedgeDelayMs: ms, ttfbTimeoutMs: ms, idleTimeoutMs: ms, maxConcurrent: 1,
+      sink: { report: (o) => void results.push(o.result) },
+    });
+    const rp: ResumePoint = { kind: "car", root, segments: [], scope: "all" };
+    let blocks = 0;
+    let bytes = 0;
+    try {
+      const first = await loadBlock(session, root, rp);
+      // selectBlocks yields the root too.
+      for await (const block of selectBlocks(session, { cid: root, bytes: first }, decodeNode(root, first), { scope: "all" }, rp)) {
+        blocks++;
+        bytes += block.bytes.length;
+      }
+      await session.close();
+    } catch (err) {
+      session.abort();
+      if (results.includes("invalid_block")) {
+        return { state: "lost", reason: `fetch-back: ${base}/ipfs/${row.root} served a block that does not match its CID (${pieceAnswer} on /piece)` };
+      }
+      throw err;
+    }
+    if (results.includes("invalid_block")) {
+      return { state: "lost", reason: `fetch-back: ${base}/ipfs/${row.root} sent a block that does not match its CID after the DAG (${pieceAnswer} on /piece)` };
+    }
+    return { state: "stored", message: `${blocks} blocks (${bytes} bytes) from ${base}/ipfs/${row.root} match their CIDs` };
   }
 
   // ---- providers as gateway upstreams -------------------------------------------

@@ -12,6 +12,8 @@ import { pseudoRandomBytes } from "../helpers/pseudo-random";
 import { CID } from "multiformats/cid";
 import { sha256 } from "multiformats/hashes/sha2";
 import { holdersKey } from "../../src/replication/holder-index";
+import { requestLog, uniquePersonality, upstreamUrl } from "../helpers/upstream";
+import { fiveLeafFile, honestCar } from "../gateway/racing/dag-fixture";
 
 const base = inject("filecoinBase");
 const HEAD = 1_000_000;
@@ -302,5 +304,35 @@ describe("Filecoin watch (cron)", () => {
     // Subrequests per copy over both invocations (Multicall3 batches: data sets by 40, pieces by 200).
     const total = (await chainLog()).methods.length - before;
     expect(total / 10_000).toBeLessThan(0.01);
+  });
+
+  it("fetch-back through the provider's /ipfs/ gateway when it does not serve the piece: checked block by block; a lying provider → lost", async () => {
+    const good = await fiveLeafFile(8101);
+    const bad = await fiveLeafFile(8102);
+    const honest = uniquePersonality("honest");
+    const liar = uniquePersonality("flip-byte-2");
+    await scenario({ head: String(HEAD), dataSets: { "901": dataSet({ pieces: ["1", "2"] }) } });
+    // The test gateway answers /piece/ with 501 (it only serves /ipfs/): the watch turns to /ipfs/.
+    const ok = await put(pdp(good.cid.toString(), 901, 1, { retrievalUrl: `${upstreamUrl(honest)}/piece/bafkzcib-ipfs-1` }));
+    const lied = await put(pdp(bad.cid.toString(), 901, 2, { retrievalUrl: `${upstreamUrl(liar)}/piece/bafkzcib-ipfs-2` }));
+    const now = Date.now() + 1000;
+    await cron(now);
+
+    const reason = `fetch-back: ${upstreamUrl(liar)}/ipfs/${bad.cid} served a block that does not match its CID (HTTP 501 on /piece)`;
+    expect(reports).toEqual([{ copy: { account: "acct-1", root: bad.cid.toString(), backend: "foc", remoteId: "4:901:2" }, check: { state: "lost", message: reason } }]);
+    expect((await watch.actions(ok)).map((a) => [a.kind, a.result])).toEqual([
+      ["verify", `${upstreamUrl(honest)}/piece/bafkzcib-ipfs-1 answered HTTP 501; 6 blocks (${good.bytes.length + (await honestCar(`/ipfs/${good.cid}`)).blocks[0]!.bytes.length} bytes) from ${upstreamUrl(honest)}/ipfs/${good.cid} match their CIDs`],
+    ]);
+    expect((await watch.actions(lied)).map((a) => [a.kind, a.reason])).toEqual([["verify", "fetch-back sample"], ["renew", reason]]);
+    expect((await watch.copies(good.cid.toString()))[0]).toMatchObject({ state: "stored", lastVerifiedAt: now });
+    // What each provider was asked: the piece, then the whole DAG as a CAR.
+    expect((await requestLog(honest)).map((e) => e.url)).toEqual([
+      `/${honest}/piece/bafkzcib-ipfs-1`,
+      `/${honest}/ipfs/${good.cid}?format=car&dag-scope=all&car-version=1&car-order=dfs&car-dups=y`,
+    ]);
+    expect((await requestLog(liar)).map((e) => e.url)).toEqual([
+      `/${liar}/piece/bafkzcib-ipfs-2`,
+      `/${liar}/ipfs/${bad.cid}?format=car&dag-scope=all&car-version=1&car-order=dfs&car-dups=y`,
+    ]);
   });
 });
