@@ -176,4 +176,43 @@ describe("Filecoin watch → the account's PinRegistry (ReplicaSink wired to rep
     expect(copy).toMatchObject({ state: "stored", account: null, lastError: "report failed: copy orphan-piece has no account to report to", nextCheckAt: now + 60_000 });
     expect((await filecoinWatch(env).actions(id)).map((x) => x.result)).toEqual(["report to the engine failed, retried next run: copy orphan-piece has no account to report to"]);
   });
+
+  it("proofs overdue: the copy is reported at_risk to its account, whose replica is queued for a new copy (the old piece kept until it is stored); logged with time and reason on both sides", async () => {
+    const a = await newAccount("fil-proofs");
+    const { root } = await pinInR2(a.token, a.account, 1203, { tier: "filecoin" });
+    const cid = root.toString();
+    await runUntil(a.account, async () => replicaOf(await rootStatus(a.token, cid), "fil").lastError !== null, 40_000);
+    await recordStoredFilecoinCopy(a.account, cid);
+    const id = await filecoinWatch(env).watch({
+      kind: "pdp", account: a.account, root: cid, backend: "fil", remoteId: PIECE,
+      pieceCid: PIECE, dataSetId: "503", pieceId: "7", providerId: "4", addedEpoch: String(HEAD - 9000),
+    });
+    watched.push(id);
+    // Last proof more than two proving periods (2 × 2,880 epochs) ago: at risk (FOC_PROOF_AT_RISK_PERIODS = 2).
+    const lastProven = HEAD - 2 * 2880 - 10;
+    await scenario({ head: String(HEAD), dataSets: { "503": dataSet({ lastProvenEpoch: String(lastProven), nextChallengeEpoch: String(lastProven + 2880) }) } });
+    const now = Date.now() + 1000;
+    await cron(now);
+
+    const reason = `proofs overdue for 2 proving periods (last proven at epoch ${lastProven}, next challenge ${lastProven + 2880})`;
+    expect((await filecoinWatch(env).actions(id)).map((x) => [x.at, x.kind, x.reason, x.result])).toEqual([
+      [now, "renew", reason, "reported at_risk: the engine makes a new copy; this one stays watched until it exists"],
+    ]);
+    const rows = await runInDurableObject(registryStub(env, a.account), (_i: PinRegistry, state) =>
+      state.storage.sql.exec<{ state: string; next: string; remote_id: string | null; superseded: string; last_error: string }>(
+        "SELECT state, next, remote_id, superseded, last_error FROM replicas WHERE root = ? AND backend = 'fil'", cid,
+      ).toArray(),
+    );
+    // (last_error may already be the new copy's first store attempt: the alarm runs at once.)
+    expect(rows.map((r) => [r.state, r.next, r.remote_id])).toEqual([["at_risk", "store", null]]);
+    expect((JSON.parse(rows[0]!.superseded) as { remoteId: string }[]).map((r) => r.remoteId)).toEqual([PIECE]);
+    const status = await rootStatus(a.token, cid);
+    expect(status.aggregate).toBe("at_risk");
+    const logged = replicaOf(status, "fil").log.filter((l) => l.action === "at_risk");
+    expect(logged.map((l) => l.message)).toEqual([reason]);
+    expect(Date.parse(logged[0]!.at)).toBeGreaterThan(0);
+    // The repair: the account's alarm attempts the new copy (it cannot complete here: no provider), at risk meanwhile.
+    await runUntil(a.account, async () => replicaOf(await rootStatus(a.token, cid), "fil").log.some((l, i, all) => l.action === "store" && all.slice(0, i).some((p) => p.action === "at_risk")), 10_000);
+    expect(replicaOf(await rootStatus(a.token, cid), "fil").state).toBe("at_risk");
+  }, 90_000);
 });
