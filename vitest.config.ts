@@ -45,7 +45,8 @@ export default defineConfig({
             // Through the engine to the other backend types (test/replication/end-to-end.test.ts,
             // test/filecoin/watch-engine.test.ts): the local S3 and Kubo servers, the local chain.
             "archive-s3": { type: "s3", endpoint: inject<string>("s3Base"), bucket: "replicas", region: "us-east-1", prefix: "engine/" },
-            "home-kubo": { type: "kubo", url: inject<string>("kuboBase") },
+            // gatewayUrl: a personality of the test gateway plays the node's gateway (test/filecoin/providers-as-upstreams.test.ts).
+            "home-kubo": { type: "kubo", url: inject<string>("kuboBase"), gatewayUrl: inject<string>("upstreamBase") + "/honest~home-kubo" },
             fil: { type: "filecoin", chain: "calibration", rpcUrl: inject<string>("filecoinBase") + "/rpc", copies: 1, rpcTimeoutMs: 400 },
           }),
           // test/servers/s3-server.ts and kubo-rpc-server.ts test credentials; the Filecoin payer above, a throwaway session key.

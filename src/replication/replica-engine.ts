@@ -15,6 +15,7 @@ import { dagCar, measureDagCar } from "./dag-car";
 import { MigrateJobs } from "./migrate-jobs";
 import { planFor, replicationPolicy, type Plan } from "./policy";
 import { rootCid } from "./r2-dag-walk";
+import { setHolderSource, trustlessBaseOf } from "./holder-index";
 import { toView, type ReplicaFilter, type ReplicaRow, type ReplicaState, type ReplicaView, type RootStatus } from "./replica-types";
 
 /** Wall-clock budget of one replica step (store/check/remove) inside the alarm. */
@@ -241,6 +242,7 @@ export class ReplicaEngine {
       `store on ${name}`,
     );
     this.#applyStore(root, name, outcome);
+    if (outcome.state === "stored") await this.#noteHolders(root, name, backend, outcome.replica);
     if (outcome.state === "stored") await this.#removeSuperseded(root, name, backend);
   }
 
@@ -297,6 +299,7 @@ export class ReplicaEngine {
         this.#log(root, name, first ? "stored" : "checked", first ? "the remote holds it" : "present");
         this.#sql.exec("DELETE FROM work WHERE kind = 'replica' AND target = ?", target);
         if (first) this.#wakeSurplus(root);
+        if (first && backend !== undefined && row.remote_id !== null) await this.#noteHolders(root, name, backend, this.#ref(row));
         if (first && backend !== undefined) await this.#removeSuperseded(root, name, backend);
         return;
       }
@@ -325,6 +328,7 @@ export class ReplicaEngine {
         );
         this.#log(root, name, check.state, check.message);
         this.#due(root, name, now);
+        if (check.state === "lost") await this.#noteHolders(root, name, backend, undefined);
         return;
       }
     }
@@ -340,6 +344,7 @@ export class ReplicaEngine {
     if (row.remote_id !== null) refs.push(this.#ref(row));
     for (const ref of refs) await withDeadline(backend.remove(ref), STEP_MS, `remove on ${row.backend}`);
     this.#log(row.root, row.backend, "removed", refs.map((r) => r.remoteId).join(", ") || "nothing was stored");
+    await this.#noteHolders(row.root, row.backend, backend, undefined);
     const live = this.#sql.exec("SELECT 1 FROM pins WHERE root = ? AND status != 'failed' LIMIT 1", row.root).toArray().length > 0;
     if (live) {
       this.#sql.exec(
@@ -537,6 +542,27 @@ export class ReplicaEngine {
   }
 
   // ---- internals ---------------------------------------------------------------------
+
+  /**
+   * The copy's trustless gateway becomes an upstream of ours for the root
+   * (src/replication/holder-index.ts, source `<account>/<backend>`): a Kubo
+   * node's `gatewayUrl`, any backend whose retrieval URL is `{base}/ipfs/{cid}`
+   * or `{base}/piece/{cid}`. `ref` undefined (lost, removed) takes it out.
+   * Filecoin copies are the watch's to list (per provider, as it checks
+   * them); R2 is ours. A failed write is logged, never fails the step.
+   */
+  async #noteHolders(root: string, name: string, backend: ReplicationBackend | undefined, ref: ReplicaRef | undefined): Promise<void> {
+    if (backend?.type === "filecoin" || backend?.type === "r2" || name === "r2") return;
+    const own = publicUrl(this.#env);
+    const bases = ref === undefined || backend === undefined
+      ? []
+      : backend.retrievalUrls(ref).map(trustlessBaseOf).filter((b): b is string => b !== undefined && b !== own);
+    try {
+      await setHolderSource(this.#env.BLOCKS, rootCid(root), `${this.#account() ?? ""}/${name}`, bases);
+    } catch (err) {
+      console.warn(`replication: holder index of ${root} on ${name} not written`, errorText(err));
+    }
+  }
 
   async #identity(root: string): Promise<{ root: ReturnType<typeof rootCid>; dagSize: number; blocks: number; carSize: number }> {
     const cid = rootCid(root);

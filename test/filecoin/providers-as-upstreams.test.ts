@@ -16,6 +16,10 @@ import { holdersKey } from "../../src/replication/holder-index";
 import { parseCar, requestLog, uniquePersonality, upstreamUrl, withUpstreams } from "../helpers/upstream";
 import { CHUNK, fiveLeafFile, honestCar } from "../gateway/racing/dag-fixture";
 import { CID } from "multiformats/cid";
+import { registryStub } from "../../src/durable-objects/pin-registry";
+import { call, newAccount, pinJson, pseudoRandomBytes, putInR2, unixfsDag } from "../pinning/helpers";
+import { replicaOf, rootStatus, runUntil } from "../replication/helpers";
+import { putBlocks } from "../helpers/upstream";
 
 const CAR = { Accept: "application/vnd.ipld.car" };
 const PIECE = "bafkzcibcaapao7ioslgp3bqbfmbyc2ylc6iqlnmtdtr5bhqkqfuk6ee7rzpdmbq";
@@ -181,4 +185,30 @@ describe("providers' retrieval URLs as gateway upstreams", () => {
     await watch.unwatch(second, "piece removed");
     expect(await holderRecord(file.cid)).toBeNull();
   });
+
+  it("another backend's gateway (a Kubo node's gatewayUrl) becomes an upstream once the engine stored the copy there", async () => {
+    const { token, account } = await newAccount("holders-kubo");
+    const dag = await unixfsDag(pseudoRandomBytes(3000, 9006), 1000);
+    await putInR2(dag.blocks);
+    const created = await pinJson(await call("POST", "/psa/pins", { token, body: { cid: dag.root.toString(), meta: { tier: "kubo" } } }));
+    await runUntil(account, async () => (await registryStub(env, account).getPin(created.requestid))?.status === "pinned", 5_000);
+    await runUntil(account, async () => replicaOf(await rootStatus(token, dag.root), "home-kubo").state === "stored", 30_000);
+    const kuboGateway = upstreamUrl("honest~home-kubo");
+    expect(await holderRecord(dag.root)).toEqual({ v: 1, sources: { [`${account}/home-kubo`]: [kuboGateway] } });
+
+    // The R2 copy goes; the node's gateway (the test gateway holding the blocks) serves the DAG, public upstreams do not have it.
+    await putBlocks(dag.blocks);
+    for (const b of dag.blocks) await env.BLOCKS.delete(blockKey(b.cid));
+    const publicUpstream = uniquePersonality("not-found");
+    const w = withUpstreams([publicUpstream], { HEDGE_DELAY_MS: "5000" });
+    const res = await w.fetch(`/ipfs/${dag.root}?format=car`);
+    expect(res.status).toBe(200);
+    const car = await parseCar(new Uint8Array(await res.arrayBuffer()));
+    expect(car.blocks.map((b) => b.cid).sort()).toEqual(dag.blocks.map((b) => b.cid.toString()).sort());
+    await w.settle();
+    expect((await requestLog("honest~home-kubo")).filter((e) => e.url.includes(dag.root.toString())).map((e) => e.url)).toEqual([
+      `/honest~home-kubo/ipfs/${dag.root}?format=car&dag-scope=all&car-version=1&car-order=dfs&car-dups=y`,
+    ]);
+    expect(await requestLog(publicUpstream)).toEqual([]);
+  }, 60_000);
 });
