@@ -55,6 +55,9 @@ type WorkRow = { kind: "pin" | "release" | "replica" | "migrate"; target: string
  * durable (SQLite rows, blocks in R2), so an object evicted or restarted
  * mid-pin resumes where the data says it was.
  */
+/** The backend name the Filecoin watch reports classic deals under (src/backends/filecoin/watch-routes.ts). */
+const DEAL_BACKEND = "filecoin-deal";
+
 export class PinRegistry extends DurableObject<Env> {
   readonly #sql: SqlStorage;
   readonly #store: R2BlockStore;
@@ -615,6 +618,11 @@ export class PinRegistry extends DurableObject<Env> {
    * account has no such replica.
    */
   async reportReplicaCheck(root: string, backend: string, remoteId: string, check: ReplicaCheck): Promise<void> {
+    // A classic deal the watch follows has no replica row here: its renewal is a new Filecoin copy (issue 10).
+    if (backend === DEAL_BACKEND) {
+      if (this.#replicas.renewDeal(root, remoteId, check)) await this.#schedule();
+      return;
+    }
     const row = this.#replicas.findByRemote(backend, remoteId);
     if (row === undefined || row.root !== root) throw new Error(`no replica ${remoteId} of ${root} on backend ${backend}`);
     await this.#replicas.applyCheck(root, backend, check);

@@ -536,6 +536,33 @@ export class ReplicaEngine {
     return rows.length;
   }
 
+  /**
+   * A classic Filecoin deal holding `root` (watched by the Filecoin cron,
+   * reported as backend `filecoin-deal`) is lost or near its end: the root
+   * gets a copy on the first configured `filecoin` backend, added to its
+   * plan like a migration (replica_overrides) and queued now. `stored`
+   * needs nothing. Returns whether work was added; throws when the account
+   * does not pin the root or no Filecoin backend is configured (the watch
+   * keeps the deal's state and reports again next run).
+   */
+  renewDeal(root: string, dealRef: string, check: ReplicaCheck): boolean {
+    if (check.state === "stored" || check.state === "pending") return false;
+    const pinned = this.#sql.exec("SELECT 1 FROM pins WHERE root = ? AND status = 'pinned' LIMIT 1", root).toArray().length > 0;
+    if (!pinned) throw new Error(`${dealRef}: ${root} is not pinned by this account, nothing to renew it from`);
+    const target = [...backendConfigs(this.#env).values()].find((b) => b.type === "filecoin")?.name;
+    if (target === undefined) throw new Error(`${dealRef}: no backend of type filecoin is configured to renew it on`);
+    const row = this.#sql.exec<{ add_backends: string; drop_backends: string }>("SELECT add_backends, drop_backends FROM replica_overrides WHERE root = ?", root).toArray()[0];
+    const add = new Set(JSON.parse(row?.add_backends ?? "[]") as string[]);
+    if (!add.has(target)) {
+      add.add(target);
+      const drop = (JSON.parse(row?.drop_backends ?? "[]") as string[]).filter((b) => b !== target);
+      this.#sql.exec("INSERT OR REPLACE INTO replica_overrides (root, add_backends, drop_backends) VALUES (?, ?, ?)", root, JSON.stringify([...add]), JSON.stringify(drop));
+    }
+    const added = this.planRoot(root);
+    if (this.#row(root, target) !== undefined) this.#log(root, target, "renew deal", `${dealRef} ${check.state}: ${check.message}`);
+    return added;
+  }
+
   /** A remote id's replica (monitors report by the id the backend gave). */
   findByRemote(backend: string, remoteId: string): ReplicaRow | undefined {
     return this.#sql.exec<ReplicaRow>("SELECT * FROM replicas WHERE backend = ? AND remote_id = ?", backend, remoteId).toArray()[0];

@@ -215,4 +215,35 @@ describe("Filecoin watch → the account's PinRegistry (ReplicaSink wired to rep
     await runUntil(a.account, async () => replicaOf(await rootStatus(a.token, cid), "fil").log.some((l, i, all) => l.action === "store" && all.slice(0, i).some((p) => p.action === "at_risk")), 10_000);
     expect(replicaOf(await rootStatus(a.token, cid), "fil").state).toBe("at_risk");
   }, 90_000);
+
+  it("a classic deal near its end: reported to its account, which plans a new copy on the Filecoin backend (renewal); a deal of a root not pinned there cannot be reported", async () => {
+    const a = await newAccount("fil-deal");
+    const { root } = await pinInR2(a.token, a.account, 1204, {});
+    const cid = root.toString();
+    expect((await rootStatus(a.token, cid)).replicas.map((r) => r.backend)).toEqual(["r2"]);
+    const res = await call("POST", "/api/v1/filecoin/deals", { token: "test-admin-token", body: { root: cid, dealId: "9101", account: a.account } });
+    expect(res.status).toBe(201);
+    const { id } = (await res.json()) as { id: string };
+    const orphan = await filecoinWatch(env).watch({ kind: "deal", root: "bafkqaaa", backend: "filecoin-deal", remoteId: "deal-9102", dealId: "9102", account: a.account });
+    watched.push(id, orphan);
+    const lotusHead = 5_000_000;
+    const deal = { PieceCID: "baga6ea4seaq", Provider: "f01000", StartEpoch: 4_000_000, EndEpoch: lotusHead + 10 * 2880, SectorStartEpoch: 4_000_100, SlashEpoch: -1 };
+    await scenario({ lotusHead: String(lotusHead), deals: { "9101": deal, "9102": deal } });
+    const now = Date.now() + 1000;
+    await cron(now);
+
+    const reason = "deal ends at epoch 5028800, within the renew window (28800 epochs left) (ends 2025-06-06T00:40:00.000Z)";
+    expect((await filecoinWatch(env).actions(id)).map((x) => [x.kind, x.reason, x.result])).toEqual([
+      ["renew", reason, "reported at_risk: the engine makes a new copy; this one stays watched until it exists"],
+    ]);
+    const status = await rootStatus(a.token, cid);
+    expect(status.plan).toMatchObject({ backends: ["r2", "fil"], rule: "default + migration" });
+    const fil = replicaOf(status, "fil");
+    expect(fil.log.map((l) => [l.action, l.message]).slice(0, 2)).toEqual([["planned", "policy default + migration"], ["renew deal", `deal-9101 at_risk: ${reason}`]]);
+    // The new copy is attempted by the account's alarm (it cannot complete here: no provider).
+    await runUntil(a.account, async () => replicaOf(await rootStatus(a.token, cid), "fil").attempts >= 1, 20_000);
+    // The root of the other deal is not pinned by the account: the report fails, the deal keeps its state, retried next run.
+    const other = (await filecoinWatch(env).copies("bafkqaaa")).find((c) => c.id === orphan)!;
+    expect(other).toMatchObject({ state: "stored", lastError: `report failed: deal-9102: bafkqaaa is not pinned by this account, nothing to renew it from` });
+  }, 90_000);
 });
