@@ -160,7 +160,8 @@ export class FilecoinWatch extends DurableObject<Env> {
    */
   async watch(input: WatchCopyInput, now = Date.now()): Promise<string> {
     const id = this.#watch(input, now);
-    await this.#syncHolders([input.root]);
+    // Only PDP copies name a provider's gateway (a deal has none): the holder record changes with them.
+    if (input.kind === "pdp") await this.#syncHolders([input.root]);
     return id;
   }
 
@@ -197,13 +198,13 @@ export class FilecoinWatch extends DurableObject<Env> {
   async watchMany(inputs: WatchCopyInput[], now = Date.now()): Promise<string[]> {
     const ids: string[] = [];
     for (const input of inputs) ids.push(this.#watch(input, now));
-    await this.#syncHolders(inputs.map((i) => i.root));
+    await this.#syncHolders(inputs.filter((i) => i.kind === "pdp").map((i) => i.root));
     return ids;
   }
 
   /** Stops watching a copy (its pin was removed, or we asked for the piece's removal). */
   async unwatch(id: string, reason = "unwatched"): Promise<boolean> {
-    const root = this.#sql.exec<{ root: string }>("SELECT root FROM copies WHERE id = ?", id).toArray()[0]?.root;
+    const root = this.#sql.exec<{ root: string }>("SELECT root FROM copies WHERE id = ? AND retrieval_url IS NOT NULL", id).toArray()[0]?.root;
     const n = this.#sql.exec("DELETE FROM copies WHERE id = ?", id).rowsWritten;
     if (n > 0) this.#log(id, Date.now(), "unwatch", reason, "removed");
     if (root !== undefined) await this.#syncHolders([root]);
@@ -215,11 +216,11 @@ export class FilecoinWatch extends DurableObject<Env> {
     const roots = new Set<string>();
     let n = 0;
     for (const id of ids) {
-      const root = this.#sql.exec<{ root: string }>("SELECT root FROM copies WHERE id = ?", id).toArray()[0]?.root;
-      if (root === undefined) continue;
+      const row = this.#sql.exec<{ root: string; retrieval_url: string | null }>("SELECT root, retrieval_url FROM copies WHERE id = ?", id).toArray()[0];
+      if (row === undefined) continue;
       this.#sql.exec("DELETE FROM copies WHERE id = ?", id);
       this.#log(id, Date.now(), "unwatch", reason, "removed");
-      roots.add(root);
+      if (row.retrieval_url !== null) roots.add(row.root);
       n++;
     }
     await this.#syncHolders([...roots]);
@@ -441,7 +442,7 @@ export class FilecoinWatch extends DurableObject<Env> {
       verdict.state, proof, now, now + CHECK_INTERVAL_MS, row.id,
     );
     // A lost copy's provider stops being an upstream for the root (and a recovered one becomes one again).
-    await this.#syncHolders([row.root]);
+    if (row.retrieval_url !== null) await this.#syncHolders([row.root]);
     this.#log(
       row.id, now, kind, reason,
       verdict.state === "stored" ? "reported stored" : `reported ${verdict.state}: the engine makes a new copy; this one stays watched until it exists`,
