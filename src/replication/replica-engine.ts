@@ -579,7 +579,13 @@ export class ReplicaEngine {
    * them); R2 is ours. A failed write is logged, never fails the step.
    */
   async #noteHolders(root: string, name: string, backend: ReplicationBackend | undefined, ref: ReplicaRef | undefined): Promise<void> {
-    if (backend?.type === "filecoin" || backend?.type === "r2" || name === "r2") return;
+    let type: string | undefined = backend?.type;
+    try {
+      type ??= backendConfigs(this.#env).get(name)?.type;
+    } catch {
+      // A broken BACKENDS: nothing of this backend is listed.
+    }
+    if (type === "filecoin" || type === "r2" || name === "r2") return;
     const own = publicUrl(this.#env);
     const bases = ref === undefined || backend === undefined
       ? []
