@@ -37,8 +37,3 @@ export function holdersOf(bucket: R2Bucket, root: CID, now = Date.now()): Promis
   answers.set(key, { bases, expires: now + HOLDERS_TTL_MS });
   return bases;
 }
-
-/** Forgets every answer of this isolate (tests that change the index of a root they already asked about). */
-export function clearHoldersCache(): void {
-  answers.clear();
-}
