@@ -162,6 +162,9 @@ describe("Filecoin watch → the account's PinRegistry (ReplicaSink wired to rep
     expect(psa.status).toBe("pinned");
     expect(psa.info.replicas).toBe("fil=stored r2=stored");
     expect(psa.info.replication).toBe("stored");
+    // The pin's own GET carries the watch's view too (this account's copy only, not the foreign one).
+    expect(psa.info.filecoin).toBe(`fil provider 4 data set 501 piece 7: stored (last proven at epoch ${HEAD - 100}, next challenge ${HEAD + 2780}); check at ${next}`);
+    expect(psa.info.filecoin_payer).toMatch(new RegExp(`^runway 0\\.69 days at ${new Date(now).toISOString().replace(/\./g, "\\.")} \\(deposit (submitted|confirmed)\\)$`));
   }, 90_000);
 
   it("a copy watched without an account cannot be reported: its state is kept and the failure logged, retried next run", async () => {
