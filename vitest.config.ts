@@ -36,6 +36,9 @@ export default defineConfig({
           FOC_FUNDING_KEY: "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcaf784d7bf4f2ff80",
           FOC_AUTO_FUND: "on",
           FOC_MAX_BALANCE: "50",
+          // A run stops after this many subrequests and an alarm continues it: low enough that
+          // test/filecoin/watch-cron.test.ts sees 10,000 copies take two invocations (default 800).
+          FOC_WATCH_SUBREQUESTS: "20",
           // Replication (test/replication/): backends are tenants of the local pinning service
           // (test/servers/psa-server.ts); the policy's default is R2 only, so other tests see no replicas.
           BACKENDS: JSON.stringify({
@@ -45,7 +48,8 @@ export default defineConfig({
             // Through the engine to the other backend types (test/replication/end-to-end.test.ts,
             // test/filecoin/watch-engine.test.ts): the local S3 and Kubo servers, the local chain.
             "archive-s3": { type: "s3", endpoint: inject<string>("s3Base"), bucket: "replicas", region: "us-east-1", prefix: "engine/" },
-            "home-kubo": { type: "kubo", url: inject<string>("kuboBase") },
+            // gatewayUrl: a personality of the test gateway plays the node's gateway (test/filecoin/providers-as-upstreams.test.ts).
+            "home-kubo": { type: "kubo", url: inject<string>("kuboBase"), gatewayUrl: inject<string>("upstreamBase") + "/honest~home-kubo" },
             fil: { type: "filecoin", chain: "calibration", rpcUrl: inject<string>("filecoinBase") + "/rpc", copies: 1, rpcTimeoutMs: 400 },
             // store() end to end (test/filecoin/store-end-to-end.test.ts): the local chain and its two PDP providers.
             foc: { type: "filecoin", chain: "calibration", rpcUrl: inject<string>("filecoinBase") + "/rpc", copies: 2, rpcTimeoutMs: 5000 },

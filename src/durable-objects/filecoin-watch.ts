@@ -9,6 +9,15 @@ import { FILECOIN_WATCH_MIGRATIONS } from "../backends/filecoin/watch-schema";
 import { dealVerdict, EPOCHS_PER_DAY, pdpVerdict, type Verdict } from "../backends/filecoin/watch-verdict";
 import { watchConfig, type WatchConfig } from "../backends/filecoin/watch-config";
 import { migrate } from "./sql-migrations";
+import { CID } from "multiformats/cid";
+import { setHolderSource, trustlessBaseOf } from "../replication/holder-index";
+import { isPrivateUrl } from "../gateway/providers/multiaddr-url";
+import { HttpTrustlessGateway, type TrustlessGateway } from "../gateway/upstream/trustless-gateway";
+import { VerifiedBlockSession } from "../gateway/upstream/block-session";
+import type { ResumePoint } from "../gateway/traversal/block-source";
+import { loadBlock } from "../gateway/traversal/load-block";
+import { selectBlocks } from "../gateway/traversal/select-blocks";
+import { decodeNode } from "../gateway/dag/decode-node";
 
 /** A checked copy is checked again after this long (the cron runs every 30 min). */
 const CHECK_INTERVAL_MS = 25 * 60_000;
@@ -27,7 +36,7 @@ const PIECES_PER_REQUEST = 200;
  * subrequests on the paid plan; a cron may run 15 min); the alarm resumes.
  */
 const RUN_BUDGET_MS = 60_000;
-const RUN_SUBREQUEST_BUDGET = 800;
+// The subrequest budget is FOC_WATCH_SUBREQUESTS (watch-config.ts, default 800).
 /** A deposit not seen in the account's funds after this long is marked unconfirmed and alerted, never re-sent. */
 const DEPOSIT_SETTLE_MS = 2 * 60 * 60_000;
 /** One funding alert a day at most. */
@@ -150,6 +159,13 @@ export class FilecoinWatch extends DurableObject<Env> {
    * exists.
    */
   async watch(input: WatchCopyInput, now = Date.now()): Promise<string> {
+    const id = this.#watch(input, now);
+    // Only PDP copies name a provider's gateway (a deal has none): the holder record changes with them.
+    if (input.kind === "pdp") await this.#syncHolders([input.root]);
+    return id;
+  }
+
+  #watch(input: WatchCopyInput, now: number): string {
     const id = copyId(input);
     if (input.kind === "pdp" && !(input.pieceCid && input.dataSetId && input.pieceId)) {
       throw new Error("a pdp copy needs pieceCid, dataSetId and pieceId");
@@ -181,15 +197,34 @@ export class FilecoinWatch extends DurableObject<Env> {
   /** `watch` for many copies in one call (a migration, the bench); returns their ids. */
   async watchMany(inputs: WatchCopyInput[], now = Date.now()): Promise<string[]> {
     const ids: string[] = [];
-    for (const input of inputs) ids.push(await this.watch(input, now));
+    for (const input of inputs) ids.push(this.#watch(input, now));
+    await this.#syncHolders(inputs.filter((i) => i.kind === "pdp").map((i) => i.root));
     return ids;
   }
 
   /** Stops watching a copy (its pin was removed, or we asked for the piece's removal). */
   async unwatch(id: string, reason = "unwatched"): Promise<boolean> {
+    const root = this.#sql.exec<{ root: string }>("SELECT root FROM copies WHERE id = ? AND retrieval_url IS NOT NULL", id).toArray()[0]?.root;
     const n = this.#sql.exec("DELETE FROM copies WHERE id = ?", id).rowsWritten;
     if (n > 0) this.#log(id, Date.now(), "unwatch", reason, "removed");
+    if (root !== undefined) await this.#syncHolders([root]);
     return n > 0;
+  }
+
+  /** `unwatch` for many copies in one call (a migration cancelled, test cleanup); returns how many were watched. */
+  async unwatchMany(ids: string[], reason = "unwatched"): Promise<number> {
+    const roots = new Set<string>();
+    let n = 0;
+    for (const id of ids) {
+      const row = this.#sql.exec<{ root: string; retrieval_url: string | null }>("SELECT root, retrieval_url FROM copies WHERE id = ?", id).toArray()[0];
+      if (row === undefined) continue;
+      this.#sql.exec("DELETE FROM copies WHERE id = ?", id);
+      this.#log(id, Date.now(), "unwatch", reason, "removed");
+      if (row.retrieval_url !== null) roots.add(row.root);
+      n++;
+    }
+    await this.#syncHolders([...roots]);
+    return n;
   }
 
   async copies(root?: string): Promise<WatchedCopy[]> {
@@ -245,7 +280,7 @@ export class FilecoinWatch extends DurableObject<Env> {
     const getReader = async () => (reader ??= await createChainReader(cfg.chain, cfg.rpcTimeoutMs, fetcher));
     let proving: { maxProvingPeriod: bigint } | undefined;
 
-    while (Date.now() - started < RUN_BUDGET_MS && counters.subrequests < RUN_SUBREQUEST_BUDGET) {
+    while (Date.now() - started < RUN_BUDGET_MS && counters.subrequests < cfg.runSubrequests) {
       const rows = this.#sql
         .exec<CopyRow>(
           "SELECT * FROM copies WHERE state IN ('stored', 'at_risk') AND next_check_at <= ? ORDER BY next_check_at, id LIMIT ?",
@@ -406,6 +441,8 @@ export class FilecoinWatch extends DurableObject<Env> {
       "UPDATE copies SET state = ?, proof = ?, last_check_at = ?, next_check_at = ?, failures = 0, last_error = NULL WHERE id = ?",
       verdict.state, proof, now, now + CHECK_INTERVAL_MS, row.id,
     );
+    // A lost copy's provider stops being an upstream for the root (and a recovered one becomes one again).
+    if (row.retrieval_url !== null) await this.#syncHolders([row.root]);
     this.#log(
       row.id, now, kind, reason,
       verdict.state === "stored" ? "reported stored" : `reported ${verdict.state}: the engine makes a new copy; this one stays watched until it exists`,
@@ -516,7 +553,15 @@ export class FilecoinWatch extends DurableObject<Env> {
           verdict = { state: "lost", reason: `fetch-back: ${row.retrieval_url} answered HTTP ${res.status}` };
         } else if (!res.ok || !res.body) {
           await res.body?.cancel();
-          throw new Error(`HTTP ${res.status}`);
+          // The provider does not serve the piece now: ask its IPFS gateway for the DAG, block by block.
+          const ipfs = await this.#verifyIpfs(row, cfg, counters, `HTTP ${res.status}`);
+          if (ipfs.state === "lost") verdict = ipfs;
+          else {
+            counters.verified++;
+            this.#sql.exec("UPDATE copies SET last_verified_at = ? WHERE id = ?", now, row.id);
+            this.#log(row.id, now, "verify", "fetch-back sample", `${row.retrieval_url} answered HTTP ${res.status}; ${ipfs.message}`);
+            continue;
+          }
         } else {
           const { pieceCid } = await pieceCidOfStream(res.body);
           if (pieceCid.toString() !== row.piece_cid) {
@@ -532,6 +577,110 @@ export class FilecoinWatch extends DurableObject<Env> {
         this.#log(row.id, now, "verify", "fetch-back sample", `could not fetch, not counted: ${message(err)}`);
       }
       if (verdict) await this.#apply(row, verdict, now, counters);
+    }
+  }
+
+  /**
+   * Fetch-back through the provider's trustless gateway (`{base}/ipfs/{root}`,
+   * dag-scope=all), every block hash-checked against the CID its parent
+   * names, by the gateway's own verified session and traversal: a block that
+   * does not match makes the copy `lost`; a walk that completes verifies it;
+   * anything else (not found, unreachable, timeout) throws: not counted.
+   */
+  async #verifyIpfs(row: CopyRow, cfg: WatchConfig, counters: RunCounters, pieceAnswer: string): Promise<{ state: "lost"; reason: string } | { state: "stored"; message: string }> {
+    const base = trustlessBaseOf(row.retrieval_url!);
+    if (base === undefined) throw new Error(pieceAnswer);
+    const root = CID.parse(row.root);
+    const results: string[] = [];
+    const gateway = new HttpTrustlessGateway(base, "public");
+    const counted: TrustlessGateway = {
+      base,
+      request: (rp, signal, asRaw) => {
+        counters.subrequests++;
+        return gateway.request(rp, signal, asRaw);
+      },
+    };
+    const ms = cfg.rpcTimeoutMs * 6;
+    const session = new VerifiedBlockSession({
+      upstreams: [counted], hedgeDelayMs: ms, ttfbTimeoutMs: ms, idleTimeoutMs: ms, maxConcurrent: 1,
+      sink: { report: (o) => void results.push(o.result) },
+    });
+    const rp: ResumePoint = { kind: "car", root, segments: [], scope: "all" };
+    let blocks = 0;
+    let bytes = 0;
+    try {
+      const first = await loadBlock(session, root, rp);
+      // selectBlocks yields the root too.
+      for await (const block of selectBlocks(session, { cid: root, bytes: first }, decodeNode(root, first), { scope: "all" }, rp)) {
+        blocks++;
+        bytes += block.bytes.length;
+      }
+      await session.close();
+    } catch (err) {
+      session.abort();
+      if (results.includes("invalid_block")) {
+        return { state: "lost", reason: `fetch-back: ${base}/ipfs/${row.root} served a block that does not match its CID (${pieceAnswer} on /piece)` };
+      }
+      throw err;
+    }
+    if (results.includes("invalid_block")) {
+      return { state: "lost", reason: `fetch-back: ${base}/ipfs/${row.root} sent a block that does not match its CID after the DAG (${pieceAnswer} on /piece)` };
+    }
+    return { state: "stored", message: `${blocks} blocks (${bytes} bytes) from ${base}/ipfs/${row.root} match their CIDs` };
+  }
+
+  // ---- providers as gateway upstreams -------------------------------------------
+
+  /**
+   * Writes the `filecoin` source of each root's holder record
+   * (src/replication/holder-index.ts): the trustless gateway of every
+   * provider whose copy is stored or at risk, so the gateway races them for
+   * the root without asking this object. Roots that are not CIDs are
+   * skipped. Provider URLs come from the chain's provider registry: private
+   * addresses are kept only when the chain's RPC is itself private (a local
+   * or operator-run node), as IPNI answers are. Writes are serialised; a
+   * failed write is logged and redone at the root's next change.
+   */
+  async #syncHolders(roots: string[]): Promise<void> {
+    const run = this.#holderWrites.then(() => this.#writeHolders([...new Set(roots)]));
+    this.#holderWrites = run.catch(() => undefined);
+    return run;
+  }
+
+  #holderWrites: Promise<void> = Promise.resolve();
+
+  async #writeHolders(roots: string[]): Promise<void> {
+    let allowPrivate = false;
+    try {
+      const rpc = watchConfig(this.env).chain.rpcUrl;
+      allowPrivate = rpc !== undefined && isPrivateUrl(rpc);
+    } catch {
+      // A broken FOC_* configuration: public providers only.
+    }
+    for (const root of roots) {
+      let cid: CID;
+      try {
+        cid = CID.parse(root);
+      } catch {
+        continue;
+      }
+      const urls = this.#sql
+        .exec<{ retrieval_url: string }>(
+          `SELECT retrieval_url FROM copies WHERE root = ? AND kind = 'pdp' AND state IN ('stored', 'at_risk') AND retrieval_url IS NOT NULL
+           ORDER BY state = 'at_risk', provider_id, id`,
+          root,
+        )
+        .toArray();
+      const bases: string[] = [];
+      for (const { retrieval_url } of urls) {
+        const base = trustlessBaseOf(retrieval_url);
+        if (base !== undefined && !bases.includes(base) && (allowPrivate || !isPrivateUrl(base))) bases.push(base);
+      }
+      try {
+        await setHolderSource(this.env.BLOCKS, cid, "filecoin", bases);
+      } catch (err) {
+        console.warn(`filecoin watch: holder index of ${root} not written: ${message(err)}`);
+      }
     }
   }
 

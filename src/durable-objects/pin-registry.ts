@@ -48,6 +48,9 @@ type PinRow = {
 };
 type WorkRow = { kind: "pin" | "release" | "replica" | "migrate"; target: string };
 
+/** The backend name the Filecoin watch reports classic deals under (src/backends/filecoin/watch-routes.ts). */
+const DEAL_BACKEND = "filecoin-deal";
+
 /**
  * The pins of one account (DESIGN.md "Durable Objects"): PSA pin records,
  * the state machine queued → pinning → pinned | failed, and the table of
@@ -612,9 +615,15 @@ export class PinRegistry extends DurableObject<Env> {
    * A monitor (e.g. the Filecoin cron) reports what it found about the copy
    * `remoteId` on `backend`: `lost`/`at_risk` schedule a new copy (the old
    * one is removed only once the new one is stored). Throws when this
-   * account has no such replica.
+   * account has no such replica. A classic deal (`filecoin-deal`) is renewed
+   * on the Filecoin backend instead (`ReplicaEngine.renewDeal`).
    */
   async reportReplicaCheck(root: string, backend: string, remoteId: string, check: ReplicaCheck): Promise<void> {
+    // A classic deal the watch follows has no replica row here: its renewal is a new Filecoin copy (issue 10).
+    if (backend === DEAL_BACKEND) {
+      if (this.#replicas.renewDeal(root, remoteId, check)) await this.#schedule();
+      return;
+    }
     const row = this.#replicas.findByRemote(backend, remoteId);
     if (row === undefined || row.root !== root) throw new Error(`no replica ${remoteId} of ${root} on backend ${backend}`);
     await this.#replicas.applyCheck(root, backend, check);

@@ -8,6 +8,8 @@ import { parseListFilter } from "./list-filter";
 import { parsePin, readJson } from "./pin-input";
 import { checkReplicationOverride } from "../replication/override-check";
 import { pinStatus } from "./pin-status";
+import { filecoinPsaInfo } from "../replication/filecoin-status";
+import { CID } from "multiformats/cid";
 import { psaErrorResponse } from "./psa-errors";
 
 /**
@@ -35,6 +37,8 @@ psaRoutes.post("/pins", async (c) => {
 psaRoutes.get("/pins/:requestid", async (c) => {
   const record = await registry(c).getPin(c.req.param("requestid"));
   if (record === null) throw notFound("The specified resource was not found");
+  // Its Filecoin copies as the watch sees them (docs/filecoin.md "Unified status"); one watch call, only for such pins.
+  Object.assign(record.info, await filecoinPsaInfo(c.env, c.get("account"), CID.parse(record.pin.cid).toV1().toString(), record.info));
   return c.json(pinStatus(record, await delegatesOf(c)));
 });
 

@@ -105,3 +105,36 @@ function runway(events: FundingEvent[]): PayerRunway | null {
     message: last.message,
   };
 }
+
+/**
+ * PSA `info` lines of one pin (`GET /psa/pins/{requestid}` only: a list
+ * would cost a watch call per pin) for its Filecoin copies: `filecoin`,
+ * one entry per watched copy of this account (`<backend> provider P data
+ * set D piece I: <state> (<proof>); <next action>`, joined by ` | `), and
+ * `filecoin_payer` (the payer's runway at the last funding event). Empty
+ * when the pin's `replicas` summary names no `filecoin` backend, so other
+ * pins never reach the watch object.
+ */
+export async function filecoinPsaInfo(env: Env, account: string, root: string, info: Record<string, string>): Promise<Record<string, string>> {
+  let types: Map<string, { type: string }>;
+  try {
+    types = backendConfigs(env);
+  } catch {
+    return {};
+  }
+  const backends = (info.replicas ?? "").split(" ").map((r) => r.slice(0, r.indexOf("="))).filter((b) => types.get(b)?.type === "filecoin");
+  if (backends.length === 0) return {};
+  const watch = filecoinWatch(env);
+  const [copies, funding] = await Promise.all([watch.copies(root), watch.funding()]);
+  const lines = copies
+    .filter((c) => c.account === account && backends.includes(c.backend))
+    .map((w) => {
+      const c = copyStatus(w);
+      return `${w.backend} provider ${c.provider ?? "?"} data set ${c.dataSet ?? "?"} piece ${c.pieceId ?? "?"}: ${c.state}${c.proof ? ` (${c.proof})` : ""}; ${c.nextAction}`;
+    });
+  const out: Record<string, string> = {};
+  if (lines.length > 0) out.filecoin = lines.join(" | ");
+  const payer = runway(funding);
+  if (payer !== null) out.filecoin_payer = `runway ${payer.runwayDays} days at ${payer.at} (${payer.event} ${payer.state})`;
+  return out;
+}

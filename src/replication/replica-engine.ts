@@ -16,6 +16,7 @@ import { MigrateJobs } from "./migrate-jobs";
 import { planFor, replicationPolicy, type Plan } from "./policy";
 import { rootCid } from "./r2-dag-walk";
 import { filecoinCopiesInfo } from "../backends/filecoin/copy-info";
+import { setHolderSource, trustlessBaseOf } from "./holder-index";
 import { toView, type ReplicaFilter, type ReplicaRow, type ReplicaState, type ReplicaView, type RootStatus } from "./replica-types";
 
 /** Wall-clock budget of one replica step (store/check/remove) inside the alarm. */
@@ -242,6 +243,7 @@ export class ReplicaEngine {
       `store on ${name}`,
     );
     this.#applyStore(root, name, outcome);
+    if (outcome.state === "stored") await this.#noteHolders(root, name, backend, outcome.replica);
     if (outcome.state === "stored") await this.#removeSuperseded(root, name, backend);
   }
 
@@ -298,6 +300,7 @@ export class ReplicaEngine {
         this.#log(root, name, first ? "stored" : "checked", first ? "the remote holds it" : "present");
         this.#sql.exec("DELETE FROM work WHERE kind = 'replica' AND target = ?", target);
         if (first) this.#wakeSurplus(root);
+        if (first && backend !== undefined && row.remote_id !== null) await this.#noteHolders(root, name, backend, this.#ref(row));
         if (first && backend !== undefined) await this.#removeSuperseded(root, name, backend);
         return;
       }
@@ -326,6 +329,7 @@ export class ReplicaEngine {
         );
         this.#log(root, name, check.state, check.message);
         this.#due(root, name, now);
+        if (check.state === "lost") await this.#noteHolders(root, name, backend, undefined);
         return;
       }
     }
@@ -341,6 +345,7 @@ export class ReplicaEngine {
     if (row.remote_id !== null) refs.push(this.#ref(row));
     for (const ref of refs) await withDeadline(backend.remove(ref), STEP_MS, `remove on ${row.backend}`);
     this.#log(row.root, row.backend, "removed", refs.map((r) => r.remoteId).join(", ") || "nothing was stored");
+    await this.#noteHolders(row.root, row.backend, backend, undefined);
     const live = this.#sql.exec("SELECT 1 FROM pins WHERE root = ? AND status != 'failed' LIMIT 1", row.root).toArray().length > 0;
     if (live) {
       this.#sql.exec(
@@ -539,12 +544,66 @@ export class ReplicaEngine {
     return rows.length;
   }
 
+  /**
+   * A classic Filecoin deal holding `root` (watched by the Filecoin cron,
+   * reported as backend `filecoin-deal`) is lost or near its end: the root
+   * gets a copy on the first configured `filecoin` backend, added to its
+   * plan like a migration (replica_overrides) and queued now. `stored`
+   * needs nothing. Returns whether work was added; throws when the account
+   * does not pin the root or no Filecoin backend is configured (the watch
+   * keeps the deal's state and reports again next run).
+   */
+  renewDeal(root: string, dealRef: string, check: ReplicaCheck): boolean {
+    if (check.state === "stored" || check.state === "pending") return false;
+    const pinned = this.#sql.exec("SELECT 1 FROM pins WHERE root = ? AND status = 'pinned' LIMIT 1", root).toArray().length > 0;
+    if (!pinned) throw new Error(`${dealRef}: ${root} is not pinned by this account, nothing to renew it from`);
+    const target = [...backendConfigs(this.#env).values()].find((b) => b.type === "filecoin")?.name;
+    if (target === undefined) throw new Error(`${dealRef}: no backend of type filecoin is configured to renew it on`);
+    const row = this.#sql.exec<{ add_backends: string; drop_backends: string }>("SELECT add_backends, drop_backends FROM replica_overrides WHERE root = ?", root).toArray()[0];
+    const add = new Set(JSON.parse(row?.add_backends ?? "[]") as string[]);
+    if (!add.has(target)) {
+      add.add(target);
+      const drop = (JSON.parse(row?.drop_backends ?? "[]") as string[]).filter((b) => b !== target);
+      this.#sql.exec("INSERT OR REPLACE INTO replica_overrides (root, add_backends, drop_backends) VALUES (?, ?, ?)", root, JSON.stringify([...add]), JSON.stringify(drop));
+    }
+    const added = this.planRoot(root);
+    if (this.#row(root, target) !== undefined) this.#log(root, target, "renew deal", `${dealRef} ${check.state}: ${check.message}`);
+    return added;
+  }
+
   /** A remote id's replica (monitors report by the id the backend gave). */
   findByRemote(backend: string, remoteId: string): ReplicaRow | undefined {
     return this.#sql.exec<ReplicaRow>("SELECT * FROM replicas WHERE backend = ? AND remote_id = ?", backend, remoteId).toArray()[0];
   }
 
   // ---- internals ---------------------------------------------------------------------
+
+  /**
+   * The copy's trustless gateway becomes an upstream of ours for the root
+   * (src/replication/holder-index.ts, source `<account>/<backend>`): a Kubo
+   * node's `gatewayUrl`, any backend whose retrieval URL is `{base}/ipfs/{cid}`
+   * or `{base}/piece/{cid}`. `ref` undefined (lost, removed) takes it out.
+   * Filecoin copies are the watch's to list (per provider, as it checks
+   * them); R2 is ours. A failed write is logged, never fails the step.
+   */
+  async #noteHolders(root: string, name: string, backend: ReplicationBackend | undefined, ref: ReplicaRef | undefined): Promise<void> {
+    let type: string | undefined = backend?.type;
+    try {
+      type ??= backendConfigs(this.#env).get(name)?.type;
+    } catch {
+      // A broken BACKENDS: nothing of this backend is listed.
+    }
+    if (type === "filecoin" || type === "r2" || name === "r2") return;
+    const own = publicUrl(this.#env);
+    const bases = ref === undefined || backend === undefined
+      ? []
+      : backend.retrievalUrls(ref).map(trustlessBaseOf).filter((b): b is string => b !== undefined && b !== own);
+    try {
+      await setHolderSource(this.#env.BLOCKS, rootCid(root), `${this.#account() ?? ""}/${name}`, bases);
+    } catch (err) {
+      console.warn(`replication: holder index of ${root} on ${name} not written`, errorText(err));
+    }
+  }
 
   async #identity(root: string): Promise<{ root: ReturnType<typeof rootCid>; dagSize: number; blocks: number; carSize: number }> {
     const cid = rootCid(root);

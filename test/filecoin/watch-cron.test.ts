@@ -1,5 +1,5 @@
 import { env } from "cloudflare:workers";
-import { createExecutionContext, createScheduledController, waitOnExecutionContext } from "cloudflare:test";
+import { createExecutionContext, createScheduledController, runDurableObjectAlarm, waitOnExecutionContext } from "cloudflare:test";
 import { afterEach, beforeEach, describe, expect, inject, it, vi } from "vitest";
 import { replicaSinks, type ReportedCopy } from "../../src/backends/filecoin/replica-sink";
 import type { ReplicaCheck } from "../../src/backends/replication-backend";
@@ -9,6 +9,11 @@ import { pieceCidOfStream } from "../../src/backends/filecoin/piece-cid";
 import type { Scenario, ChainLog } from "../servers/filecoin-chain-server";
 import worker from "../../src/worker";
 import { pseudoRandomBytes } from "../helpers/pseudo-random";
+import { CID } from "multiformats/cid";
+import { sha256 } from "multiformats/hashes/sha2";
+import { holdersKey } from "../../src/replication/holder-index";
+import { requestLog, uniquePersonality, upstreamUrl } from "../helpers/upstream";
+import { fiveLeafFile, honestCar } from "../gateway/racing/dag-fixture";
 
 const base = inject("filecoinBase");
 const HEAD = 1_000_000;
@@ -55,7 +60,7 @@ beforeEach(() => {
 });
 afterEach(async () => {
   vi.restoreAllMocks();
-  for (const id of watched.splice(0)) await watch.unwatch(id, "test cleanup");
+  await watch.unwatchMany(watched.splice(0), "test cleanup");
 });
 
 describe("Filecoin watch (cron)", () => {
@@ -229,5 +234,106 @@ describe("Filecoin watch (cron)", () => {
     await cron(now + 61_000);
     expect(reports.map((r) => [r.copy.root, r.check.state])).toEqual([["rootT2", "lost"], ["rootT1", "lost"]]);
     expect((await watch.copies("rootT1"))[0]).toMatchObject({ failures: 0, lastError: null });
+  });
+
+  it("a piece scheduled for removal that we did not ask for: reported lost, logged with the reason", async () => {
+    await scenario({ head: String(HEAD), dataSets: { "701": dataSet({ pieces: ["1", "2"], scheduledRemovals: ["2"] }) } });
+    const kept = await put(pdp("rootS1", 701, 1));
+    const removed = await put(pdp("rootS2", 701, 2));
+    const now = Date.now() + 1000;
+    await cron(now);
+    expect(reports).toEqual([
+      {
+        copy: { account: "acct-1", root: "rootS2", backend: "foc", remoteId: "4:701:2" },
+        check: { state: "lost", message: "piece 2 is scheduled for removal and we did not ask for it" },
+      },
+    ]);
+    expect((await watch.copies("rootS1"))[0]).toMatchObject({ id: kept, state: "stored", lastCheckAt: now });
+    const actions = await watch.actions(removed);
+    expect(actions.map((a) => [a.at, a.kind, a.reason])).toEqual([[now, "renew", "piece 2 is scheduled for removal and we did not ask for it"]]);
+    expect(actions[0]!.result).toMatch(/^reported lost: the engine makes a new copy/);
+    expect((await chainLog()).calls.filter((c) => c === "getScheduledRemovals")).toHaveLength(1);
+  });
+
+  it("a lost copy's provider leaves the root's holder record (the gateway stops racing it); the one still stored stays", async () => {
+    const root = CID.create(1, 0x55, await sha256.digest(pseudoRandomBytes(64, 77))).toString();
+    await scenario({ head: String(HEAD), dataSets: { "801": dataSet({ pieces: ["1"], pdpEndEpoch: String(HEAD - 1) }), "802": dataSet({ pieces: ["1"], providerId: "9" }) } });
+    await put(pdp(root, 801, 1, { remoteId: "bafkzcib-holders", retrievalUrl: "http://127.0.0.1:9/sp-a/piece/bafkzcib-holders" }));
+    await put(pdp(root, 802, 1, { remoteId: "bafkzcib-holders", providerId: "9", retrievalUrl: "http://127.0.0.1:9/sp-b/piece/bafkzcib-holders" }));
+    const record = async () => JSON.parse(await (await env.BLOCKS.get(holdersKey(CID.parse(root))))!.text()) as unknown;
+    expect(await record()).toEqual({ v: 1, sources: { filecoin: ["http://127.0.0.1:9/sp-a", "http://127.0.0.1:9/sp-b"] } });
+    await cron(Date.now() + 1000);
+    expect(reports.map((r) => r.check.state)).toEqual(["at_risk"]);
+    expect(await record()).toEqual({ v: 1, sources: { filecoin: ["http://127.0.0.1:9/sp-b"] } });
+  });
+
+  it("10,000 copies: checked in steps of 2,500 until FOC_WATCH_SUBREQUESTS is spent, the rest resumed by the object's alarm, none twice", async () => {
+    // 100 data sets of 100 pieces; piece 7 of data set 1042 is gone.
+    const sets: Scenario["dataSets"] = {};
+    for (let d = 0; d < 100; d++) sets[String(1000 + d)] = dataSet({ pieces: Array.from({ length: 100 }, (_, p) => String(p + 1)).filter((p) => !(d === 42 && p === "7")) });
+    const inputs = [];
+    for (let d = 0; d < 100; d++) for (let p = 1; p <= 100; p++) inputs.push({ ...pdp(`rootM${d}-${p}`, 1000 + d, p), backend: "foc", account: "acct-1" });
+    const t0 = Date.now();
+    for (let i = 0; i < inputs.length; i += 2000) watched.push(...(await watch.watchMany(inputs.slice(i, i + 2000), t0)));
+    // The scenario last: the chain server is shared with the other Filecoin test files.
+    await scenario({ head: String(HEAD), dataSets: sets });
+    const before = (await chainLog()).methods.length;
+
+    const now = t0 + 1000;
+    await cron(now);
+    const first = await watch.copies();
+    const checkedFirst = first.filter((c) => c.lastCheckAt === now).length;
+    const afterCron = (await chainLog()).methods.length;
+    // A step of 2,500 copies costs about 16 requests: the budget of 20 is spent after one or two
+    // steps (two on a quiet machine), never all four; the rest waits for the alarm. No check failed.
+    expect([2500, 5000]).toContain(checkedFirst);
+    expect(first.filter((c) => c.failures > 0)).toEqual([]);
+    expect(afterCron - before).toBeGreaterThanOrEqual(20);
+    expect(afterCron - before).toBeLessThanOrEqual(40);
+    const stub = watch as unknown as DurableObjectStub;
+    // The alarm the run set (1 s ahead): run now, unless the runtime already fired it (then wait for it).
+    await runDurableObjectAlarm(stub);
+    let second = await watch.copies();
+    for (let i = 0; i < 50 && second.some((c) => c.lastCheckAt === null); i++) {
+      await new Promise((r) => setTimeout(r, 200));
+      second = await watch.copies();
+    }
+    expect(second.filter((c) => c.lastCheckAt !== null)).toHaveLength(10_000);
+    // Those of the first run were not checked again by the alarm.
+    expect(second.filter((c) => c.lastCheckAt === now)).toHaveLength(checkedFirst);
+    expect(reports.map((r) => [r.copy.root, r.check])).toEqual([["rootM42-7", { state: "lost", message: "piece 7 is no longer in data set 1042" }]]);
+    // Subrequests per copy over both invocations (Multicall3 batches: data sets by 40, pieces by 200).
+    const total = (await chainLog()).methods.length - before;
+    expect(total / 10_000).toBeLessThan(0.01);
+  });
+
+  it("fetch-back through the provider's /ipfs/ gateway when it does not serve the piece: checked block by block; a lying provider → lost", async () => {
+    const good = await fiveLeafFile(8101);
+    const bad = await fiveLeafFile(8102);
+    const honest = uniquePersonality("honest");
+    const liar = uniquePersonality("flip-byte-2");
+    await scenario({ head: String(HEAD), dataSets: { "901": dataSet({ pieces: ["1", "2"] }) } });
+    // The test gateway answers /piece/ with 501 (it only serves /ipfs/): the watch turns to /ipfs/.
+    const ok = await put(pdp(good.cid.toString(), 901, 1, { retrievalUrl: `${upstreamUrl(honest)}/piece/bafkzcib-ipfs-1` }));
+    const lied = await put(pdp(bad.cid.toString(), 901, 2, { retrievalUrl: `${upstreamUrl(liar)}/piece/bafkzcib-ipfs-2` }));
+    const now = Date.now() + 1000;
+    await cron(now);
+
+    const reason = `fetch-back: ${upstreamUrl(liar)}/ipfs/${bad.cid} served a block that does not match its CID (HTTP 501 on /piece)`;
+    expect(reports).toEqual([{ copy: { account: "acct-1", root: bad.cid.toString(), backend: "foc", remoteId: "4:901:2" }, check: { state: "lost", message: reason } }]);
+    expect((await watch.actions(ok)).map((a) => [a.kind, a.result])).toEqual([
+      ["verify", `${upstreamUrl(honest)}/piece/bafkzcib-ipfs-1 answered HTTP 501; 6 blocks (${good.bytes.length + (await honestCar(`/ipfs/${good.cid}`)).blocks[0]!.bytes.length} bytes) from ${upstreamUrl(honest)}/ipfs/${good.cid} match their CIDs`],
+    ]);
+    expect((await watch.actions(lied)).map((a) => [a.kind, a.reason])).toEqual([["verify", "fetch-back sample"], ["renew", reason]]);
+    expect((await watch.copies(good.cid.toString()))[0]).toMatchObject({ state: "stored", lastVerifiedAt: now });
+    // What each provider was asked: the piece, then the whole DAG as a CAR.
+    expect((await requestLog(honest)).map((e) => e.url)).toEqual([
+      `/${honest}/piece/bafkzcib-ipfs-1`,
+      `/${honest}/ipfs/${good.cid}?format=car&dag-scope=all&car-version=1&car-order=dfs&car-dups=y`,
+    ]);
+    expect((await requestLog(liar)).map((e) => e.url)).toEqual([
+      `/${liar}/piece/bafkzcib-ipfs-2`,
+      `/${liar}/ipfs/${bad.cid}?format=car&dag-scope=all&car-version=1&car-order=dfs&car-dups=y`,
+    ]);
   });
 });

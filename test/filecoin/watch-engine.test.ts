@@ -164,6 +164,9 @@ describe("Filecoin watch → the account's PinRegistry (ReplicaSink wired to rep
     expect(psa.status).toBe("pinned");
     expect(psa.info.replicas).toBe("fil=stored r2=stored");
     expect(psa.info.replication).toBe("stored");
+    // The pin's own GET carries the watch's view too (this account's copy only, not the foreign one).
+    expect(psa.info.filecoin).toBe(`fil provider 4 data set 501 piece 7: stored (last proven at epoch ${HEAD - 100}, next challenge ${HEAD + 2780}); check at ${next}`);
+    expect(psa.info.filecoin_payer).toMatch(new RegExp(`^runway 0\\.69 days at ${new Date(now).toISOString().replace(/\./g, "\\.")} \\(deposit (submitted|confirmed)\\)$`));
   }, 90_000);
 
   it("a copy watched without an account cannot be reported: its state is kept and the failure logged, retried next run", async () => {
@@ -178,4 +181,74 @@ describe("Filecoin watch → the account's PinRegistry (ReplicaSink wired to rep
     expect(copy).toMatchObject({ state: "stored", account: null, lastError: "report failed: copy orphan-piece has no account to report to", nextCheckAt: now + 60_000 });
     expect((await filecoinWatch(env).actions(id)).map((x) => x.result)).toEqual(["report to the engine failed, retried next run: copy orphan-piece has no account to report to"]);
   });
+
+  it("proofs overdue: the copy is reported at_risk to its account, whose replica is queued for a new copy (the old piece kept until it is stored); logged with time and reason on both sides", async () => {
+    const a = await newAccount("fil-proofs");
+    const { root } = await pinInR2(a.token, a.account, 1203, { tier: "filecoin" });
+    const cid = root.toString();
+    await runUntil(a.account, async () => replicaOf(await rootStatus(a.token, cid), "fil").lastError !== null, 40_000);
+    await recordStoredFilecoinCopy(a.account, cid);
+    const id = await filecoinWatch(env).watch({
+      kind: "pdp", account: a.account, root: cid, backend: "fil", remoteId: PIECE,
+      pieceCid: PIECE, dataSetId: "503", pieceId: "7", providerId: "4", addedEpoch: String(HEAD - 9000),
+    });
+    watched.push(id);
+    // Last proof more than two proving periods (2 × 2,880 epochs) ago: at risk (FOC_PROOF_AT_RISK_PERIODS = 2).
+    const lastProven = HEAD - 2 * 2880 - 10;
+    await scenario({ head: String(HEAD), dataSets: { "503": dataSet({ lastProvenEpoch: String(lastProven), nextChallengeEpoch: String(lastProven + 2880) }) } });
+    const now = Date.now() + 1000;
+    await cron(now);
+
+    const reason = `proofs overdue for 2 proving periods (last proven at epoch ${lastProven}, next challenge ${lastProven + 2880})`;
+    expect((await filecoinWatch(env).actions(id)).map((x) => [x.at, x.kind, x.reason, x.result])).toEqual([
+      [now, "renew", reason, "reported at_risk: the engine makes a new copy; this one stays watched until it exists"],
+    ]);
+    const rows = await runInDurableObject(registryStub(env, a.account), (_i: PinRegistry, state) =>
+      state.storage.sql.exec<{ state: string; next: string; remote_id: string | null; superseded: string; last_error: string }>(
+        "SELECT state, next, remote_id, superseded, last_error FROM replicas WHERE root = ? AND backend = 'fil'", cid,
+      ).toArray(),
+    );
+    // (last_error may already be the new copy's first store attempt: the alarm runs at once.)
+    expect(rows.map((r) => [r.state, r.next, r.remote_id])).toEqual([["at_risk", "store", null]]);
+    expect((JSON.parse(rows[0]!.superseded) as { remoteId: string }[]).map((r) => r.remoteId)).toEqual([PIECE]);
+    const status = await rootStatus(a.token, cid);
+    expect(status.aggregate).toBe("at_risk");
+    const logged = replicaOf(status, "fil").log.filter((l) => l.action === "at_risk");
+    expect(logged.map((l) => l.message)).toEqual([reason]);
+    expect(Date.parse(logged[0]!.at)).toBeGreaterThan(0);
+    // The repair: the account's alarm attempts the new copy (it cannot complete here: no provider), at risk meanwhile.
+    await runUntil(a.account, async () => replicaOf(await rootStatus(a.token, cid), "fil").log.some((l, i, all) => l.action === "store" && all.slice(0, i).some((p) => p.action === "at_risk")), 10_000);
+    expect(replicaOf(await rootStatus(a.token, cid), "fil").state).toBe("at_risk");
+  }, 90_000);
+
+  it("a classic deal near its end: reported to its account, which plans a new copy on the Filecoin backend (renewal); a deal of a root not pinned there cannot be reported", async () => {
+    const a = await newAccount("fil-deal");
+    const { root } = await pinInR2(a.token, a.account, 1204, {});
+    const cid = root.toString();
+    expect((await rootStatus(a.token, cid)).replicas.map((r) => r.backend)).toEqual(["r2"]);
+    const res = await call("POST", "/api/v1/filecoin/deals", { token: "test-admin-token", body: { root: cid, dealId: "9101", account: a.account } });
+    expect(res.status).toBe(201);
+    const { id } = (await res.json()) as { id: string };
+    const orphan = await filecoinWatch(env).watch({ kind: "deal", root: "bafkqaaa", backend: "filecoin-deal", remoteId: "deal-9102", dealId: "9102", account: a.account });
+    watched.push(id, orphan);
+    const lotusHead = 5_000_000;
+    const deal = { PieceCID: "baga6ea4seaq", Provider: "f01000", StartEpoch: 4_000_000, EndEpoch: lotusHead + 10 * 2880, SectorStartEpoch: 4_000_100, SlashEpoch: -1 };
+    await scenario({ lotusHead: String(lotusHead), deals: { "9101": deal, "9102": deal } });
+    const now = Date.now() + 1000;
+    await cron(now);
+
+    const reason = "deal ends at epoch 5028800, within the renew window (28800 epochs left) (ends 2025-06-06T00:40:00.000Z)";
+    expect((await filecoinWatch(env).actions(id)).map((x) => [x.kind, x.reason, x.result])).toEqual([
+      ["renew", reason, "reported at_risk: the engine makes a new copy; this one stays watched until it exists"],
+    ]);
+    const status = await rootStatus(a.token, cid);
+    expect(status.plan).toMatchObject({ backends: ["r2", "fil"], rule: "default + migration" });
+    const fil = replicaOf(status, "fil");
+    expect(fil.log.map((l) => [l.action, l.message]).slice(0, 2)).toEqual([["planned", "policy default + migration"], ["renew deal", `deal-9101 at_risk: ${reason}`]]);
+    // The new copy is attempted by the account's alarm (it cannot complete here: no provider).
+    await runUntil(a.account, async () => replicaOf(await rootStatus(a.token, cid), "fil").attempts >= 1, 20_000);
+    // The root of the other deal is not pinned by the account: the report fails, the deal keeps its state, retried next run.
+    const other = (await filecoinWatch(env).copies("bafkqaaa")).find((c) => c.id === orphan)!;
+    expect(other).toMatchObject({ state: "stored", lastError: `report failed: deal-9102: bafkqaaa is not pinned by this account, nothing to renew it from` });
+  }, 90_000);
 });

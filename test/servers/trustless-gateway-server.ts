@@ -339,6 +339,8 @@ export async function startTrustlessGatewayServer(options: TrustlessGatewayServe
       const location = `${target}${url.pathname.slice(segment.length + 1)}${url.search}`;
       return sendText(res, entry, personality.n ?? 302, `redirect personality: moved to ${location}`, { Location: location });
     }
+    // A trustless gateway, not a PDP provider: no piece retrieval (the Filecoin watch then checks /ipfs/ block by block).
+    if (url.pathname.slice(segment.length + 1).startsWith("/piece/")) return sendText(res, entry, 501, "this gateway serves /ipfs/ only, no /piece/ retrieval");
     await serveGateway(req, res, entry, personality, url.pathname.slice(segment.length + 1), url.searchParams, store, faults, cut);
   };
 

@@ -6,7 +6,7 @@ import { parseChainSettings, type FilecoinChainSettings } from "./chain-config";
  * FOC_RPC_TIMEOUT_MS, FOC_PROOF_AT_RISK_PERIODS, FOC_PROOF_LOST_PERIODS,
  * FOC_MIN_RUNWAY_DAYS, FOC_TARGET_RUNWAY_DAYS, FOC_MAX_BALANCE (USDFC),
  * FOC_AUTO_FUND ("on"/"off"), RENEW_WINDOW_DAYS, VERIFY_SAMPLE,
- * LOTUS_RPC_URL; secrets FOC_PAYER_ADDRESS and FOC_FUNDING_KEY.
+ * LOTUS_RPC_URL, FOC_WATCH_SUBREQUESTS; secrets FOC_PAYER_ADDRESS and FOC_FUNDING_KEY.
  */
 export interface WatchConfig {
   chain: FilecoinChainSettings;
@@ -23,6 +23,12 @@ export interface WatchConfig {
   lotusRpcUrl: string | null;
   payer: `0x${string}` | null;
   fundingKey: string | null;
+  /**
+   * Subrequests one run may spend before it stops and leaves the rest to the
+   * object's alarm (FOC_WATCH_SUBREQUESTS, default 800: the paid plan allows
+   * 1,000 per invocation, the free plan 50).
+   */
+  runSubrequests: number;
 }
 
 type WatchEnv = Partial<Record<string, string | undefined>>;
@@ -69,5 +75,6 @@ export function watchConfig(env: Env): WatchConfig {
     lotusRpcUrl: e.LOTUS_RPC_URL || null,
     payer: payer as `0x${string}` | null,
     fundingKey: e.FOC_FUNDING_KEY || null,
+    runSubrequests: Math.max(10, Math.floor(num(e, "FOC_WATCH_SUBREQUESTS", 800))),
   };
 }

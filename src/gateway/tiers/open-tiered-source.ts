@@ -12,6 +12,7 @@ import { holdBlocksUntil, hotHolder } from "../../pinning/block-refs";
 import type { CID } from "multiformats/cid";
 import { TieredBlockSource, type WholeDag } from "./tiered-block-source";
 import { WriteThrough } from "./write-through";
+import { holdersOf } from "./holder-lookup";
 
 /**
  * The block source of one gateway request: R2 first, then the configured
@@ -41,7 +42,9 @@ export function openTieredSource(
     store,
     root: req.path.root,
     onlyIfCached: cachedOnly,
-    openUpstream: () => openSession(env, waitUntil, { request, pool }),
+    openUpstream: (preferred) => openSession(env, waitUntil, { request, pool, preferred }),
+    // Providers holding a copy of the root (Filecoin...): one R2 read per root per isolate, beside the root block's.
+    holders: () => holdersOf(env.BLOCKS, req.path.root),
     openProviders: async (root) => {
       const answer = await findProviders(env, root, { cacheOrigin: new URL(request.url).origin, waitUntil });
       const configured = gatewayConfig(env).upstreams;

@@ -25,8 +25,17 @@ export interface TieredOptions {
   root: CID;
   /** `Cache-Control: only-if-cached`: never go upstream; a block not in R2 is a 412. */
   onlyIfCached: boolean;
-  /** Opens the upstream session the first time a block is not in R2. */
-  openUpstream: () => UpstreamSession;
+  /**
+   * Opens the upstream session the first time a block is not in R2;
+   * `preferred`: bases known to hold the root (`holders`), raced first.
+   */
+  openUpstream: (preferred: string[]) => UpstreamSession;
+  /**
+   * The trustless gateways holding a copy of the root (Filecoin providers...,
+   * tiers/holder-lookup.ts): started beside the first R2 read, awaited only
+   * when the upstream session opens. Absent with only-if-cached.
+   */
+  holders?: () => Promise<string[]>;
   /**
    * IPNI fallback: called once, when the upstreams said not found for the
    * first block asked. A session over the providers found, or undefined.
@@ -66,6 +75,7 @@ export class TieredBlockSource implements SessionSource {
   #aborted = false;
   #rootBlock: VerifiedBlock | undefined;
   #bytes = 0;
+  #holders: Promise<string[]> | undefined;
   readonly #readAhead: ReadAhead;
 
   constructor(options: TieredOptions) {
@@ -97,6 +107,8 @@ export class TieredBlockSource implements SessionSource {
 
   async #get(cid: CID, rp: ResumePoint): Promise<Uint8Array> {
     if (this.#mode === "upstream") return this.#upstreamGet(cid, rp);
+    // Beside the first R2 read, not after it: a miss then waits for one R2 round trip, not two.
+    if (this.#mode === "undecided" && !this.#o.onlyIfCached) this.#holders ??= this.#o.holders?.();
     const ahead = this.#mode === "r2" ? this.#readAhead.take(cid) : undefined;
     const read = ahead ? await ahead : await this.#r2(cid);
     this.#readAhead.refill();
@@ -157,7 +169,11 @@ export class TieredBlockSource implements SessionSource {
   readonly #corrupt = new Set<string>();
 
   async #upstreamGet(cid: CID, rp: ResumePoint): Promise<Uint8Array> {
-    const active = this.#providers ?? (this.#upstream ??= this.#o.openUpstream());
+    if (!this.#providers && !this.#upstream) {
+      const preferred = (await this.#holders) ?? [];
+      this.#upstream ??= this.#o.openUpstream(preferred);
+    }
+    const active = this.#providers ?? this.#upstream!;
     let bytes: Uint8Array;
     try {
       bytes = await active.session.get(cid, rp);

@@ -10,6 +10,12 @@ export interface OpenSessionOptions {
   extraUpstreams?: string[];
   /** Race only these base URLs instead of the configured upstreams (e.g. providers found through IPNI). */
   only?: string[];
+  /**
+   * Base URLs asked before the configured upstreams, in health order among
+   * themselves: places known to hold a copy of the request's root (Filecoin
+   * providers, src/gateway/tiers/holder-lookup.ts).
+   */
+  preferred?: string[];
   /** Buffer pool for raw leaves, when the consumer releases each block once written (blocks/buffer-pool.ts). */
   pool?: BufferPool;
   signal?: AbortSignal;
@@ -25,8 +31,10 @@ export function openSession(env: Env, waitUntil: (p: Promise<unknown>) => void, 
   const config = gatewayConfig(env);
   const region = opts.request ? regionOf(opts.request) : "local";
   const view = healthView(env, region);
-  const ranked = view.rank(opts.only ?? config.upstreams);
-  const all = [...ranked, ...(opts.extraUpstreams ?? []).filter((u) => !ranked.includes(u))];
+  const preferred = view.rank(opts.preferred ?? []);
+  const ranked = view.rank(opts.only ?? config.upstreams).filter((u) => !preferred.includes(u));
+  const first = [...preferred, ...ranked];
+  const all = [...first, ...(opts.extraUpstreams ?? []).filter((u) => !first.includes(u))];
   const health = outcomeSink(env, region);
   // Outcomes feed health and the region's metrics (src/metrics/upstream-metrics.ts), both flushed after the response.
   const metrics = upstreamMetricsSink(env, region);
