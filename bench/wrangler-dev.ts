@@ -136,9 +136,11 @@ export async function bundleWorker(config: string, outdir: string, logFile: stri
     stdio: ["ignore", "pipe", "pipe"],
   });
   const log = createWriteStream(logFile);
-  child.stdout?.pipe(log);
-  child.stderr?.pipe(log);
-  const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
+  // Two sources, one log: neither may end it (pipe's default), or the other writes after its end.
+  child.stdout?.pipe(log, { end: false });
+  child.stderr?.pipe(log, { end: false });
+  // "close", not "exit": the child's output is read to its end first.
+  const code = await new Promise<number | null>((resolve) => child.once("close", resolve));
   log.end();
   if (code !== 0) throw new Error(`bundling ${config} failed (exit ${code}, see ${logFile})`);
   // wrangler.toml's split build writes worker.mjs and its chunks; bench configs a single .js.
@@ -176,8 +178,9 @@ export async function startWranglerDev(options: WranglerDevOptions): Promise<Wra
     env: { ...process.env, ...OFFLINE_ENV },
     stdio: ["ignore", "pipe", "pipe"],
   });
-  child.stdout?.pipe(log);
-  child.stderr?.pipe(log);
+  // Two sources, one log: neither may end it (pipe's default: ERR_STREAM_WRITE_AFTER_END from the other); stop() ends it.
+  child.stdout?.pipe(log, { end: false });
+  child.stderr?.pipe(log, { end: false });
   const pid = child.pid;
   if (pid === undefined) throw new Error(`${options.name}: wrangler did not start`);
 
