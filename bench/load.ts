@@ -55,7 +55,10 @@ try {
   // CPU per request of the processes serving each route: wrangler (Node, it also receives every console.log line), its proxy and runtime workerd.
   const cpuOf = (w: { pid: number }) => () => [w.pid, ...descendants(w.pid).map((d) => d.pid)].reduce((sum, pid) => sum + cpuOrZero(pid), 0);
   const helloLog = { label: "hello-world Worker + one console.log line (yardstick)", url: `${hello.url}/log`, cpu: cpuOf(hello), yardstick: true };
-  const routes = [helloLog, ...(await loadRoutes(gateway, adminToken, block, small)).map((r) => ({ ...r, cpu: cpuOf(gateway) }))];
+  const bareHit = { label: "bare Cache API hit, 256 KiB (hello Worker: one match, body returned as is; yardstick)", url: `${hello.url}/cache-hit?bytes=262144`, cpu: cpuOf(hello), yardstick: true };
+  const bareHitLog = { ...bareHit, label: "the same bare hit + one console.log line (yardstick)", url: `${hello.url}/cache-hit-log?bytes=262144` };
+  for (const path of ["/cache-hit?bytes=262144", "/cache-hit-log?bytes=262144"]) await (await fetch(`${hello.url}${path}`)).arrayBuffer();
+  const routes = [helloLog, bareHit, bareHitLog, ...(await loadRoutes(gateway, adminToken, block, small)).map((r) => ({ ...r, cpu: cpuOf(gateway) }))];
   const figure = await loadFigure(`${hello.url}/`, routes, log, 8, Number(values.seconds), cpuOf(hello));
   process.stdout.write(`load average ${loadStart.map((x) => x.toFixed(2)).join(" ")} at start, ${loadavg().map((x) => x.toFixed(2)).join(" ")} at end\n`);
   process.stdout.write(formatLoad(figure));
