@@ -23,6 +23,10 @@ export interface LoadRun {
   /** Connection errors, timeouts and non-2xx answers. */
   errors: number;
   non2xx: number;
+  /** CPU ms per request of the processes serving it (route `cpu`), when measured. */
+  cpuMsPerRequest?: number;
+  /** A second baseline (route `yardstick`): ratio shown, no target. */
+  yardstick?: boolean;
 }
 
 export interface LoadFigure {
@@ -38,6 +42,18 @@ export interface LoadRoute {
   label: string;
   url: string;
   headers?: Record<string, string>;
+  /** CPU seconds used so far by the processes that serve this route (wrangler, its proxy and runtime workerd). */
+  cpu?: () => number;
+  /** A baseline of its own (e.g. hello-world plus one log line): its ratio is shown, with no target. */
+  yardstick?: boolean;
+}
+
+/** One timed run of a route, with the CPU its serving processes spent per request when `route.cpu` is given. */
+async function timed(route: LoadRoute, connections: number, seconds: number): Promise<LoadRun> {
+  const cpu0 = route.cpu?.();
+  const run = await autocannon(route, connections, seconds);
+  const cpu = cpu0 === undefined ? undefined : route.cpu!() - cpu0;
+  return { ...run, yardstick: route.yardstick, cpuMsPerRequest: cpu === undefined || run.requests === 0 ? undefined : (cpu * 1000) / run.requests };
 }
 
 interface AutocannonJson {
@@ -70,20 +86,20 @@ export function autocannon(route: LoadRoute, connections: number, seconds: numbe
   });
 }
 
-export async function loadFigure(hello: string, routes: LoadRoute[], log: (m: string) => void, connections = 8, seconds = 5): Promise<LoadFigure> {
+export async function loadFigure(hello: string, routes: LoadRoute[], log: (m: string) => void, connections = 8, seconds = 5, helloCpu?: () => number): Promise<LoadFigure> {
   const runs: LoadRun[] = [];
   const helloRuns: LoadRun[] = [];
-  const helloRoute = { label: "hello-world Worker", url: hello };
+  const helloRoute: LoadRoute = { label: "hello-world Worker", url: hello, cpu: helloCpu };
   // Warm-up, untimed: 1 s of load on every route (JIT, isolate-local state such as the denylist matcher and health view).
   for (const route of [helloRoute, ...routes]) await autocannon(route, connections, 1);
-  helloRuns.push(await autocannon(helloRoute, connections, seconds));
+  helloRuns.push(await timed(helloRoute, connections, seconds));
   log(`  hello-world: ${helloRuns[0]!.requestsPerSecond.toFixed(0)} req/s`);
   for (const route of routes) {
-    const run = await autocannon(route, connections, seconds);
+    const run = await timed(route, connections, seconds);
     log(`  ${route.label}: ${run.requestsPerSecond.toFixed(0)} req/s, p50 ${run.p50Ms} ms, p99 ${run.p99Ms} ms, errors ${run.errors}, non-2xx ${run.non2xx}`);
     runs.push(run);
   }
-  helloRuns.push(await autocannon(helloRoute, connections, seconds));
+  helloRuns.push(await timed(helloRoute, connections, seconds));
   log(`  hello-world again: ${helloRuns[1]!.requestsPerSecond.toFixed(0)} req/s`);
   return { connections, seconds, hello: helloRuns, helloRps: helloRuns.reduce((n, r) => n + r.requestsPerSecond, 0) / helloRuns.length, routes: runs };
 }
@@ -91,17 +107,23 @@ export async function loadFigure(hello: string, routes: LoadRoute[], log: (m: st
 export const LOAD_TARGET = 0.5;
 
 export function formatLoad(f: LoadFigure): string {
+  const withCpu = [...f.hello, ...f.routes].some((r) => r.cpuMsPerRequest !== undefined);
+  const cpu = (r: LoadRun) => (withCpu ? ` ${r.cpuMsPerRequest === undefined ? "—" : r.cpuMsPerRequest.toFixed(1)} |` : "");
   const row = (r: LoadRun, ratio: string, target: string, verdict: string) =>
-    `| ${r.label} | ${r.requestsPerSecond.toFixed(0)} | ${r.p50Ms} / ${r.p99Ms} | ${r.errors + r.non2xx} | ${ratio} | ${target} | ${verdict} |`;
+    `| ${r.label} | ${r.requestsPerSecond.toFixed(0)} | ${r.p50Ms} / ${r.p99Ms} | ${r.errors + r.non2xx} |${cpu(r)} ${ratio} | ${target} | ${verdict} |`;
   const lines = [
     `8. Requests per second, ${f.connections} connections × ${f.seconds} s per route (autocannon, keep-alive), against a hello-world Worker on the same wrangler dev:`,
     "",
-    "| route | req/s | p50 / p99 ms | errors + non-2xx | of hello-world | target | |",
-    "|---|---|---|---|---|---|---|",
+    `| route | req/s | p50 / p99 ms | errors + non-2xx |${withCpu ? " CPU ms / request (wrangler + proxy + runtime) |" : ""} of hello-world | target | |`,
+    `|---|---|---|---|${withCpu ? "---|" : ""}---|---|---|`,
     ...f.hello.map((r, i) => row({ ...r, label: i === 0 ? "hello-world Worker (before the routes)" : "hello-world Worker (after the routes)" }, "—", "—", "—")),
   ];
   for (const r of f.routes) {
     const ratio = r.requestsPerSecond / f.helloRps;
+    if (r.yardstick) {
+      lines.push(row(r, ratio.toFixed(2), "—", "—"));
+      continue;
+    }
     const ok = ratio >= LOAD_TARGET && r.errors + r.non2xx === 0;
     lines.push(row(r, ratio.toFixed(2), `≥ ${LOAD_TARGET}, no errors`, ok ? "met" : "**missed**"));
   }

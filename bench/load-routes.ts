@@ -12,11 +12,19 @@ import type { WranglerDev } from "./wrangler-dev.ts";
 async function cached(worker: WranglerDev, path: string): Promise<void> {
   const first = await fetch(`${worker.url}${path}`);
   if (first.status !== 200) throw new Error(`${path}: ${first.status}`);
-  await first.arrayBuffer();
+  const size = (await first.arrayBuffer()).byteLength;
   for (let i = 0; i < 200; i++) {
     const res = await fetch(`${worker.url}${path}`, { method: "HEAD", headers: { "Cache-Control": "only-if-cached" } });
     await res.arrayBuffer();
-    if (res.status === 200) return;
+    if (res.status === 200) {
+      // A hit goes out with its Content-Length on the wire (the Cache API's own stream, src/gateway/cache/edge-cache.ts), whole.
+      const hit = await fetch(`${worker.url}${path}`, { headers: { "Cache-Control": "only-if-cached" } });
+      const bytes = (await hit.arrayBuffer()).byteLength;
+      if (hit.status !== 200 || hit.headers.get("Content-Length") !== String(bytes) || hit.headers.get("Transfer-Encoding") !== null || bytes !== size) {
+        throw new Error(`${path}: a hit answered ${hit.status}, Content-Length ${hit.headers.get("Content-Length")}, Transfer-Encoding ${hit.headers.get("Transfer-Encoding")}, ${bytes} bytes`);
+      }
+      return;
+    }
     await sleep(20);
   }
   throw new Error(`${path} never reached the edge cache`);

@@ -11,10 +11,19 @@ import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
 import { startTrustlessGatewayServer } from "../test/servers/trustless-gateway-server.ts";
 import { formatLoad, loadFigure } from "./figure-load.ts";
+import { cpuSeconds } from "./stats.ts";
 import { loadRoutes } from "./load-routes.ts";
 import { buildFile } from "./synthetic-dag.ts";
-import { bundleWorker, startWranglerDev } from "./wrangler-dev.ts";
+import { bundleWorker, descendants, startWranglerDev } from "./wrangler-dev.ts";
 
+/** A process that exited meanwhile counts nothing. */
+const cpuOrZero = (pid: number): number => {
+  try {
+    return cpuSeconds(pid);
+  } catch {
+    return 0;
+  }
+};
 const WORK = fileURLToPath(new URL("./.work/", import.meta.url));
 const { values } = parseArgs({ options: { seconds: { type: "string", default: "5" } } });
 const log = (m: string) => process.stderr.write(`[load ${(performance.now() / 1000).toFixed(1)}s] ${m}\n`);
@@ -43,8 +52,14 @@ const gateway = await startWranglerDev({
 let hello: Awaited<ReturnType<typeof startWranglerDev>> | undefined;
 try {
   hello = await startWranglerDev({ name: "load-hello", config: "bench/hello.wrangler.toml", script: helloScript, vars: {}, persistTo: `${WORK}state/load-hello`, logFile: `${WORK}load-hello.log` });
-  const routes = await loadRoutes(gateway, adminToken, block, small);
-  const figure = await loadFigure(`${hello.url}/`, routes, log, 8, Number(values.seconds));
+  // CPU per request of the processes serving each route: wrangler (Node, it also receives every console.log line), its proxy and runtime workerd.
+  const cpuOf = (w: { pid: number }) => () => [w.pid, ...descendants(w.pid).map((d) => d.pid)].reduce((sum, pid) => sum + cpuOrZero(pid), 0);
+  const helloLog = { label: "hello-world Worker + one console.log line (yardstick)", url: `${hello.url}/log`, cpu: cpuOf(hello), yardstick: true };
+  const bareHit = { label: "bare Cache API hit, 256 KiB (hello Worker: one match, body returned as is; yardstick)", url: `${hello.url}/cache-hit?bytes=262144`, cpu: cpuOf(hello), yardstick: true };
+  const bareHitLog = { ...bareHit, label: "the same bare hit + one console.log line (yardstick)", url: `${hello.url}/cache-hit-log?bytes=262144` };
+  for (const path of ["/cache-hit?bytes=262144", "/cache-hit-log?bytes=262144"]) await (await fetch(`${hello.url}${path}`)).arrayBuffer();
+  const routes = [helloLog, bareHit, bareHitLog, ...(await loadRoutes(gateway, adminToken, block, small)).map((r) => ({ ...r, cpu: cpuOf(gateway) }))];
+  const figure = await loadFigure(`${hello.url}/`, routes, log, 8, Number(values.seconds), cpuOf(hello));
   process.stdout.write(`load average ${loadStart.map((x) => x.toFixed(2)).join(" ")} at start, ${loadavg().map((x) => x.toFixed(2)).join(" ")} at end\n`);
   process.stdout.write(formatLoad(figure));
 } finally {

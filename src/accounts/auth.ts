@@ -4,7 +4,8 @@ import { registryStub } from "../durable-objects/pin-registry";
 import { hashToken, tokenAccount } from "./token-hash";
 import { accountOfTokenHash } from "./token-lookup";
 
-export type AuthEnv = { Bindings: Env; Variables: { account: string } };
+/** `tokenHash`: the bearer token's SHA-256 (hex), set by `requireMintedToken` for a route that checks it itself. */
+export type AuthEnv = { Bindings: Env; Variables: { account: string; tokenHash: string } };
 
 /** The bearer token of `Authorization: Bearer <token>` (RFC 6750 §2.1), or null. */
 export function bearerToken(header: string | undefined): string | null {
@@ -21,6 +22,22 @@ export function timingSafeEqualString(a: string, b: string): boolean {
   return diff === 0;
 }
 
+/** The 401 of a missing, malformed, forged, unknown or revoked API token (PSA securitySchemes.accessToken). */
+export const refusedToken = () => new HttpError("unauthorized", "Access token is missing or invalid", { "WWW-Authenticate": "Bearer" });
+
+/**
+ * Check 1 of `requireToken`: the account a bearer token was minted for and
+ * its SHA-256, or a thrown 401. Reaches no per-account object.
+ */
+async function mintedToken(c: { req: { header(name: string): string | undefined }; env: Env }): Promise<{ account: string; sha256: string }> {
+  const token = bearerToken(c.req.header("Authorization"));
+  const account = token === null ? null : tokenAccount(token);
+  if (token === null || account === null) throw refusedToken();
+  const sha256 = await hashToken(token);
+  if ((await accountOfTokenHash(c.env, sha256)) !== account) throw refusedToken();
+  return { account, sha256 };
+}
+
 /**
  * Requires an API token minted by the operator; sets `account`. Two checks
  * (PSA securitySchemes.accessToken):
@@ -32,14 +49,24 @@ export function timingSafeEqualString(a: string, b: string): boolean {
  *    (removed there first) is refused on its next request.
  */
 export const requireToken = createMiddleware<AuthEnv>(async (c, next) => {
-  const token = bearerToken(c.req.header("Authorization"));
-  const account = token === null ? null : tokenAccount(token);
-  const refuse = () => new HttpError("unauthorized", "Access token is missing or invalid", { "WWW-Authenticate": "Bearer" });
-  if (token === null || account === null) throw refuse();
-  const sha256 = await hashToken(token);
-  if ((await accountOfTokenHash(c.env, sha256)) !== account) throw refuse();
-  if (!(await registryStub(c.env, account).hasToken(sha256))) throw refuse();
+  const { account, sha256 } = await mintedToken(c);
+  if (!(await registryStub(c.env, account).hasToken(sha256))) throw refusedToken();
   c.set("account", account);
+  await next();
+});
+
+/**
+ * Check 1 of `requireToken` only; sets `account` and `tokenHash`. For a
+ * route that makes check 2 itself in the one PinRegistry call it needs
+ * anyway (`listPinsWithToken`: the PSA list, src/psa/routes.ts), so that a
+ * revoked token is still refused on its next request, with one RPC instead
+ * of two. The route must refuse (`refusedToken()`) before anything else
+ * reaches the account.
+ */
+export const requireMintedToken = createMiddleware<AuthEnv>(async (c, next) => {
+  const { account, sha256 } = await mintedToken(c);
+  c.set("account", account);
+  c.set("tokenHash", sha256);
   await next();
 });
 

@@ -258,6 +258,15 @@ export class PinRegistry extends DurableObject<Env> {
     return this.#sql.exec("SELECT 1 FROM tokens WHERE sha256 = ?", sha256).toArray().length > 0;
   }
 
+  /**
+   * `listPins` for the holder of a token, or null when `sha256` is not one
+   * of this account's live tokens: the PSA list's token check and listing
+   * in one RPC (src/accounts/auth.ts `requireMintedToken`).
+   */
+  listPinsWithToken(sha256: string, filter: PinFilter): { count: number; results: PinRecord[] } | null {
+    return this.hasToken(sha256) ? this.listPins(filter) : null;
+  }
+
   addToken(id: string, sha256: string): void {
     this.#sql.exec("INSERT OR REPLACE INTO tokens (id, sha256) VALUES (?, ?)", id, sha256);
     appendAudit(this.#sql, "operator", "token.mint", id);

@@ -4,10 +4,12 @@
  * kept in this isolate, one per region; `flushMetrics()` — always called
  * from `ctx.waitUntil`, after the response — sends the batch in one
  * `record()` RPC, at most once per FLUSH_INTERVAL_MS per isolate and region:
- * a flush that comes sooner waits out the rest of the interval, and
- * whichever flush wakes first takes everything collected meanwhile (the
- * others find nothing left to send). Losing a batch (the object unreachable)
- * loses those counts, never a request.
+ * the first flush asked for waits out the rest of the interval, and every
+ * request that asks meanwhile shares that one scheduled flush (one timer per
+ * isolate and region, not one per request), which takes everything collected
+ * until it wakes. Counts added while its RPC is in flight go with the next
+ * one. Losing a batch (the object unreachable) loses those counts, never a
+ * request.
  */
 import { metricsObject } from "../durable-objects/metrics";
 import { bucketIndex, bucketsOf, labelKey, type CounterName, type HistogramName } from "./catalog";
@@ -29,6 +31,8 @@ interface Pending {
   histograms: Map<string, { name: HistogramName; labels: string; buckets: number[]; sum: number; count: number }>;
   served: Map<number, { minute: number; requests: number; bytes: number; errors: number }>;
   lastFlushAt: number;
+  /** The flush scheduled for this region, shared by every request that asks for one before it wakes. */
+  scheduled: Promise<void> | undefined;
 }
 
 const pending = new Map<string, Pending>();
@@ -37,7 +41,7 @@ let inFlight = 0;
 function batch(region: string): Pending {
   let p = pending.get(region);
   if (p === undefined) {
-    p = { counters: new Map(), histograms: new Map(), served: new Map(), lastFlushAt: 0 };
+    p = { counters: new Map(), histograms: new Map(), served: new Map(), lastFlushAt: 0, scheduled: undefined };
     pending.set(region, p);
   }
   return p;
@@ -93,14 +97,29 @@ export function isolateInFlight(): number {
 
 /**
  * Sends what this isolate collected for `region`. Never rejects; meant for
- * `ctx.waitUntil`. `wait` replaces the timer (tests).
+ * `ctx.waitUntil` (each caller's waitUntil holds the shared flush, so the
+ * isolate stays up until it is sent). `wait` replaces the timer (tests).
  */
-export async function flushMetrics(env: Env, region: string, wait: (ms: number) => Promise<void> = sleep): Promise<void> {
+export function flushMetrics(env: Env, region: string, wait: (ms: number) => Promise<void> = sleep): Promise<void> {
   const p = pending.get(region);
-  if (p === undefined || empty(p)) return;
+  if (p === undefined) return Promise.resolve();
+  if (p.scheduled !== undefined) return p.scheduled;
+  if (empty(p)) return Promise.resolve();
   const delay = p.lastFlushAt + FLUSH_INTERVAL_MS - Date.now();
-  if (delay > 0) await wait(delay);
-  if (empty(p)) return; // another flush took it
+  // `.then` runs after this assignment even with no delay: the flush is shared until it sends.
+  const scheduled = (delay > 0 ? wait(delay) : Promise.resolve())
+    .catch(() => undefined)
+    .then(() => {
+      // From here on, a new outcome schedules the next flush.
+      p.scheduled = undefined;
+      return send(env, region, p);
+    });
+  p.scheduled = scheduled;
+  return scheduled;
+}
+
+async function send(env: Env, region: string, p: Pending): Promise<void> {
+  if (empty(p)) return;
   p.lastFlushAt = Date.now();
   const delta: MetricsDelta = {
     counters: [...p.counters.values()],

@@ -1,8 +1,8 @@
 import { Hono, type Context } from "hono";
-import { requireToken, type AuthEnv } from "../accounts/auth";
+import { refusedToken, requireMintedToken, requireToken, type AuthEnv } from "../accounts/auth";
 import { registryStub } from "../durable-objects/pin-registry";
 import { HttpError, notFound } from "../http/errors";
-import { isFailure, type PinRecord, type RegistryFailure } from "../pinning/pin-types";
+import { isFailure, type PinFilter, type PinRecord, type RegistryFailure } from "../pinning/pin-types";
 import { delegateFor, servicePeerId } from "./delegates";
 import { parseListFilter } from "./list-filter";
 import { parsePin, readJson } from "./pin-input";
@@ -19,13 +19,25 @@ import { psaErrorResponse } from "./psa-errors";
 export const psaRoutes = new Hono<AuthEnv>();
 
 psaRoutes.onError((err, c) => psaErrorResponse(err, c));
-psaRoutes.use("*", requireToken);
-
-psaRoutes.get("/pins", async (c) => {
-  const filter = parseListFilter(new URL(c.req.url));
-  const [list, delegates] = await Promise.all([registry(c).listPins(filter), delegatesOf(c)]);
+// Every route requires an API token (src/accounts/auth.ts). The list, registered before the
+// `requireToken` middleware below and answering without calling on, checks that its account still
+// holds the token in the same PinRegistry call as the listing (one RPC per list, not two).
+psaRoutes.get("/pins", requireMintedToken, async (c) => {
+  let filter: PinFilter;
+  try {
+    filter = parseListFilter(new URL(c.req.url));
+  } catch (err) {
+    // A revoked token is told so, not what is wrong with its query.
+    if (!(await registry(c).hasToken(c.get("tokenHash")))) throw refusedToken();
+    throw err;
+  }
+  const list = await registry(c).listPinsWithToken(c.get("tokenHash"), filter);
+  if (list === null) throw refusedToken();
+  const delegates = await delegatesOf(c);
   return c.json({ count: list.count, results: list.results.map((r) => pinStatus(r, delegates)) });
 });
+
+psaRoutes.use("*", requireToken);
 
 psaRoutes.post("/pins", async (c) => {
   const { input, root } = parsePin(await readJson(c.req.raw));

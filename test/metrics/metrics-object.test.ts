@@ -11,6 +11,7 @@ import worker from "../../src/worker";
 import { metricsObject, type Metrics } from "../../src/durable-objects/metrics";
 import { labelKey, MAX_SERIES_PER_METRIC, TTFB_BUCKETS } from "../../src/metrics/catalog";
 import type { MetricsDelta } from "../../src/metrics/delta";
+import { countMetric, flushMetrics } from "../../src/metrics/recorder";
 import { GATEWAY_ORIGIN } from "../helpers/worker";
 
 const region = () => `test-${crypto.randomUUID()}`;
@@ -106,5 +107,44 @@ describe("Metrics object", () => {
     expect(recorded).toBe(1);
     release();
     await settled;
+  });
+
+  it("requests that ask for a flush while one is scheduled share it: one record() carries every count", async () => {
+    const r = region();
+    let records = 0;
+    const counting = {
+      getByName: (name: string) => {
+        const real = env.METRICS.getByName(name);
+        return { record: async (delta: MetricsDelta) => (records++, await real.record(delta)) };
+      },
+    } as unknown as DurableObjectNamespace<Metrics>;
+    const testEnv = { ...env, METRICS: counting } as Env;
+    const flushes: Promise<void>[] = [];
+    for (let i = 0; i < 6; i++) {
+      countMetric(r, "ipfs_http_gw_responses_total", { code: "200" });
+      flushes.push(flushMetrics(testEnv, r));
+    }
+    expect(new Set(flushes).size).toBe(1);
+    await Promise.all(flushes);
+    expect(records).toBe(1);
+    // Nothing left: a flush now sends nothing.
+    await flushMetrics(testEnv, r);
+    expect(records).toBe(1);
+    const series = await metricsObject(env, r).series();
+    expect(series.counters).toEqual([{ name: "ipfs_http_gw_responses_total", labels: { code: "200" }, value: 6 }]);
+  });
+
+  it("every one of N concurrent gateway requests is counted once its request's waitUntil is done", async () => {
+    const r = `T${crypto.randomUUID().slice(0, 8)}`;
+    const n = 12;
+    const ctxs = Array.from({ length: n }, () => createExecutionContext());
+    const responses = await Promise.all(
+      ctxs.map((ctx) => worker.fetch!(new Request(`${GATEWAY_ORIGIN}/ipfs/bafkqabtimvwgy3yk?format=raw`, { cf: { colo: r } } as RequestInit), env, ctx)),
+    );
+    for (const res of responses) expect(new TextDecoder().decode(await res.arrayBuffer())).toBe("hello\n");
+    await Promise.all(ctxs.map((ctx) => waitOnExecutionContext(ctx)));
+    const counters = (await metricsObject(env, r).series()).counters;
+    expect(counters.find((c) => c.name === "ipfs_http_gw_responses_total")).toEqual({ name: "ipfs_http_gw_responses_total", labels: { code: "200" }, value: n });
+    expect(counters.find((c) => c.name === "ipfs_edge_served_bytes_total")!.value).toBe(n * "hello\n".length);
   });
 });

@@ -69,6 +69,29 @@ describe("forged and unknown tokens create no state", () => {
     await expectFailure(await call("GET", "/psa/pins", { token: user.token }), 401, "UNAUTHORIZED");
   });
 
+  it("the PSA list checks the token and lists in one PinRegistry call: a revoked token is refused on its next list, also with a bad filter, and on every other route", async () => {
+    const user = await newAccount("revoked-list");
+    const pin = await call("POST", "/psa/pins", { token: user.token, body: { cid: "bafkqaaa", name: "kept" } });
+    expect(pin.status).toBe(202);
+    const listed = await call("GET", "/psa/pins?name=kept&status=queued,pinning,pinned,failed", { token: user.token });
+    expect(listed.status).toBe(200);
+    expect(((await listed.json()) as { count: number }).count).toBe(1);
+    // A valid token with a bad filter: the filter's 400.
+    expect(await expectFailure(await call("GET", "/psa/pins?limit=0", { token: user.token }), 400, "BAD_REQUEST")).toMatch(/limit/);
+    expect((await call("DELETE", `/api/v1/tokens/${user.id}`, { token: ADMIN })).status).toBe(204);
+    for (const path of ["/psa/pins", "/psa/pins?name=kept", "/psa/pins?limit=0", "/psa/pins?status=nonsense"]) {
+      const res = await call("GET", path, { token: user.token });
+      expect(await expectFailure(res, 401, "UNAUTHORIZED")).toBe("Access token is missing or invalid");
+      expect(res.headers.get("WWW-Authenticate")).toBe("Bearer");
+    }
+    await expectFailure(await call("POST", "/psa/pins", { token: user.token, body: { cid: "bafkqaaa" } }), 401, "UNAUTHORIZED");
+    await expectFailure(await call("GET", `/psa/pins/${crypto.randomUUID()}`, { token: user.token }), 401, "UNAUTHORIZED");
+    await expectFailure(await call("GET", "/psa/nothing-here", { token: user.token }), 401, "UNAUTHORIZED");
+    // The account's pin is still there for the operator's view: nothing was lost.
+    const stub = env.PIN_REGISTRY.get(env.PIN_REGISTRY.idFromName(user.account));
+    expect((await stub.listPins({ match: "exact", status: ["queued", "pinning", "pinned", "failed"], limit: 10, name: "kept" })).count).toBe(1);
+  });
+
   it("a webhook for an account nobody created is 401 and creates no PinRegistry object", async () => {
     const accounts = Array.from({ length: 5 }, () => `acc_${randomHex(12)}`);
     for (const account of accounts) {
