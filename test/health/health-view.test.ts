@@ -7,7 +7,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
 import { gatewayHealth } from "../../src/durable-objects/gateway-health";
-import { healthView, outcomeSink, PROBE_REGION, regionOf, REFRESH_AFTER_MS } from "../../src/gateway/upstream/health";
+import { HEALTH_FLUSH_INTERVAL_MS, healthView, outcomeSink, PROBE_REGION, regionOf, REFRESH_AFTER_MS } from "../../src/gateway/upstream/health";
 import type { UpstreamOutcome } from "../../src/gateway/upstream/outcome";
 
 const A = "https://a.example";
@@ -136,6 +136,83 @@ describe("outcomeSink", () => {
     await expect(sink.flush()).resolves.toBeUndefined();
     expect(errors).toHaveBeenCalledWith("gateway health: report failed", "anywhere", "object overloaded");
     errors.mockRestore();
+  });
+});
+
+describe("outcomeSink batches across requests", () => {
+  /** The real GATEWAY_HEALTH binding, with every report() call's batch size recorded. */
+  function countingHealth(): { env: Env; reports: number[] } {
+    const reports: number[] = [];
+    const real = env.GATEWAY_HEALTH as unknown as DurableObjectNamespace<import("../../src/durable-objects/gateway-health").GatewayHealth>;
+    const GATEWAY_HEALTH = {
+      getByName(name: string) {
+        const stub = real.getByName(name);
+        return {
+          report: (batch: UpstreamOutcome[]) => (reports.push(batch.length), stub.report(batch)),
+          snapshot: () => stub.snapshot(),
+        };
+      },
+    };
+    return { env: { ...env, GATEWAY_HEALTH } as unknown as Env, reports };
+  }
+
+  it("sends the outcomes of many requests in one report, and every one of them arrives", async () => {
+    const region = freshRegion();
+    const { env: counting, reports } = countingHealth();
+    // Eight requests, each with its own sink, report before any of them flushes.
+    const sinks = Array.from({ length: 8 }, () => outcomeSink(counting, region));
+    sinks.forEach((sink, i) => sink.report(ok(i % 2 === 0 ? A : B, 10 + i, 1000 + i)));
+    await Promise.all(sinks.map((sink) => sink.flush()));
+    expect(reports).toEqual([8]);
+    const snap = await gatewayHealth(env, region).snapshot();
+    expect(snap.upstreams.map((u) => [u.upstream, u.counts.ok])).toEqual([
+      [A, 4],
+      [B, 4],
+    ]);
+  });
+
+  it("a flush within the interval of the last one waits it out, then takes what every request collected meanwhile", async () => {
+    const region = freshRegion();
+    const { env: counting, reports } = countingHealth();
+    const first = outcomeSink(counting, region);
+    first.report(ok(A, 10));
+    await first.flush(); // the region's first batch leaves at once
+    expect(reports).toEqual([1]);
+
+    const waits: number[] = [];
+    let release: () => void = () => {};
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const wait = (ms: number) => (waits.push(ms), held);
+    const second = outcomeSink(counting, region, wait);
+    const third = outcomeSink(counting, region, wait);
+    second.report(ok(A, 20));
+    const flushing = second.flush();
+    third.report(lie(B));
+    const flushing3 = third.flush();
+    await Promise.resolve();
+    expect(reports).toEqual([1]); // both are waiting out the interval
+    expect(waits).toHaveLength(2);
+    for (const ms of waits) expect(ms).toBeGreaterThan(0);
+    expect(Math.max(...waits)).toBeLessThanOrEqual(HEALTH_FLUSH_INTERVAL_MS);
+    release();
+    await Promise.all([flushing, flushing3]);
+    expect(reports).toEqual([1, 2]); // one report with both requests' outcomes
+    const snap = await gatewayHealth(env, region).snapshot();
+    expect(snap.upstreams.map((u) => [u.upstream, u.counts.ok, u.counts.invalidBlock])).toEqual([
+      [A, 2, 0],
+      [B, 0, 1],
+    ]);
+  });
+
+  it("a sink that reported nothing sends nothing, even when other requests' outcomes are waiting", async () => {
+    const region = freshRegion();
+    const { env: counting, reports } = countingHealth();
+    const busy = outcomeSink(counting, region);
+    busy.report(ok(A, 10));
+    await outcomeSink(counting, region).flush();
+    expect(reports).toEqual([]);
+    await busy.flush();
+    expect(reports).toEqual([1]);
   });
 });
 

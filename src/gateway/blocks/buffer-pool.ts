@@ -6,21 +6,30 @@
  * `write()` settles after the reader side copied the bytes), and only raw
  * leaves are pooled: decoded dag-pb / dag-cbor blocks keep views into their
  * bytes (CIDs, Data), so their buffers must live as long as the traversal.
+ *
+ * With `headroom`, every block is read `headroom` bytes into its buffer:
+ * the CAR writer puts the section's prefix (varint length and CID) in the
+ * bytes before the block and sends prefix and block in one write, without
+ * copying the block (handlers/car-stream.ts).
  */
 export class BufferPool {
   readonly #free: ArrayBuffer[] = [];
   readonly #issued = new WeakSet<ArrayBuffer>();
   readonly #max: number;
+  /** Free bytes kept before every block (see above); 0 by default. */
+  readonly headroom: number;
 
-  constructor(maxFree = 4) {
+  constructor(maxFree = 4, headroom = 0) {
     this.#max = maxFree;
+    this.headroom = headroom;
   }
 
-  /** A view of exactly `n` bytes over a pooled (or new) buffer. */
+  /** A view of exactly `n` bytes over a pooled (or new) buffer, `headroom` bytes into it. */
   acquire(n: number): Uint8Array {
-    const i = this.#free.findIndex((b) => b.byteLength >= n);
-    const buffer = i >= 0 ? this.#free.splice(i, 1)[0]! : new ArrayBuffer(n);
-    return new Uint8Array(buffer, 0, n);
+    const size = n + this.headroom;
+    const i = this.#free.findIndex((b) => b.byteLength >= size);
+    const buffer = i >= 0 ? this.#free.splice(i, 1)[0]! : new ArrayBuffer(size);
+    return new Uint8Array(buffer, this.headroom, n);
   }
 
   /**

@@ -8,6 +8,12 @@ export function carHeader(roots: CID[]): Uint8Array {
   return concat([encodeVarint(header.length), header]);
 }
 
+/**
+ * Bytes a section prefix takes at most: a varint (at most 9 bytes) and a CID
+ * (at most 128 bytes, the CAR reader's limit for upstream CIDs).
+ */
+export const SECTION_PREFIX_ROOM = 9 + 128;
+
 /** The bytes that precede a block's data in a CARv1 section: varint(len(cid) + len(data)) | cid. */
 export function sectionPrefix(cid: CID, dataLength: number): Uint8Array {
   return concat([encodeVarint(cid.bytes.length + dataLength), cid.bytes]);

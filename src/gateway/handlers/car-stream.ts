@@ -2,7 +2,7 @@ import type { VerifiedBlock } from "../blocks/block";
 import type { BufferPool } from "../blocks/buffer-pool";
 import { blockKey } from "../blocks/block";
 import { isIdentity } from "../blocks/verify-block";
-import { carHeader, sectionPrefix } from "../car/car-encoder";
+import { carHeader, concat, sectionPrefix } from "../car/car-encoder";
 import type { GatewayRequest } from "../request/gateway-request";
 import type { BlockSource, ResumePoint } from "../traversal/block-source";
 import { resolvePath } from "../traversal/resolve-path";
@@ -59,12 +59,23 @@ export async function serveCar(req: GatewayRequest, src: BlockSource, done: (ok:
 
 /** Block writes that may be in flight to the client at once: the next block is fetched and hashed while earlier ones are written. */
 const WRITES_IN_FLIGHT = 2;
+/** A block up to this size that has no room for its prefix is copied behind it (one write); a larger one is written after it. */
+const COPY_MAX_BYTES = 16 * 1024;
 
 /**
- * The CAR bytes of `blocks`, written one block at a time into an
+ * The CAR bytes of `blocks`, written one section at a time into an
  * IdentityTransformStream whose readable side is the response body. A
  * write settles once the response has taken its copy, which bounds memory
  * to a few blocks and lets pooled leaf buffers be reused (`pool`).
+ *
+ * One write per section: every write is a chunk the runtime moves through
+ * the response (a promise, a pump step, a socket write), and a prefix of
+ * ~40 bytes written on its own cost as much as its block. A pooled block
+ * was read `pool.headroom` bytes into its buffer, so its prefix is written
+ * into the bytes before it and both go out as one view, no copy; a small
+ * block without that room is copied behind its prefix; only a large one
+ * outside the pool goes out as two writes. The CAR header rides with the
+ * first section.
  */
 export function carBody(
   root: VerifiedBlock["cid"],
@@ -72,8 +83,10 @@ export function carBody(
   dups: boolean,
   done: (ok: boolean) => void,
   pool?: BufferPool,
+  /** Where the CAR is written; its readable side is returned. Tests pass a TransformStream, which keeps each write a chunk of its own. */
+  through: { readable: ReadableStream<Uint8Array>; writable: WritableStream<Uint8Array> } = new IdentityTransformStream(),
 ): ReadableStream<Uint8Array> {
-  const { readable, writable } = new IdentityTransformStream();
+  const { readable, writable } = through;
   const writer = writable.getWriter();
   const emitted = new Set<string>();
   const inFlight: Promise<void>[] = [];
@@ -86,7 +99,8 @@ export function carBody(
   };
   void (async () => {
     try {
-      await write(carHeader([root]), false);
+      // Bytes not written yet: the CAR header until the first section goes out.
+      let pending: Uint8Array | undefined = carHeader([root]);
       for await (const { cid, bytes } of blocks) {
         if (isIdentity(cid)) continue;
         if (!dups) {
@@ -97,9 +111,22 @@ export function carBody(
           }
           emitted.add(key);
         }
-        await write(sectionPrefix(cid, bytes.length), false);
-        await write(bytes, true);
+        const prefix = pending ? concat([pending, sectionPrefix(cid, bytes.length)]) : sectionPrefix(cid, bytes.length);
+        pending = undefined;
+        const pooled = pool !== undefined && pool.owns(bytes);
+        if (pooled && bytes.byteOffset >= prefix.length) {
+          const section = new Uint8Array(bytes.buffer, bytes.byteOffset - prefix.length, prefix.length + bytes.length);
+          section.set(prefix);
+          await write(section, true);
+        } else if (bytes.length <= COPY_MAX_BYTES) {
+          await write(concat([prefix, bytes]), false);
+          if (pooled) pool.release(bytes);
+        } else {
+          await write(prefix, false);
+          await write(bytes, true);
+        }
       }
+      if (pending) await write(pending, false);
       await Promise.all(inFlight);
       // Before the body ends: done() hands background work to waitUntil while the request is still open.
       done(true);

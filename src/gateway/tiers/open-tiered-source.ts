@@ -1,5 +1,6 @@
 import { R2BlockStore } from "../../backends/r2-block-store";
 import { BufferPool } from "../blocks/buffer-pool";
+import { SECTION_PREFIX_ROOM } from "../car/car-encoder";
 import { onlyIfCached } from "../cache/only-if-cached";
 import { RAW } from "../dag/codecs";
 import { findProviders } from "../providers/find-providers";
@@ -37,7 +38,8 @@ export function openTieredSource(
   // A CAR response and a file body write each block out and keep nothing, so their raw leaves can
   // reuse buffers; write-through keeps blocks until they are in R2, so not then.
   const pooled = req.format.kind === "car" || req.format.kind === "default" || req.format.kind === "html";
-  const pool = pooled && !hot ? new BufferPool() : undefined;
+  // A CAR writes each section's prefix into the bytes before its block: one write per block (car-stream.ts).
+  const pool = pooled && !hot ? new BufferPool(undefined, req.format.kind === "car" ? SECTION_PREFIX_ROOM : 0) : undefined;
   const session = new TieredBlockSource({
     store,
     root: req.path.root,

@@ -304,13 +304,15 @@ export class VerifiedBlockSession implements BlockSource {
           },
           (err: unknown) => {
             running.delete(a);
+            // A loser we cancelled when the race was decided: reported "aborted" then, and still usable
+            // (dropping it here would leave nobody to resume from if the winner fails later).
+            if (settled) return;
             if (err instanceof HttpError) {
               this.#report(a, "aborted");
               return finish(() => reject(err));
             }
             const fault = toFault(gw.base, err, a.controller.signal);
             this.#drop(a, fault);
-            if (settled) return;
             // It sent valid blocks, just not the ones asked for: ask it again, block by block.
             if (fault.result === "deviation") candidates.splice(next, 0, gw);
             if (next < candidates.length) startNext();

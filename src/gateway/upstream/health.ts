@@ -6,8 +6,9 @@
  *   is synchronous: when the snapshot is older than REFRESH_AFTER_MS it starts
  *   a refresh in the background and answers from what it has (nothing, on an
  *   isolate's first request: configured order).
- * - `outcomeSink()` collects a request's outcomes; the gateway sends them in
- *   one RPC with `ctx.waitUntil(sink.flush())` after the response.
+ * - `outcomeSink()` collects a request's outcomes into the isolate's batch;
+ *   `ctx.waitUntil(sink.flush())` after the response sends the batch in one
+ *   RPC, at most once per HEALTH_FLUSH_INTERVAL_MS per isolate and region.
  */
 import { gatewayHealth } from "../../durable-objects/gateway-health";
 import { applyOutcome, initialState } from "../../durable-objects/upstream-state";
@@ -89,30 +90,80 @@ async function refresh(env: Env, region: string, entry: CachedSnapshot, startedA
 }
 
 /**
- * Collects one request's outcomes; `flush()` sends them in one `report()` RPC
- * and never rejects (health is advisory: losing a report must not fail anything).
- * Each outcome is also applied at once to this isolate's cached snapshot, so
- * the isolate's next request already ranks by it (a fresh isolate learns from
- * its first request instead of waiting for the next refresh).
+ * At most one `report()` RPC per isolate and region in this window: a
+ * request's flush that comes sooner waits out the rest of it, and whichever
+ * flush wakes first sends every outcome collected meanwhile, from every
+ * request (the others find nothing left). One RPC per request was one
+ * GatewayHealth SQLite transaction per response (docs/health.md "Batching").
  */
-export function outcomeSink(env: Env, region: string): OutcomeSink & { flush(): Promise<void> } {
-  let pending: UpstreamOutcome[] = [];
+export const HEALTH_FLUSH_INTERVAL_MS = 250;
+/** Outcomes per `report()` call at most: GatewayHealth refuses batches past MAX_BATCH (1000). */
+const REPORT_CHUNK = 500;
+
+interface PendingOutcomes {
+  outcomes: UpstreamOutcome[];
+  /** When the last batch of this region left this isolate (0: never). */
+  lastFlushAt: number;
+}
+
+/** Region → outcomes reported in this isolate and not yet sent. Module scope, like the snapshot cache. */
+const unsent = new Map<string, PendingOutcomes>();
+
+/**
+ * A request's outcome sink: `report()` adds to the isolate's batch of the
+ * region (and applies the outcome at once to this isolate's cached
+ * snapshot, so the isolate's next request already ranks by it: a fresh
+ * isolate learns from its first request instead of waiting for the next
+ * refresh); `flush()`, called from `ctx.waitUntil` after the response,
+ * sends the batch (HEALTH_FLUSH_INTERVAL_MS). Every outcome reported before
+ * a flush is sent by that flush or by an earlier one still in flight, never
+ * later. `flush()` never rejects: health is advisory, a lost report must not
+ * fail anything. `wait` replaces the timer (tests).
+ */
+export function outcomeSink(env: Env, region: string, wait: (ms: number) => Promise<void> = sleep): OutcomeSink & { flush(): Promise<void> } {
+  let reported = false;
   return {
     report(outcome) {
-      pending.push(outcome);
+      reported = true;
+      pendingOf(region).outcomes.push(outcome);
       applyLocally(region, outcome);
     },
     async flush() {
-      if (pending.length === 0) return;
-      const batch = pending;
-      pending = [];
-      try {
-        await gatewayHealth(env, region).report(batch);
-      } catch (err) {
-        console.error("gateway health: report failed", region, err instanceof Error ? err.message : String(err));
-      }
+      if (!reported) return;
+      reported = false;
+      await flushOutcomes(env, region, wait);
     },
   };
+}
+
+function pendingOf(region: string): PendingOutcomes {
+  let p = unsent.get(region);
+  if (p === undefined) {
+    p = { outcomes: [], lastFlushAt: 0 };
+    unsent.set(region, p);
+  }
+  return p;
+}
+
+async function flushOutcomes(env: Env, region: string, wait: (ms: number) => Promise<void>): Promise<void> {
+  const p = pendingOf(region);
+  if (p.outcomes.length === 0) return;
+  const delay = p.lastFlushAt + HEALTH_FLUSH_INTERVAL_MS - Date.now();
+  if (delay > 0) await wait(delay);
+  if (p.outcomes.length === 0) return; // an earlier flush took them
+  p.lastFlushAt = Date.now();
+  const batch = p.outcomes;
+  p.outcomes = [];
+  try {
+    const stub = gatewayHealth(env, region);
+    for (let i = 0; i < batch.length; i += REPORT_CHUNK) await stub.report(batch.slice(i, i + REPORT_CHUNK));
+  } catch (err) {
+    console.error("gateway health: report failed", region, err instanceof Error ? err.message : String(err));
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 /**

@@ -95,6 +95,26 @@ describe("racing", () => {
     expect((await healthOf(upstreamUrl(slow)))?.counts.aborted).toBe(1);
   });
 
+  it("a race loser stays usable: when the winner lies later, the response resumes from the upstream it beat", async () => {
+    const file = await fiveLeafFile(304);
+    // The liar answers at once and wins the race; the slow (honest) one was started by the 1 ms hedge and loses.
+    const liar = uniquePersonality("flip-byte-2");
+    const slow = uniquePersonality("slow-2000");
+    const w = withUpstreams([liar, slow], { HEDGE_DELAY_MS: "1" });
+    const res = await w.fetch(`/ipfs/${file.cid}?format=car`);
+    expect(res.status).toBe(200);
+    const got = await parseCar(new Uint8Array(await res.arrayBuffer()));
+    expect(got.blocks).toEqual((await honestCar(`/ipfs/${file.cid}`)).blocks);
+    await w.settle();
+    const slowLog = await requestLog(slow);
+    expect(slowLog.map((e) => [e.url, e.aborted])).toEqual([
+      [`/${slow}/ipfs/${file.cid}?format=car&dag-scope=all&car-version=1&car-order=dfs&car-dups=y`, true],
+      [`/${slow}/ipfs/${file.cid}?format=car&dag-scope=entity&entity-bytes=${CHUNK}:*&car-version=1&car-order=dfs&car-dups=y`, false],
+    ]);
+    expect((await healthOf(upstreamUrl(liar)))?.counts).toMatchObject({ invalidBlock: 1, ok: 0 });
+    expect((await healthOf(upstreamUrl(slow)))?.counts).toMatchObject({ aborted: 1, ok: 1, error: 0 });
+  });
+
   it("the isolate learns from its first race: the next request starts with the winner and never asks the slow one", async () => {
     const slow = uniquePersonality("slow-2500");
     const fast = uniquePersonality("honest");

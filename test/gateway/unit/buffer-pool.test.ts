@@ -36,4 +36,16 @@ describe("BufferPool", () => {
     pool.release(a);
     expect(pool.acquire(16).buffer).not.toBe(moved);
   });
+
+  it("with headroom, hands out views that many bytes into their buffer, and reuses a buffer only if block and headroom fit", () => {
+    const pool = new BufferPool(2, 100);
+    const a = pool.adopt(pool.acquire(1000));
+    expect([a.byteOffset, a.length, a.buffer.byteLength]).toEqual([100, 1000, 1100]);
+    pool.release(a);
+    const b = pool.acquire(1000);
+    expect(b.buffer).toBe(a.buffer);
+    expect([b.byteOffset, b.length]).toEqual([100, 1000]);
+    pool.release(pool.adopt(b));
+    expect(pool.acquire(1001).buffer).not.toBe(a.buffer); // 1001 + 100 does not fit in 1100
+  });
 });
