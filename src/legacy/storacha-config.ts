@@ -26,11 +26,13 @@ export function storachaConfig(env: Env): StorachaConfig {
 }
 
 /**
- * Accounts allowed to list the space and migrate it into their pins
- * (`STORACHA_ACCOUNTS`, comma-separated account ids). The space is the
- * operator's: no account may read it unless named here.
+ * Whether `account` may list the space and migrate it into its pins
+ * (`STORACHA_ACCOUNTS`: comma-separated account ids, or `*` for every
+ * account of a single-tenant deployment). The space is the operator's: no
+ * account may read it unless named here.
  */
-export function storachaAccounts(env: Env): Set<string> {
+export function storachaAllows(env: Env, account: string): boolean {
   const raw = (env as unknown as Record<string, string | undefined>).STORACHA_ACCOUNTS ?? "";
-  return new Set(raw.split(",").map((s) => s.trim()).filter((s) => s !== ""));
+  const allowed = raw.split(",").map((s) => s.trim()).filter((s) => s !== "");
+  return allowed.includes("*") || allowed.includes(account);
 }

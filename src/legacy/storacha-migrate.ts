@@ -1,7 +1,7 @@
 import type { Context } from "hono";
 import type { AuthEnv } from "../accounts/auth";
 import { badRequest, HttpError } from "../http/errors";
-import { storachaAccounts } from "./storacha-config";
+import { storachaAllows } from "./storacha-config";
 import { storachaImportStub } from "./storacha-import";
 import { openSpace, storachaCall } from "./storacha-routes";
 import { StorachaError } from "./storacha-space";
@@ -19,7 +19,7 @@ export async function startStorachaMigration(c: Context<AuthEnv>, body: Record<s
   for (const key of Object.keys(body)) if (!["from", "dryRun"].includes(key)) throw badRequest(`unknown field ${JSON.stringify(key.slice(0, 64))} for a Storacha migration (from, dryRun)`);
   if (body.dryRun !== undefined && typeof body.dryRun !== "boolean") throw badRequest("dryRun must be a boolean");
   const account = c.get("account");
-  if (!storachaAccounts(c.env).has(account)) throw new HttpError("forbidden", "this account may not migrate the Storacha space (STORACHA_ACCOUNTS)");
+  if (!storachaAllows(c.env, account)) throw new HttpError("forbidden", "this account may not migrate the Storacha space (STORACHA_ACCOUNTS)");
   const space = await openSpace(c.env);
   if (body.dryRun === true) {
     const page = await storachaCall(() => space.listUploads(undefined, 100));

@@ -15,7 +15,7 @@
 import { Hono } from "hono";
 import { bearerToken, requireToken, timingSafeEqualString, type AuthEnv } from "../accounts/auth";
 import { badRequest, HttpError } from "../http/errors";
-import { storachaConfig, storachaAccounts } from "./storacha-config";
+import { storachaConfig, storachaAllows } from "./storacha-config";
 import { StorachaError, type StorachaSpace } from "./storacha-space";
 
 export const storachaRoutes = new Hono<AuthEnv>();
@@ -24,7 +24,7 @@ storachaRoutes.use("*", async (c, next) => {
   const token = bearerToken(c.req.header("Authorization"));
   if (token !== null && c.env.ADMIN_TOKEN && timingSafeEqualString(token, c.env.ADMIN_TOKEN)) return next();
   return requireToken(c, async () => {
-    if (!storachaAccounts(c.env).has(c.get("account"))) throw new HttpError("forbidden", "this account may not read the Storacha space (STORACHA_ACCOUNTS)");
+    if (!storachaAllows(c.env, c.get("account"))) throw new HttpError("forbidden", "this account may not read the Storacha space (STORACHA_ACCOUNTS)");
     await next();
   });
 });

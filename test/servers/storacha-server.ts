@@ -158,7 +158,7 @@ export async function startStorachaServer(gateway: { addBlock(cid: CID, bytes: U
     const shards: string[] = [];
     const pieces: string[] = [];
     // One shard per upload under 1 MB; the second file in two shards (shardSize) so a root can have several.
-    await client.uploadCAR(new Blob([await carOf(blocks, root!)]), {
+    await client.uploadCAR(new Blob([(await carOf(blocks, root!)) as unknown as ArrayBuffer]), {
       shardSize: file.size > 500_000 ? 400_000 : undefined,
       onShardStored: (meta: { cid: CID; piece?: CID }) => {
         shards.push(meta.cid.toString());
