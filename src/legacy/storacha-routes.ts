@@ -56,12 +56,14 @@ export async function openSpace(env: Env): Promise<StorachaSpace> {
 }
 
 /** Storacha errors as HTTP errors (src/http/errors.ts); `notFoundIsNull`: a piece the service never saw. */
-export async function storachaCall<T>(fn: () => Promise<T>, notFoundIsNull = false): Promise<T | null extends T ? T : T> {
+export async function storachaCall<T>(fn: () => Promise<T>): Promise<T>;
+export async function storachaCall<T>(fn: () => Promise<T>, notFoundIsNull: true): Promise<T | null>;
+export async function storachaCall<T>(fn: () => Promise<T>, notFoundIsNull = false): Promise<T | null> {
   try {
     return await fn();
   } catch (err) {
     if (!(err instanceof StorachaError)) throw err;
-    if (err.kind === "not_found" && notFoundIsNull) return null as never;
+    if (err.kind === "not_found" && notFoundIsNull) return null;
     throw new HttpError(STATUS[err.kind], err.message);
   }
 }
