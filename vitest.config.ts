@@ -78,6 +78,8 @@ export default defineConfig({
           STORACHA_GATEWAY_URL: "",
           STORACHA_KEY: inject<{ key: string }>("storachaFixture").key,
           STORACHA_PROOF: inject<{ proof: string }>("storachaFixture").proof,
+          // Pages of 2 uploads: the space's 3 take two steps (the cursor is exercised).
+          STORACHA_IMPORT_BATCH: "2",
         },
       },
     })),

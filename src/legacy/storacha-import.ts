@@ -7,7 +7,11 @@ import type { PinState } from "../pinning/pin-types";
 import { storachaConfig } from "./storacha-config";
 import { StorachaError, type StorachaSpace } from "./storacha-space";
 
-/** Uploads listed and processed per alarm step: bounds one step's subrequests (1 pin + claims and filecoin/info per shard). */
+/**
+ * Uploads listed and processed per alarm step (`STORACHA_IMPORT_BATCH`, 1–100): bounds one step's
+ * subrequests (about 2 per upload and 2 per shard): 50 fits the paid plan's 1,000 with room; the
+ * free plan's 50 needs about 8.
+ */
 export const IMPORT_BATCH = 50;
 /** Retry of a step that met an unavailable service: 5 s doubling, at most 15 min. */
 const BACKOFF_BASE_MS = 5_000;
@@ -79,6 +83,8 @@ type JobRow = { id: string; space: string; state: "listing" | "done" | "failed";
  */
 export class StorachaImport extends DurableObject<Env> {
   readonly #sql: SqlStorage;
+  /** A step in progress: an alarm delivered while one runs (tests' runDurableObjectAlarm) must not run the same page twice. */
+  #stepping = false;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -131,8 +137,14 @@ export class StorachaImport extends DurableObject<Env> {
   }
 
   override async alarm(): Promise<void> {
+    if (this.#stepping) return;
     const due = this.#sql.exec<JobRow>("SELECT * FROM jobs WHERE state = 'listing' AND next_at <= ? ORDER BY next_at LIMIT 1", Date.now()).toArray()[0];
-    if (due !== undefined) await this.#step(due);
+    this.#stepping = true;
+    try {
+      if (due !== undefined) await this.#step(due);
+    } finally {
+      this.#stepping = false;
+    }
     await this.#schedule();
   }
 
@@ -145,7 +157,7 @@ export class StorachaImport extends DurableObject<Env> {
       const { openStorachaSpace } = await import("./storacha-client");
       space = await openStorachaSpace(storachaConfig(this.env));
       if (space.did !== job.space) throw new StorachaError("unauthorized", `STORACHA_PROOF now delegates ${space.did}, not ${job.space} this job started with`);
-      page = await space.listUploads(job.cursor ?? undefined, IMPORT_BATCH);
+      page = await space.listUploads(job.cursor ?? undefined, importBatch(this.env));
     } catch (err) {
       this.#failedStep(job, err);
       return;
@@ -232,6 +244,11 @@ export class StorachaImport extends DurableObject<Env> {
     const current = await this.ctx.storage.getAlarm();
     if (current === null || current > next) await this.ctx.storage.setAlarm(Math.max(next, Date.now()));
   }
+}
+
+function importBatch(env: Env): number {
+  const n = Number(env.STORACHA_IMPORT_BATCH);
+  return Number.isInteger(n) && n >= 1 && n <= 100 ? n : IMPORT_BATCH;
 }
 
 /** The Storacha import object of an account. */

@@ -123,6 +123,7 @@ describe("Storacha legacy space: POST /api/v1/migrate {from: storacha}", () => {
     expect(dry.roots.sort()).toEqual(fixture.uploads.map((u) => u.root).sort());
     expect(dry.more).toBe(false);
 
+    await control("__reset");
     const res = await call("POST", "/api/v1/migrate", { token, vars, body: { from: "storacha" } });
     expect(res.status).toBe(202);
     const job = (await res.json()) as Progress;
@@ -131,6 +132,10 @@ describe("Storacha legacy space: POST /api/v1/migrate {from: storacha}", () => {
     const done = await runImport(account, job.id, (p) => p.state === "done", token, vars);
     expect(done).toMatchObject({ listed: 3, created: 3, reused: 0, pins: { queued: 0, pinning: 0, pinned: 3, failed: 0 }, failed: 0, errors: [] });
     expect(done.dealsWatched).toBe(3);
+    // What the service received: the route's probe, then two pages of 2 (STORACHA_IMPORT_BATCH), one filecoin/info per shard.
+    const log = await storachaLog();
+    expect(log.filter((a) => a === "upload/list")).toHaveLength(3);
+    expect(log.filter((a) => a === "filecoin/info")).toHaveLength(fixture.uploads.reduce((n, u) => n + u.shards.length, 0));
 
     // The pins, with their bytes read back through the gateway (from R2 now).
     const pins = (await (await call("GET", "/psa/pins?limit=1000", { token })).json()) as { count: number; results: { pin: { cid: string; meta: Record<string, string> } }[] };
