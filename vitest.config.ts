@@ -90,6 +90,16 @@ export default defineConfig({
             ],
           }),
           PUBLIC_URL: "https://edge.example",
+          // Storacha legacy space (test/storacha/): the local w3up service and its claims; no gateway origin
+          // (the space's blocks are on the honest upstream). STORACHA_ACCOUNTS is set per request by the tests.
+          STORACHA_SERVICE_URL: inject<string>("storachaBase"),
+          STORACHA_SERVICE_DID: inject<{ serviceDid: string }>("storachaFixture").serviceDid,
+          STORACHA_CLAIMS_URL: inject<string>("storachaBase"),
+          STORACHA_GATEWAY_URL: "",
+          STORACHA_KEY: inject<{ key: string }>("storachaFixture").key,
+          STORACHA_PROOF: inject<{ proof: string }>("storachaFixture").proof,
+          // Pages of 2 uploads: the space's 3 take two steps (the cursor is exercised).
+          STORACHA_IMPORT_BATCH: "2",
         },
       },
     })),
@@ -103,5 +113,7 @@ export default defineConfig({
     // The worker's structured JSON log lines (src/observability/log.ts) are not test output; tests of them capture them.
     onConsoleLog: (log) => !log.startsWith('{"ts":'),
     hookTimeout: 60_000,
+    // @storacha/client hangs when the pool loads its many small modules one by one; pre-bundled it loads (FACTS.md).
+    deps: { optimizer: { ssr: { enabled: true, include: ["@storacha/client", "@storacha/client/stores/memory", "@storacha/client/principal/ed25519", "@storacha/client/proof", "@storacha/client/service", "@storacha/client/delegation"] } } },
   },
 });

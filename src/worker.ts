@@ -24,6 +24,7 @@ import { auditRoutes } from "./audit/routes";
 import { mcpRoutes } from "./mcp/routes";
 import { openApiRoutes } from "./openapi/routes";
 import { replicationRoutes } from "./replication/routes";
+import { storachaRoutes } from "./legacy/storacha-routes";
 
 export type AppEnv = { Bindings: Env };
 
@@ -70,6 +71,9 @@ app.route("/dashboard", dashboardRoutes((request, env, ctx) => app.fetch(request
 // Operator (ADMIN_TOKEN): classic deals to watch, watched Filecoin copies, funding events (src/backends/filecoin/watch-routes.ts).
 app.route("/api/v1/filecoin", filecoinWatchRoutes);
 
+// Storacha legacy space: its uploads with their Filecoin deals, ADMIN_TOKEN or an allowed account (src/legacy/storacha-routes.ts).
+app.route("/api/v1/storacha", storachaRoutes);
+
 // Prometheus text of the region's totals, METRICS_TOKEN or ADMIN_TOKEN (src/metrics/routes.ts).
 app.route("/metrics", metricsRoutes);
 // An account's audit trail, its token or the operator's (src/audit/routes.ts).
@@ -87,6 +91,8 @@ export { BlockRefs } from "./durable-objects/block-refs";
 // Filecoin copies under watch (issue 10): its own SQLite, driven by FILECOIN_WATCH_CRON.
 export { FilecoinWatch } from "./durable-objects/filecoin-watch";
 export { Metrics } from "./durable-objects/metrics";
+// Storacha migration jobs, one object per account (docs/storacha.md).
+export { StorachaImport } from "./legacy/storacha-import";
 
 export default {
   fetch: app.fetch,

@@ -19,6 +19,7 @@ import { StorageChain } from "./servers/filecoin-storage-chain";
 import { startPdpProviders } from "./servers/pdp-provider-server";
 import { FOC_PAYER, FOC_SESSION_KEY_ADDRESS } from "./filecoin/foc-test-keys";
 import { startPsaServer } from "./servers/psa-server";
+import { spawnStorachaServer } from "./servers/storacha-process";
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   // Upstream trustless gateways, honest and hostile: `${upstreamBase}/${personality}`.
@@ -57,6 +58,11 @@ export default async function setup(project: TestProject): Promise<() => Promise
   // Remote pinning services for replication, with real services' deviations (test/servers/psa-server.ts).
   const psa = await startPsaServer();
   project.provide("psaBase", psa.base);
+  // A Storacha legacy space (issue 10): the maintainers' upload-api test context over HTTP, its
+  // uploads' blocks added to the upstream above (test/servers/storacha-server.ts).
+  const storacha = await spawnStorachaServer(upstream.base);
+  project.provide("storachaBase", storacha.base);
+  project.provide("storachaFixture", storacha.fixture);
 
   return async () => {
     await denylists.close();
@@ -67,6 +73,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     await filecoin.close();
     await pdp.close();
     await psa.close();
+    await storacha.close();
     await upstream.close();
     await s3.close();
     await kubo.close();

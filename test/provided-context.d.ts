@@ -30,5 +30,9 @@ declare module "vitest" {
     pdpProviders: Array<{ id: string; base: string }>;
     /** Base URL of the local pinning service; tenants at `${psaBase}/t/{tenant}` (test/servers/psa-server.ts). */
     psaBase: string;
+    /** Base URL of the local Storacha service: UCAN at `/`, `/receipt/`, `/claims/multihash/`, control `/__down` `/__up` `/__log` (test/servers/storacha-server.ts). */
+    storachaBase: string;
+    /** The legacy space it holds: uploads, the worker's key and delegations (good, forged, to another agent). */
+    storachaFixture: import("./servers/storacha-server").StorachaFixture;
   }
 }

@@ -415,27 +415,54 @@ const PATHS: Record<string, Json> = {
   },
   "/api/v1/migrate": {
     post: {
-      tags: ["Replication"], summary: "Copy or move the account's roots between backends (a resumable job), or preview the selection (dryRun)", security: ACCOUNT,
-      requestBody: { required: true, content: { "application/json": { schema: ref("MigrateRequest") } } },
+      tags: ["Replication"], summary: "Copy or move the account's roots between backends (a resumable job), or preview the selection (dryRun); with from = \"storacha\", migrate the Storacha legacy space into pins (docs/storacha.md)", security: ACCOUNT,
+      requestBody: { required: true, content: { "application/json": { schema: { oneOf: [ref("MigrateRequest"), ref("StorachaMigrateRequest")] } } } },
       responses: {
-        "200": json("Dry run: the roots the spec selects (first 100) and how many in all", {
-          type: "object", required: ["dryRun", "count", "roots"],
-          properties: { dryRun: { type: "boolean", const: true }, count: { type: "integer" }, roots: { type: "array", maxItems: 100, items: { type: "string" } } },
+        "200": json("Dry run: the roots the spec selects (first 100) and how many in all; Storacha: the space's first 100 roots", {
+          oneOf: [
+            {
+              type: "object", required: ["dryRun", "count", "roots"],
+              properties: { dryRun: { type: "boolean", const: true }, count: { type: "integer" }, roots: { type: "array", maxItems: 100, items: { type: "string" } } },
+            },
+            {
+              type: "object", required: ["dryRun", "source", "space", "roots", "more"],
+              properties: { dryRun: { type: "boolean", const: true }, source: { const: "storacha" }, space: { type: "string" }, roots: { type: "array", maxItems: 100, items: { type: "string" } }, more: { type: "boolean" } },
+            },
+          ],
         }),
         "202": {
-          ...json("The job, started; its progress at Location", ref("MigrateProgress")),
+          ...json("The job, started; its progress at Location", { oneOf: [ref("MigrateProgress"), ref("StorachaMigrateProgress")] }),
           headers: { Location: { description: "/api/v1/migrate/{id}", schema: { type: "string" } } },
         },
         "400": text("Invalid body (not JSON, too large, unknown field, unknown backend, from = to, to = r2, a move out of r2, bad CID or filter, neither cids nor filter)"),
         "401": text("Access token is missing or invalid"),
-        "409": text("BACKENDS or REPLICATION_POLICY is invalid"),
+        "403": text("Storacha: the account is not in STORACHA_ACCOUNTS, or the service refused the delegation (forged, expired, to another agent); nothing is created"),
+        "409": text("BACKENDS or REPLICATION_POLICY is invalid; Storacha: STORACHA_KEY / STORACHA_PROOF missing or unparsable"),
+        "502": text("Storacha dry run: the service could not be reached"),
       },
     },
   },
   "/api/v1/migrate/{id}": {
     get: {
       tags: ["Replication"], summary: "Progress of a migration job", security: ACCOUNT, parameters: [pathParam("id", "The job's id")],
-      responses: { "200": json("Progress", ref("MigrateProgress")), "401": text("Access token is missing or invalid"), "404": text("No such job in this account") },
+      responses: { "200": json("Progress", { oneOf: [ref("MigrateProgress"), ref("StorachaMigrateProgress")] }), "401": text("Access token is missing or invalid"), "404": text("No such job in this account") },
+    },
+  },
+
+  // ---- Storacha legacy space (src/legacy/storacha-routes.ts, docs/storacha.md) ----
+  "/api/v1/storacha/uploads": {
+    get: {
+      tags: ["Storacha"], summary: "One page of the Storacha space's uploads (upload/list), each shard with its piece and filecoin/info", security: EITHER,
+      description: "The operator token, or the token of an account named in STORACHA_ACCOUNTS.",
+      parameters: [query("cursor", "The cursor of the previous page"), query("size", "Uploads per page (1–100, default 20)", { type: "integer", minimum: 1, maximum: 100 })],
+      responses: {
+        "200": json("The page", ref("StorachaUploads")),
+        "400": text("Bad size or cursor"),
+        "401": text("Token missing or invalid"),
+        "403": text("The account is not in STORACHA_ACCOUNTS, or the service refused the delegation"),
+        "409": text("STORACHA_KEY / STORACHA_PROOF missing or unparsable"),
+        "502": text("The Storacha service or the content-claims service could not be reached"),
+      },
     },
   },
 
@@ -625,6 +652,54 @@ const SCHEMAS: Record<string, Json> = {
       created: { type: "string", format: "date-time" }, updated: { type: "string", format: "date-time" },
     },
   },
+  StorachaMigrateRequest: {
+    type: "object", required: ["from"], additionalProperties: false,
+    properties: { from: { const: "storacha" }, dryRun: { type: "boolean", default: false } },
+  },
+  StorachaMigrateProgress: {
+    type: "object", required: ["id", "source", "space", "state", "listed", "created", "reused", "pins", "dealsWatched", "errors", "failed", "attempts", "lastError", "nextAttempt"],
+    properties: {
+      id: { type: "string", pattern: "^storacha-" }, source: { const: "storacha" }, space: { type: "string", description: "The space's DID" },
+      state: { type: "string", enum: ["listing", "running", "done", "failed"], description: "listing: pages still to read; running: every root has a pin, some still fetching; failed: the delegation was refused (start again once fixed)" },
+      listed: { type: "integer" }, created: { type: "integer", description: "Pins created by this job" }, reused: { type: "integer", description: "Roots the account had pinned already" },
+      pins: { type: "object", properties: { queued: { type: "integer" }, pinning: { type: "integer" }, pinned: { type: "integer" }, failed: { type: "integer" } } },
+      dealsWatched: { type: "integer" }, failed: { type: "integer", description: "Roots with an error" },
+      errors: { type: "array", maxItems: 100, items: { type: "object", properties: { root: { type: "string" }, error: { type: "string" } } } },
+      attempts: { type: "integer" }, lastError: { type: ["string", "null"] }, nextAttempt: { type: ["string", "null"], format: "date-time" },
+      created_at: { type: "string", format: "date-time" }, updated: { type: "string", format: "date-time" },
+    },
+  },
+  StorachaUploads: {
+    type: "object", required: ["space", "uploads", "cursor"],
+    properties: {
+      space: { type: "string" }, cursor: { type: ["string", "null"], description: "Pass it for the next page; null on the last" },
+      uploads: {
+        type: "array",
+        items: {
+          type: "object", required: ["root", "shards"],
+          properties: {
+            root: { type: "string" }, insertedAt: { type: "string" }, updatedAt: { type: "string" },
+            shards: {
+              type: "array",
+              items: {
+                type: "object", required: ["cid", "piece", "filecoin"],
+                properties: {
+                  cid: { type: "string", description: "The CAR shard" }, piece: { type: ["string", "null"], description: "Its piece CID (assert/equals claim), null when unknown" },
+                  filecoin: {
+                    type: ["object", "null"],
+                    properties: {
+                      aggregates: { type: "array", items: { type: "object", properties: { aggregate: { type: "string" } } } },
+                      deals: { type: "array", items: { type: "object", properties: { aggregate: { type: "string" }, provider: { type: "string" }, dealId: { type: "string" } } } },
+                    },
+                  },
+                },
+              },
+            },
+          },
+        },
+      },
+    },
+  },
   WatchedCopy: {
     type: "object", required: ["id", "kind", "root", "backend", "remoteId", "state", "actions"],
     properties: {
@@ -656,7 +731,7 @@ export function openApiDocument(serverUrl: string): Json {
     servers: [{ url: serverUrl }],
     tags: [
       { name: "Gateway" }, { name: "Pinning" }, { name: "Pinning Service API", externalDocs: { url: PSA_SPEC_URL } }, { name: "Operator" }, { name: "Operations" },
-      { name: "Replication" }, { name: "Filecoin" }, { name: "Dashboard" },
+      { name: "Replication" }, { name: "Filecoin" }, { name: "Storacha" }, { name: "Dashboard" },
     ],
     paths: PATHS,
     components: {

@@ -84,7 +84,10 @@ replicationRoutes.post("/backends/:name/test", async (c) => {
 });
 
 replicationRoutes.post("/migrate", async (c) => {
-  const { spec, dryRun } = parseMigrate(await readJson(c.req.raw), c.env);
+  const body = await readJson(c.req.raw);
+  // A Storacha legacy space as the source: its own job (src/legacy/storacha-migrate.ts, docs/storacha.md).
+  if (isObject(body) && body.from === "storacha") return (await import("../legacy/storacha-migrate")).startStorachaMigration(c, body);
+  const { spec, dryRun } = parseMigrate(body, c.env);
   const registry = registryStub(c.env, c.get("account"));
   if (dryRun) return c.json({ dryRun: true, ...(await registry.previewMigration(spec, 100)) });
   const job = await registry.startMigration(spec);
@@ -92,6 +95,11 @@ replicationRoutes.post("/migrate", async (c) => {
 });
 
 replicationRoutes.get("/migrate/:id", async (c) => {
+  if (c.req.param("id").startsWith("storacha-")) {
+    const storacha = await (await import("../legacy/storacha-migrate")).storachaMigrationProgress(c.env, c.get("account"), c.req.param("id"));
+    if (storacha === null) throw notFound("no such migration job in this account");
+    return c.json(storacha);
+  }
   const job = await registryStub(c.env, c.get("account")).migrationProgress(c.req.param("id"));
   if (job === null) throw notFound("no such migration job in this account");
   return c.json(job);
@@ -133,6 +141,10 @@ function parseMigrate(body: unknown, env: Env): { spec: MigrateSpec; dryRun: boo
   if (spec.cids === undefined && spec.filter === undefined) throw badRequest("give cids or a filter (an empty filter {} selects every pin)");
   if (b.dryRun !== undefined && typeof b.dryRun !== "boolean") throw badRequest("dryRun must be a boolean");
   return { spec, dryRun: b.dryRun === true };
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
 function configuration(env: Env) {

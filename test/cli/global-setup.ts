@@ -17,6 +17,8 @@ import type { TestProject } from "vitest/node";
 import { bundleWorker, startWranglerDev } from "../../bench/wrangler-dev";
 import { PSA_TOKEN, startPsaServer } from "../servers/psa-server";
 import { startTrustlessGatewayServer } from "../servers/trustless-gateway-server";
+import { spawnStorachaServer } from "../servers/storacha-process";
+import type { StorachaFixture } from "../servers/storacha-server";
 import { buildCli } from "./cli-process";
 
 declare module "vitest" {
@@ -28,6 +30,7 @@ declare module "vitest" {
     adminToken: string;
     psaBase: string;
     bundleDir: string;
+    storachaFixture: StorachaFixture;
   }
 }
 
@@ -37,6 +40,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
   mkdirSync(join(work, "state"));
   const upstream = await startTrustlessGatewayServer({ fixturesDir: null });
   const psa = await startPsaServer();
+  // A Storacha legacy space (migrate storacha): the upload-api test context, its DAGs' blocks on the upstream.
+  const storacha = await spawnStorachaServer(upstream.base);
   const backends = Object.fromEntries(["remote", "backup", "wrongkey"].map((name) => [name, { type: "psa", endpoint: `${psa.base}/t/${name}`, pollMs: 300 }]));
   const adminToken = `cli-test-${process.pid}-${Date.now()}`;
   const script = await bundleWorker("wrangler.toml", join(work, "bundle"), join(work, "bundle.log"));
@@ -53,6 +58,14 @@ export default async function setup(project: TestProject): Promise<() => Promise
       REPLICATION_POLICY: JSON.stringify({ default: { backends: ["r2"] } }),
       // The verification run checks every stored copy, however recent (a copy forgotten by the remote shows at once).
       REPLICA_VERIFY_MIN_AGE_MS: "0",
+      // The local Storacha service; every account may migrate it (the test's account is minted after start).
+      STORACHA_SERVICE_URL: storacha.base,
+      STORACHA_SERVICE_DID: storacha.fixture.serviceDid,
+      STORACHA_CLAIMS_URL: storacha.base,
+      STORACHA_GATEWAY_URL: "",
+      STORACHA_KEY: storacha.fixture.key,
+      STORACHA_PROOF: storacha.fixture.proof,
+      STORACHA_ACCOUNTS: "*",
     },
     persistTo: join(work, "state"),
     logFile: join(work, "wrangler.log"),
@@ -73,16 +86,19 @@ export default async function setup(project: TestProject): Promise<() => Promise
     project.provide("psaBase", psa.base);
     // The modules wrangler uploads (the split build, test/cli/worker-build.test.ts).
     project.provide("bundleDir", join(work, "bundle"));
+    project.provide("storachaFixture", storacha.fixture);
   } catch (err) {
     await worker.stop();
     await upstream.close();
     await psa.close();
+    await storacha.close();
     throw err;
   }
   return async () => {
     await worker.stop();
     await upstream.close();
     await psa.close();
+    await storacha.close();
     rmSync(work, { recursive: true, force: true });
   };
 }

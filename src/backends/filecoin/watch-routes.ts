@@ -17,6 +17,7 @@ import { requireAdmin } from "../../accounts/auth";
 import { badRequest, HttpError, notFound } from "../../http/errors";
 import { readBounded } from "../../http/read-bounded";
 import { filecoinWatch } from "../../cron/filecoin-watch";
+import { watchClassicDeal } from "./classic-deal";
 
 const MAX_BODY_BYTES = 4 * 1024;
 
@@ -33,7 +34,7 @@ filecoinWatchRoutes.post("/deals", async (c) => {
   if (account !== undefined && (typeof account !== "string" || !/^[A-Za-z0-9_-]{1,128}$/.test(account))) {
     throw badRequest('"account" must be an account id (letters, digits, - and _)');
   }
-  const id = await filecoinWatch(c.env).watch({ kind: "deal", root, backend: "filecoin-deal", remoteId: `deal-${dealId}`, dealId, account: account ?? null });
+  const id = await watchClassicDeal(c.env, { root, dealId, account: account ?? null });
   return c.json({ id }, 201);
 });
 
