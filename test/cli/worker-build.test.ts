@@ -19,7 +19,7 @@ interface Meta {
   outputs: Record<string, { bytes: number; inputs: Record<string, unknown>; imports: { path: string; kind: string; external?: boolean }[] }>;
 }
 
-const HEAVY = ["@filoz/", "/viem/", "/ox/", "@modelcontextprotocol/", "/zod/", "@scure/bip39"];
+const HEAVY = ["@filoz/", "/viem/", "/ox/", "@modelcontextprotocol/", "/zod/", "@scure/bip39", "@storacha/", "@ucanto/"];
 
 function modulesOf(dir: string, prefix = ""): string[] {
   return readdirSync(join(dir, prefix)).flatMap((name) => {
@@ -52,7 +52,7 @@ describe("the Worker's split build", () => {
     const startupInputs = [...startup].flatMap((o) => Object.keys(meta.outputs[o]!.inputs));
     for (const heavy of HEAVY) expect(startupInputs.filter((input) => input.includes(heavy)), heavy).toEqual([]);
     const lazyInputs = Object.entries(meta.outputs).filter(([o]) => !startup.has(o)).flatMap(([, out]) => Object.keys(out.inputs));
-    for (const heavy of ["@filoz/synapse-sdk", "@filoz/synapse-core", "/viem/", "@modelcontextprotocol/server", "/zod/"]) {
+    for (const heavy of ["@filoz/synapse-sdk", "@filoz/synapse-core", "/viem/", "@modelcontextprotocol/server", "/zod/", "@storacha/client"]) {
       expect(lazyInputs.some((input) => input.includes(heavy)), heavy).toBe(true);
     }
     // What an isolate compiles before its first request, in bytes of the uploaded files.
