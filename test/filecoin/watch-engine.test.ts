@@ -203,22 +203,24 @@ describe("Filecoin watch → the account's PinRegistry (ReplicaSink wired to rep
     expect((await filecoinWatch(env).actions(id)).map((x) => [x.at, x.kind, x.reason, x.result])).toEqual([
       [now, "renew", reason, "reported at_risk: the engine makes a new copy; this one stays watched until it exists"],
     ]);
+    // The account's registry recorded it: at risk, the old piece kept to remove once a new copy is stored, a new
+    // store queued and attempted by the account's alarm. `fil`'s session key is not authorised on the local chain,
+    // so that attempt fails `unauthorized` and the replica ends `failed` (retried later), its superseded piece kept.
+    await runUntil(a.account, async () => replicaOf(await rootStatus(a.token, cid), "fil").log.some((l, i, all) => l.action === "error" && all.slice(0, i).some((p) => p.action === "at_risk")), 10_000);
     const rows = await runInDurableObject(registryStub(env, a.account), (_i: PinRegistry, state) =>
       state.storage.sql.exec<{ state: string; next: string; remote_id: string | null; superseded: string; last_error: string }>(
         "SELECT state, next, remote_id, superseded, last_error FROM replicas WHERE root = ? AND backend = 'fil'", cid,
       ).toArray(),
     );
-    // (last_error may already be the new copy's first store attempt: the alarm runs at once.)
-    expect(rows.map((r) => [r.state, r.next, r.remote_id])).toEqual([["at_risk", "store", null]]);
+    expect(rows.map((r) => [r.state, r.next, r.remote_id])).toEqual([["failed", "store", null]]);
     expect((JSON.parse(rows[0]!.superseded) as { remoteId: string }[]).map((r) => r.remoteId)).toEqual([PIECE]);
     const status = await rootStatus(a.token, cid);
-    expect(status.aggregate).toBe("at_risk");
-    const logged = replicaOf(status, "fil").log.filter((l) => l.action === "at_risk");
+    const fil = replicaOf(status, "fil");
+    const logged = fil.log.filter((l) => l.action === "at_risk");
     expect(logged.map((l) => l.message)).toEqual([reason]);
     expect(Date.parse(logged[0]!.at)).toBeGreaterThan(0);
-    // The repair: the account's alarm attempts the new copy (it cannot complete here: no provider), at risk meanwhile.
-    await runUntil(a.account, async () => replicaOf(await rootStatus(a.token, cid), "fil").log.some((l, i, all) => l.action === "store" && all.slice(0, i).some((p) => p.action === "at_risk")), 10_000);
-    expect(replicaOf(await rootStatus(a.token, cid), "fil").state).toBe("at_risk");
+    expect(fil.lastError).toBe("unauthorized: Session key does not have the required permissions. Please login and sync expirations with the session key first.");
+    expect(status.aggregate).toBe("failed");
   }, 90_000);
 
   it("a classic deal near its end: reported to its account, which plans a new copy on the Filecoin backend (renewal); a deal of a root not pinned there cannot be reported", async () => {
