@@ -7,9 +7,18 @@
  * DAGs' blocks go to the trustless gateway at `<gatewayBase>/__blocks`; the
  * first stdout line is `{ base, fixture }` as JSON. SIGTERM closes it.
  */
+import { Server } from "node:http";
 import { CarWriter } from "@ipld/car";
 import type { CID } from "multiformats/cid";
 import { startStorachaServer } from "./storacha-server";
+
+// The maintainers' test context starts its storage nodes and stores with `server.listen(callback)`, which binds
+// every interface; in this process every server binds 127.0.0.1 only (their URLs already name 127.0.0.1/localhost).
+const listen = Server.prototype.listen;
+Server.prototype.listen = function (this: Server, ...args: unknown[]) {
+  if (args.length === 0 || typeof args[0] === "function") return listen.call(this, 0, "127.0.0.1", ...(args as [() => void]));
+  return listen.apply(this, args as Parameters<typeof listen>);
+} as typeof listen;
 
 const gatewayBase = process.argv[2];
 if (!gatewayBase) throw new Error("usage: storacha-server-main.ts <trustless gateway base URL>");
