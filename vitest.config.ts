@@ -55,6 +55,8 @@ export default defineConfig({
             foc: { type: "filecoin", chain: "calibration", rpcUrl: inject<string>("filecoinBase") + "/rpc", copies: 2, rpcTimeoutMs: 5000 },
             "foc-split": { type: "filecoin", chain: "calibration", rpcUrl: inject<string>("filecoinBase") + "/rpc", copies: 1, maxPieceBytes: 4096, rpcTimeoutMs: 5000, source: "split" },
             "foc-nokey": { type: "filecoin", chain: "calibration", rpcUrl: inject<string>("filecoinBase") + "/rpc", copies: 1, rpcTimeoutMs: 5000 },
+            // Repair end to end (test/filecoin/repair-end-to-end.test.ts): its own data sets (source), which it terminates.
+            "foc-repair": { type: "filecoin", chain: "calibration", rpcUrl: inject<string>("filecoinBase") + "/rpc", copies: 2, rpcTimeoutMs: 5000, source: "repair" },
           }),
           // test/servers/s3-server.ts and kubo-rpc-server.ts test credentials; the Filecoin payer above, a throwaway session key.
           BACKEND_ARCHIVE_S3_ACCESS_KEY_ID: "EDGETESTKEY",
@@ -68,6 +70,8 @@ export default defineConfig({
           BACKEND_FOC_SPLIT_PAYER: FOC_PAYER,
           BACKEND_FOC_NOKEY_SESSION_KEY: FOC_UNAUTHORISED_SESSION_KEY,
           BACKEND_FOC_NOKEY_PAYER: FOC_PAYER,
+          BACKEND_FOC_REPAIR_SESSION_KEY: FOC_SESSION_KEY,
+          BACKEND_FOC_REPAIR_PAYER: FOC_PAYER,
           BACKEND_PLAIN_TOKEN: "psa-secret",
           BACKEND_REMOTE_TOKEN: "psa-secret",
           BACKEND_BACKUP_TOKEN: "psa-secret",
@@ -87,6 +91,7 @@ export default defineConfig({
               { when: { meta: { tier: "foc" } }, backends: ["r2", "foc"] },
               { when: { meta: { tier: "foc-split" } }, backends: ["r2", "foc-split"] },
               { when: { meta: { tier: "foc-nokey" } }, backends: ["r2", "foc-nokey"] },
+              { when: { meta: { tier: "foc-repair" } }, backends: ["r2", "foc-repair"] },
             ],
           }),
           PUBLIC_URL: "https://edge.example",

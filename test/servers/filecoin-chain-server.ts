@@ -24,6 +24,8 @@
  *   `ServicePrice`, big numbers as decimal strings; `null`: the call
  *   reverts) without touching the scenario of other tests. The default is
  *   the one synapse-core's own mocks answer (2.5 USDFC per TiB-month).
+ * - `POST {base}/__terminate`: `{ dataSetId, pdpEndEpoch }` terminates a data
+ *   set a local PDP provider created (filecoin-storage-chain.ts `terminate`).
  * - `POST {base}/__state`: replaces the scenario (JSON, big numbers as
  *   decimal strings); `GET {base}/__log`: methods and contract functions
  *   received, transactions sent (decoded).
@@ -314,6 +316,12 @@ export async function startFilecoinChainServer(storage?: StorageChain): Promise<
         scenario = { ...emptyScenario(), ...(JSON.parse(await body(req)) as Partial<Scenario>) };
         log = { methods: [], calls: [], transactions: [], lotus: [], pieces: [], errors: [] };
         nonces.clear();
+        res.writeHead(204).end();
+        return;
+      }
+      if (req.method === "POST" && url.pathname === "/__terminate" && storage) {
+        const t = JSON.parse(await body(req)) as { dataSetId: string; pdpEndEpoch: string };
+        storage.terminate(BigInt(t.dataSetId), BigInt(t.pdpEndEpoch));
         res.writeHead(204).end();
         return;
       }

@@ -60,6 +60,8 @@ export interface ChainDataSet {
   pieces: Map<bigint, ChainPiece>;
   nextPieceId: bigint;
   createdEpoch: bigint;
+  /** FWSS `pdpEndEpoch`: 0 while the service runs, the end epoch once terminated (`terminate`). */
+  pdpEndEpoch: bigint;
 }
 
 /** Far future (2100-01-01), seconds: an authorised session key's expiry. */
@@ -83,7 +85,7 @@ export class StorageChain {
 
   /** What FWSS + PDPVerifier do for a provider's create-data-set transaction. */
   createDataSet(input: { providerId: bigint; payer: Hex; payee: Hex; clientDataSetId: bigint; metadata: ChainDataSet["metadata"] }): ChainDataSet {
-    const set: ChainDataSet = { ...input, id: this.#nextDataSetId++, pieces: new Map(), nextPieceId: 0n, createdEpoch: this.head };
+    const set: ChainDataSet = { ...input, id: this.#nextDataSetId++, pieces: new Map(), nextPieceId: 0n, createdEpoch: this.head, pdpEndEpoch: 0n };
     this.dataSets.set(set.id, set);
     return set;
   }
@@ -97,6 +99,13 @@ export class StorageChain {
       set.pieces.set(id, { ...p, removed: false });
       return id;
     });
+  }
+
+  /** What FWSS `terminateService` does to a data set: its `pdpEndEpoch` is set (the data set ends then). */
+  terminate(dataSetId: bigint, pdpEndEpoch: bigint): void {
+    const set = this.dataSets.get(dataSetId);
+    if (!set) throw new Error(`data set ${dataSetId} does not exist`);
+    set.pdpEndEpoch = pdpEndEpoch;
   }
 
   /** The answer to an `eth_call`, or `undefined` when it is not about what this class plays. */
@@ -179,7 +188,7 @@ export class StorageChain {
   #dataSetView(set: ChainDataSet) {
     return {
       pdpRailId: set.id * 10n, cacheMissRailId: 0n, cdnRailId: 0n, payer: set.payer, payee: set.payee, serviceProvider: set.payee,
-      commissionBps: 0n, clientDataSetId: set.clientDataSetId, pdpEndEpoch: 0n, providerId: set.providerId, dataSetId: set.id,
+      commissionBps: 0n, clientDataSetId: set.clientDataSetId, pdpEndEpoch: set.pdpEndEpoch, providerId: set.providerId, dataSetId: set.id,
     };
   }
 

@@ -132,7 +132,9 @@ export class FilecoinBackend implements ReplicationBackend {
         if (late()) return { state: "pending", replica: pendingRef(), retryAfterMs: 0, next: "store" };
       }
       const plan: PiecePlan = { ...progress.plan, header: fromBase64(progress.plan.header) };
-      const [synapse, Piece, SP] = await Promise.all([this.#client(), import("@filoz/synapse-core/piece"), import("@filoz/synapse-core/sp")]);
+      // A fresh client: the SDK's StorageManager keeps the contexts (provider + data set) of its first createContexts and
+      // hands them back to later calls, so a cached client would add a new copy to a data set since terminated.
+      const [synapse, Piece, SP] = await Promise.all([this.#newClient(), import("@filoz/synapse-core/piece"), import("@filoz/synapse-core/sp")]);
       const pieceCids = plan.pieces.map((p) => Piece.parse(p.pieceCid));
 
       // 2. Providers: the same ones on a resume (the primary may already hold pieces).
@@ -318,7 +320,14 @@ export class FilecoinBackend implements ReplicationBackend {
 
   /** Synapse with the session key; the payer is an address only (its key never reaches us). */
   #client(): Promise<Synapse> {
-    this.#synapse ??= (async () => {
+    this.#synapse ??= this.#newClient();
+    this.#synapse.catch(() => (this.#synapse = undefined));
+    return this.#synapse;
+  }
+
+  /** A Synapse of its own (no contexts selected by earlier calls): what store() selects providers and data sets with. */
+  #newClient(): Promise<Synapse> {
+    return (async () => {
       const [{ Synapse }, { fromSecp256k1 }, { custom, http }, chain] = await Promise.all([
         import("@filoz/synapse-sdk"),
         import("@filoz/synapse-core/session-key"),
@@ -332,8 +341,6 @@ export class FilecoinBackend implements ReplicationBackend {
       const transport = custom({ request: (args) => rpc({ chain }).request(args as never) });
       return Synapse.create({ account: this.#o.payer, transport, chain, sessionKey, source: this.#o.source });
     })();
-    this.#synapse.catch(() => (this.#synapse = undefined));
-    return this.#synapse;
   }
 
   /** Puts every piece of every copy under the Filecoin watch (cron monitoring and renewal). */

@@ -1,0 +1,156 @@
+import { env } from "cloudflare:workers";
+import { createExecutionContext, createScheduledController, runInDurableObject, waitOnExecutionContext } from "cloudflare:test";
+import { describe, expect, inject, it } from "vitest";
+import { filecoinWatch, FILECOIN_WATCH_CRON } from "../../src/cron/filecoin-watch";
+import { registryStub, type PinRegistry } from "../../src/durable-objects/pin-registry";
+import { pieceCidOfStream } from "../../src/backends/filecoin/piece-cid";
+import type { RootStatusWithFilecoin } from "../../src/replication/filecoin-status";
+import worker from "../../src/worker";
+import { call, newAccount, pinJson } from "../pinning/helpers";
+import { pinInR2, replicaOf, rootStatus, runUntil } from "../replication/helpers";
+
+/**
+ * Issue 10's repair, end to end with nothing written by hand: a pin
+ * replicated to `foc-repair` (2 copies, its own data sets: vitest.config.ts)
+ * is stored by FilecoinBackend.store() on the local chain's two PDP
+ * providers (test/servers/filecoin-chain-server.ts, filecoin-storage-chain.ts,
+ * pdp-provider-server.ts: as test/filecoin/store-end-to-end.test.ts); the
+ * chain then terminates one copy's data set (FWSS `pdpEndEpoch`, set through
+ * the chain server's `POST /__terminate`); the watch's cron (as
+ * test/filecoin/watch-engine.test.ts) reports it to the account's
+ * PinRegistry, whose engine stores a new copy for real.
+ */
+const base = inject("filecoinBase");
+const providers = inject("pdpProviders");
+const HEAD = 1_000_000;
+
+interface Copy { providerId: string; dataSetId: string; pieceIds: string[]; pieceCids: string[]; retrievalUrls: string[]; addedEpoch: string }
+async function copiesOf(token: string, cid: string): Promise<Copy[]> {
+  return replicaOf(await rootStatus(token, cid), "foc-repair").details.copies as unknown as Copy[];
+}
+async function cron(scheduledTime: number): Promise<void> {
+  const ctx = createExecutionContext();
+  await worker.scheduled(createScheduledController({ cron: FILECOIN_WATCH_CRON, scheduledTime }), env, ctx);
+  await waitOnExecutionContext(ctx);
+}
+/** What FWSS `terminateService` leaves on chain: the data set's `pdpEndEpoch` set (filecoin-storage-chain.ts `terminate`). */
+async function terminate(dataSetId: string, pdpEndEpoch: number): Promise<void> {
+  const res = await fetch(`${base}/__terminate`, { method: "POST", body: JSON.stringify({ dataSetId, pdpEndEpoch: String(pdpEndEpoch) }) });
+  expect(res.status).toBe(204);
+}
+
+describe("Filecoin repair end to end (backend foc-repair, local chain and PDP providers, the watch's cron)", () => {
+  it("a terminated data set: the copy is reported lost, the engine stores a new copy in a new data set, the replica ends stored with it; the old copy leaves the record and the watch only once the new one exists; every step logged", async () => {
+    const a = await newAccount("foc-repair");
+    const { root, requestid } = await pinInR2(a.token, a.account, 2201, { tier: "foc-repair" }, 3100);
+    const cid = root.toString();
+    await runUntil(a.account, async () => replicaOf(await rootStatus(a.token, cid), "foc-repair").state === "stored", 60_000);
+
+    // 1. Stored: two copies (provider 1, the endorsed primary, and provider 2), both watched.
+    const before = await copiesOf(a.token, cid);
+    expect(before.map((c) => c.providerId)).toEqual(["1", "2"]);
+    const piece = before[0]!.pieceCids[0]!;
+    const remoteId = replicaOf(await rootStatus(a.token, cid), "foc-repair").remoteId;
+    expect(remoteId).toBe(piece);
+    const [old1, kept2] = before as [Copy, Copy];
+    const oldId = `foc-repair|${piece}|${old1.dataSetId}/0`;
+    const keptId = `foc-repair|${piece}|${kept2.dataSetId}/0`;
+    expect((await filecoinWatch(env).copies(cid)).map((w) => [w.id, w.state, w.account, w.providerId])).toEqual([
+      [oldId, "stored", a.account, "1"],
+      [keptId, "stored", a.account, "2"],
+    ]);
+
+    // 2. The chain terminates provider 1's data set; the watch's cron sees it.
+    await terminate(old1.dataSetId, HEAD + 40);
+    const now = Date.now() + 1000;
+    await cron(now);
+    const reason = `data set ${old1.dataSetId} terminated (pdpEndEpoch ${HEAD + 40})`;
+    const oldActions = await filecoinWatch(env).actions(oldId);
+    expect(oldActions.slice(0, 1).map((x) => [x.at, x.kind, x.reason, x.result])).toEqual([
+      [now, "renew", reason, "reported lost: the engine makes a new copy; this one stays watched until it exists"],
+    ]);
+    // The other copy is still held: checked and its bytes fetched back.
+    expect((await filecoinWatch(env).actions(keptId)).map((x) => [x.at, x.kind, x.reason, x.result])).toEqual([[now, "verify", "fetch-back sample", "piece CID matches"]]);
+
+    // 3. The account's engine: at risk (one of two copies lost), a new store, stored again.
+    const lostMessage = `copy ${oldId} lost (${reason}); 1 other copies remain`;
+    await runUntil(a.account, async () => {
+      const r = replicaOf(await rootStatus(a.token, cid), "foc-repair");
+      return r.state === "stored" && r.log.some((l) => l.action === "at_risk");
+    }, 60_000);
+    const status = await rootStatus(a.token, cid);
+    const replica = replicaOf(status, "foc-repair");
+    expect(status.aggregate).toBe("stored");
+    expect(replica).toMatchObject({ state: "stored", remoteId: piece, lastError: null });
+    const carBytes = replica.bytes;
+    expect(replica.log.map((l) => [l.action, l.message])).toEqual([
+      ["planned", "policy rules[9]"],
+      ["store", "attempt 1"],
+      ["stored", `${carBytes} bytes as ${piece}`],
+      ["at_risk", lostMessage],
+      ["store", "attempt 1"],
+      ["stored", `${carBytes} bytes as ${piece}`],
+    ]);
+    // Time of every step: ISO dates, in the order they happened.
+    const times = replica.log.map((l) => Date.parse(l.at));
+    expect(times.every((t) => Number.isFinite(t))).toBe(true);
+    expect([...times].sort((x, y) => x - y)).toEqual(times);
+
+    // 4. The new copy: provider 1 again (the only endorsed provider, and 2 copies on 2 providers: it cannot be
+    // avoided) but in a NEW data set, not the terminated one; provider 2's copy, still live, is kept as it was.
+    const after = await copiesOf(a.token, cid);
+    expect(after.map((c) => c.providerId)).toEqual(["1", "2"]);
+    const new1 = after[0]!;
+    expect(new1.dataSetId).not.toBe(old1.dataSetId);
+    expect(Number(new1.dataSetId)).toBeGreaterThan(Number(old1.dataSetId));
+    expect(new1).toEqual({ providerId: "1", dataSetId: new1.dataSetId, pieceIds: ["0"], pieceCids: [piece], retrievalUrls: [`${providers[0]!.base}/piece/${piece}`], addedEpoch: String(HEAD) });
+    expect(after[1]).toEqual(kept2);
+    // The new copy's provider serves the piece: its bytes hash to the piece CID.
+    const served = await fetch(new1.retrievalUrls[0]!);
+    expect(served.status).toBe(200);
+    expect((await pieceCidOfStream(served.body!)).pieceCid.toString()).toBe(piece);
+    // Nothing superseded is left to remove: the old reference named the same remote id (the piece CID), and the
+    // terminated data set ends on chain by itself.
+    const rows = await runInDurableObject(registryStub(env, a.account), (_i: PinRegistry, state) =>
+      state.storage.sql.exec<{ superseded: string; details: string }>("SELECT superseded, details FROM replicas WHERE root = ? AND backend = 'foc-repair'", cid).toArray(),
+    );
+    expect(rows.map((r) => r.superseded)).toEqual(["[]"]);
+    expect(JSON.parse(rows[0]!.details).copies.map((c: Copy) => c.dataSetId)).toEqual([new1.dataSetId, kept2.dataSetId]);
+
+    // 5. The watch: the new copy watched; the old one dropped when the new one was registered (after it was committed).
+    const newId = `foc-repair|${piece}|${new1.dataSetId}/0`;
+    expect((await filecoinWatch(env).copies(cid)).map((w) => [w.id, w.state, w.account]).sort()).toEqual([
+      [newId, "stored", a.account],
+      [keptId, "stored", a.account],
+    ].sort());
+    const dropped = (await filecoinWatch(env).actions(oldId)).map((x) => [x.kind, x.reason, x.result]);
+    expect(dropped).toEqual([
+      ["renew", reason, "reported lost: the engine makes a new copy; this one stays watched until it exists"],
+      ["drop", `replaced by new copy ${newId} (old copy was lost)`, "dropped from the watch"],
+    ]);
+
+    // 6. The status API shows the new copy (record and watch); the PSA pin summarises it.
+    const res = await call("GET", `/api/v1/pins/${cid}`, { token: a.token });
+    expect(res.status).toBe(200);
+    const full = (await res.json()) as RootStatusWithFilecoin;
+    const shown = full.replicas.find((r) => r.backend === "foc-repair")!;
+    expect(shown.state).toBe("stored");
+    expect((shown.details.copies as unknown as Copy[]).map((c) => [c.providerId, c.dataSetId])).toEqual([["1", new1.dataSetId], ["2", kept2.dataSetId]]);
+    expect(shown.filecoin!.copies.map((c) => [c.provider, c.dataSet, c.pieceId, c.pieceCid, c.state]).sort()).toEqual([
+      ["1", new1.dataSetId, "0", piece, "stored"],
+      ["2", kept2.dataSetId, "0", piece, "stored"],
+    ]);
+    const psa = await pinJson(await call("GET", `/psa/pins/${requestid}`, { token: a.token }), 200);
+    expect(psa.info.replicas).toBe("foc-repair=stored r2=stored");
+    expect(psa.info["foc-repair.copies"]).toBe(after.map((c) => `provider ${c.providerId}: data set ${c.dataSetId}, piece 0 ${piece} ${c.retrievalUrls[0]}`).join("; "));
+
+    // 7. The next cron checks the new copy on chain: live, not terminated, bytes fetched back; nothing reported.
+    const later = Date.now() + 2000;
+    await cron(later);
+    expect((await filecoinWatch(env).actions(newId)).map((x) => [x.at, x.kind, x.reason, x.result])).toEqual([[later, "verify", "fetch-back sample", "piece CID matches"]]);
+    expect((await filecoinWatch(env).copies(cid)).find((w) => w.id === newId)).toMatchObject({ state: "stored", proof: `not proven yet, next challenge ${HEAD + 2880}`, lastError: null });
+    expect(replicaOf(await rootStatus(a.token, cid), "foc-repair").log).toHaveLength(6);
+
+    for (const id of [newId, keptId]) await filecoinWatch(env).unwatch(id, "test cleanup");
+  }, 150_000);
+});
