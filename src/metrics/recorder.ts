@@ -4,11 +4,15 @@
  * kept in this isolate, one per region; `flushMetrics()` — always called
  * from `ctx.waitUntil`, after the response — sends the batch in one
  * `record()` RPC, at most once per FLUSH_INTERVAL_MS per isolate and region:
- * the first flush asked for waits out the rest of the interval, and every
- * request that asks meanwhile shares that one scheduled flush (one timer per
- * isolate and region, not one per request), which takes everything collected
- * until it wakes. Counts added while its RPC is in flight go with the next
- * one. Losing a batch (the object unreachable) loses those counts, never a
+ * the first flush asked for waits out the rest of the interval (one timer per
+ * isolate and region, not one per request) and takes everything collected
+ * until it wakes; a request that asks meanwhile returns at once, its counts
+ * already in that batch. It does not wait on the scheduled flush: workerd
+ * cancels a request's wait on a promise another request's I/O settles once
+ * that request is done ("Promise will never complete", logged for every
+ * such request under load); the request that scheduled the flush holds it
+ * in its own `waitUntil`. Counts added while its RPC is in flight go with
+ * the next one. Losing a batch (the object unreachable) loses those counts, never a
  * request.
  */
 import { metricsObject } from "../durable-objects/metrics";
@@ -31,7 +35,7 @@ interface Pending {
   histograms: Map<string, { name: HistogramName; labels: string; buckets: number[]; sum: number; count: number }>;
   served: Map<number, { minute: number; requests: number; bytes: number; errors: number }>;
   lastFlushAt: number;
-  /** The flush scheduled for this region, shared by every request that asks for one before it wakes. */
+  /** The flush scheduled for this region (held by the waitUntil of the request that scheduled it). */
   scheduled: Promise<void> | undefined;
 }
 
@@ -97,16 +101,17 @@ export function isolateInFlight(): number {
 
 /**
  * Sends what this isolate collected for `region`. Never rejects; meant for
- * `ctx.waitUntil` (each caller's waitUntil holds the shared flush, so the
- * isolate stays up until it is sent). `wait` replaces the timer (tests).
+ * `ctx.waitUntil`. Resolves at once when a flush is already scheduled (that
+ * flush takes these counts; its own request's waitUntil keeps the isolate
+ * up until it is sent). `wait` replaces the timer (tests).
  */
 export function flushMetrics(env: Env, region: string, wait: (ms: number) => Promise<void> = sleep): Promise<void> {
   const p = pending.get(region);
   if (p === undefined) return Promise.resolve();
-  if (p.scheduled !== undefined) return p.scheduled;
+  if (p.scheduled !== undefined) return Promise.resolve();
   if (empty(p)) return Promise.resolve();
   const delay = p.lastFlushAt + FLUSH_INTERVAL_MS - Date.now();
-  // `.then` runs after this assignment even with no delay: the flush is shared until it sends.
+  // `.then` runs after this assignment even with no delay: later requests find it scheduled until it sends.
   const scheduled = (delay > 0 ? wait(delay) : Promise.resolve())
     .catch(() => undefined)
     .then(() => {
