@@ -16,7 +16,8 @@ import { startStorachaServer } from "./storacha-server";
 // every interface; in this process every server binds 127.0.0.1 only (their URLs already name 127.0.0.1/localhost).
 const listen = Server.prototype.listen;
 Server.prototype.listen = function (this: Server, ...args: unknown[]) {
-  if (args.length === 0 || typeof args[0] === "function") return listen.call(this, 0, "127.0.0.1", ...(args as [() => void]));
+  const onLocal = listen as (this: Server, port: number, host: string, callback?: () => void) => Server;
+  if (args.length === 0 || typeof args[0] === "function") return onLocal.call(this, 0, "127.0.0.1", args[0] as (() => void) | undefined);
   return listen.apply(this, args as Parameters<typeof listen>);
 } as typeof listen;
 
