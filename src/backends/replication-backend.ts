@@ -81,6 +81,14 @@ export interface DagToStore extends DagIdentity {
    * copy outside the engine (the Filecoin watch) report back to it.
    */
   account: string;
+  /**
+   * The copies this store replaces (reported lost or at risk; the engine
+   * keeps them in `superseded` until the new copy is stored). A backend that
+   * chooses where a copy lives must not put the new one where a failing old
+   * one is (Filecoin: never the same data set, another provider when one is
+   * available); the others ignore it. Absent on a first store.
+   */
+  avoid?: ReplicaRef[];
 }
 
 export interface StoreContext {

@@ -229,6 +229,9 @@ export class ReplicaEngine {
     );
     this.#log(root, name, "store", `attempt ${attempts}${row.progress === null ? "" : " (resuming)"}`);
     const dag = await this.#dagToStore(root);
+    // A repair must not land where the failing copy is (DagToStore.avoid).
+    const superseded = JSON.parse(row.superseded) as ReplicaRef[];
+    if (superseded.length > 0) dag.avoid = superseded;
     const deadline = Date.now() + STEP_MS;
     const outcome = await withDeadline(
       backend.store(dag, {

@@ -39,6 +39,12 @@ async function terminate(dataSetId: string, pdpEndEpoch: number): Promise<void> 
   expect(res.status).toBe(204);
 }
 
+/** PDPVerifier's proving state of a local provider's data set (filecoin-storage-chain.ts `setProving`). */
+async function proving(dataSetId: string, lastProvenEpoch: number, nextChallengeEpoch: number): Promise<void> {
+  const res = await fetch(`${base}/__proving`, { method: "POST", body: JSON.stringify({ dataSetId, lastProvenEpoch: String(lastProvenEpoch), nextChallengeEpoch: String(nextChallengeEpoch) }) });
+  expect(res.status).toBe(204);
+}
+
 describe("Filecoin repair end to end (backend foc-repair, local chain and PDP providers, the watch's cron)", () => {
   it("a terminated data set: the copy is reported lost, the engine stores a new copy in a new data set, the replica ends stored with it; the old copy leaves the record and the watch only once the new one exists; every step logged", async () => {
     const a = await newAccount("foc-repair");
@@ -150,6 +156,72 @@ describe("Filecoin repair end to end (backend foc-repair, local chain and PDP pr
     expect((await filecoinWatch(env).actions(newId)).map((x) => [x.at, x.kind, x.reason, x.result])).toEqual([[later, "verify", "fetch-back sample", "piece CID matches"]]);
     expect((await filecoinWatch(env).copies(cid)).find((w) => w.id === newId)).toMatchObject({ state: "stored", proof: `not proven yet, next challenge ${HEAD + 2880}`, lastError: null });
     expect(replicaOf(await rootStatus(a.token, cid), "foc-repair").log).toHaveLength(6);
+
+    for (const id of [newId, keptId]) await filecoinWatch(env).unwatch(id, "test cleanup");
+  }, 150_000);
+
+  it("proofs overdue (the data set still live): the copy is reported at_risk, the engine stores a new copy in a NEW data set (not the failing one, which the SDK would reuse), the replica ends stored; the old copy leaves the watch only once the new one is registered", async () => {
+    const a = await newAccount("foc-repair-proofs");
+    const { root } = await pinInR2(a.token, a.account, 2202, { tier: "foc-repair" }, 3100);
+    const cid = root.toString();
+    await runUntil(a.account, async () => replicaOf(await rootStatus(a.token, cid), "foc-repair").state === "stored", 60_000);
+    const before = await copiesOf(a.token, cid);
+    expect(before.map((c) => c.providerId)).toEqual(["1", "2"]);
+    const [old1, kept2] = before as [Copy, Copy];
+    const piece = old1.pieceCids[0]!;
+    const oldId = `foc-repair|${piece}|${old1.dataSetId}/${old1.pieceIds[0]}`;
+    const keptId = `foc-repair|${piece}|${kept2.dataSetId}/${kept2.pieceIds[0]}`;
+
+    // 1. Provider 1's data set misses its proofs: last proven more than two proving periods (2 × 2,880) back.
+    const lastProven = HEAD - 2 * 2880 - 10;
+    await proving(old1.dataSetId, lastProven, lastProven + 2880);
+    const now = Date.now() + 1000;
+    await cron(now);
+    const reason = `proofs overdue for 2 proving periods (last proven at epoch ${lastProven}, next challenge ${lastProven + 2880})`;
+    expect((await filecoinWatch(env).actions(oldId)).slice(0, 1).map((x) => [x.at, x.kind, x.reason, x.result])).toEqual([
+      [now, "renew", reason, "reported at_risk: the engine makes a new copy; this one stays watched until it exists"],
+    ]);
+
+    // 2. The engine: at risk, a new store, stored again.
+    await runUntil(a.account, async () => {
+      const r = replicaOf(await rootStatus(a.token, cid), "foc-repair");
+      return r.state === "stored" && r.log.some((l) => l.action === "at_risk");
+    }, 60_000);
+    const replica = replicaOf(await rootStatus(a.token, cid), "foc-repair");
+    expect(replica).toMatchObject({ state: "stored", remoteId: piece, lastError: null });
+    expect(replica.log.map((l) => [l.action, l.message])).toEqual([
+      ["planned", "policy rules[9]"],
+      ["store", "attempt 1"],
+      ["stored", `${replica.bytes} bytes as ${piece}`],
+      ["at_risk", reason],
+      ["store", "attempt 1"],
+      ["stored", `${replica.bytes} bytes as ${piece}`],
+    ]);
+
+    // 3. Provider 1 again (the only endorsed provider: 2 copies on 2 providers cannot avoid it) but in a NEW data set,
+    // not the failing one (still live, it holds the pieces: without DagToStore.avoid the SDK hands it back and nothing
+    // is committed); provider 2's healthy copy is kept as it was.
+    const after = await copiesOf(a.token, cid);
+    expect(after.map((c) => c.providerId)).toEqual(["1", "2"]);
+    const new1 = after[0]!;
+    expect(new1.dataSetId).not.toBe(old1.dataSetId);
+    expect(Number(new1.dataSetId)).toBeGreaterThan(Number(old1.dataSetId));
+    expect(new1).toEqual({ providerId: "1", dataSetId: new1.dataSetId, pieceIds: ["0"], pieceCids: [piece], retrievalUrls: [`${providers[0]!.base}/piece/${piece}`], addedEpoch: String(HEAD) });
+    expect(after[1]).toEqual(kept2);
+    const served = await fetch(new1.retrievalUrls[0]!);
+    expect(served.status).toBe(200);
+    expect((await pieceCidOfStream(served.body!)).pieceCid.toString()).toBe(piece);
+
+    // 4. The watch: the new copy watched, the old one dropped when the new one was registered.
+    const newId = `foc-repair|${piece}|${new1.dataSetId}/0`;
+    expect((await filecoinWatch(env).copies(cid)).map((w) => [w.id, w.state, w.account]).sort()).toEqual([
+      [newId, "stored", a.account],
+      [keptId, "stored", a.account],
+    ].sort());
+    expect((await filecoinWatch(env).actions(oldId)).map((x) => [x.kind, x.reason, x.result])).toEqual([
+      ["renew", reason, "reported at_risk: the engine makes a new copy; this one stays watched until it exists"],
+      ["drop", `replaced by new copy ${newId} (old copy was at_risk)`, "dropped from the watch"],
+    ]);
 
     for (const id of [newId, keptId]) await filecoinWatch(env).unwatch(id, "test cleanup");
   }, 150_000);

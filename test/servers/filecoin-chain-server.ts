@@ -26,6 +26,8 @@
  *   the one synapse-core's own mocks answer (2.5 USDFC per TiB-month).
  * - `POST {base}/__terminate`: `{ dataSetId, pdpEndEpoch }` terminates a data
  *   set a local PDP provider created (filecoin-storage-chain.ts `terminate`).
+ * - `POST {base}/__proving`: `{ dataSetId, lastProvenEpoch, nextChallengeEpoch }`
+ *   sets such a data set's proving state (filecoin-storage-chain.ts `setProving`).
  * - `POST {base}/__state`: replaces the scenario (JSON, big numbers as
  *   decimal strings); `GET {base}/__log`: methods and contract functions
  *   received, transactions sent (decoded).
@@ -322,6 +324,12 @@ export async function startFilecoinChainServer(storage?: StorageChain): Promise<
       if (req.method === "POST" && url.pathname === "/__terminate" && storage) {
         const t = JSON.parse(await body(req)) as { dataSetId: string; pdpEndEpoch: string };
         storage.terminate(BigInt(t.dataSetId), BigInt(t.pdpEndEpoch));
+        res.writeHead(204).end();
+        return;
+      }
+      if (req.method === "POST" && url.pathname === "/__proving" && storage) {
+        const t = JSON.parse(await body(req)) as { dataSetId: string; lastProvenEpoch: string; nextChallengeEpoch: string };
+        storage.setProving(BigInt(t.dataSetId), BigInt(t.lastProvenEpoch), BigInt(t.nextChallengeEpoch));
         res.writeHead(204).end();
         return;
       }

@@ -62,6 +62,8 @@ export interface ChainDataSet {
   createdEpoch: bigint;
   /** FWSS `pdpEndEpoch`: 0 while the service runs, the end epoch once terminated (`terminate`). */
   pdpEndEpoch: bigint;
+  /** PDPVerifier's proving state; unset: never proven (0), next challenge one proving period after creation (`setProving`). */
+  proving?: { lastProvenEpoch: bigint; nextChallengeEpoch: bigint };
 }
 
 /** Far future (2100-01-01), seconds: an authorised session key's expiry. */
@@ -106,6 +108,13 @@ export class StorageChain {
     const set = this.dataSets.get(dataSetId);
     if (!set) throw new Error(`data set ${dataSetId} does not exist`);
     set.pdpEndEpoch = pdpEndEpoch;
+  }
+
+  /** A data set's PDPVerifier proving state, e.g. proofs overdue: the last proof more than two proving periods back. */
+  setProving(dataSetId: bigint, lastProvenEpoch: bigint, nextChallengeEpoch: bigint): void {
+    const set = this.dataSets.get(dataSetId);
+    if (!set) throw new Error(`data set ${dataSetId} does not exist`);
+    set.proving = { lastProvenEpoch, nextChallengeEpoch };
   }
 
   /** The answer to an `eth_call`, or `undefined` when it is not about what this class plays. */
@@ -256,9 +265,9 @@ export class StorageChain {
       case "getDataSetStorageProvider":
         return [set.payee, "0x0000000000000000000000000000000000000000"];
       case "getDataSetLastProvenEpoch":
-        return 0n;
+        return set.proving?.lastProvenEpoch ?? 0n;
       case "getNextChallengeEpoch":
-        return set.createdEpoch + 2880n;
+        return set.proving?.nextChallengeEpoch ?? set.createdEpoch + 2880n;
       case "getScheduledRemovals":
         return [];
       default:

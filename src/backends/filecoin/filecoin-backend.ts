@@ -91,6 +91,8 @@ interface Progress {
   storedOnPrimary?: number;
   pulled?: string[];
   commits?: Record<string, { dataSetId: string; pieceIds: string[]; epoch: string }>;
+  /** Where the failing copies this store replaces are (DagToStore.avoid), judged once on chain. */
+  avoid?: { dataSetIds: string[]; providerIds: string[] };
 }
 
 /** One provider's copy as recorded in the replica's details. */
@@ -104,6 +106,7 @@ interface CopyDetails {
 }
 
 type Synapse = import("@filoz/synapse-sdk").Synapse;
+type StorageContext = import("@filoz/synapse-sdk/storage").StorageContext;
 
 export class FilecoinBackend implements ReplicationBackend {
   readonly type = "filecoin" as const;
@@ -137,13 +140,39 @@ export class FilecoinBackend implements ReplicationBackend {
       const [synapse, Piece, SP] = await Promise.all([this.#newClient(), import("@filoz/synapse-core/piece"), import("@filoz/synapse-core/sp")]);
       const pieceCids = plan.pieces.map((p) => Piece.parse(p.pieceCid));
 
-      // 2. Providers: the same ones on a resume (the primary may already hold pieces).
-      const contexts = await synapse.storage.createContexts({
-        copies: this.#o.copies,
-        metadata: { withIPFSIndexing: "" },
-        ...(progress.providers ? { providerIds: progress.providers.map(BigInt) } : {}),
-      });
+      // 2. Providers: the same ones on a resume (the primary may already hold pieces). A repair avoids the failing
+      // copies' providers when enough others are available, and never reuses their data sets (DagToStore.avoid).
+      if (dag.avoid && dag.avoid.length > 0 && !progress.avoid) {
+        progress.avoid = await this.#failing(dag.avoid.flatMap(copiesOf));
+        await save();
+      }
+      const metadata = { withIPFSIndexing: "" };
+      let contexts: StorageContext[] = [];
+      const exclude = progress.providers ? [] : (progress.avoid?.providerIds ?? []);
+      if (exclude.length > 0) {
+        // The SDK throws when no endorsed primary is left: then the failing providers stay candidates.
+        contexts = await synapse.storage.createContexts({ copies: this.#o.copies, metadata, excludeProviderIds: exclude.map(BigInt) }).catch(() => []);
+      }
+      if (contexts.length < this.#o.copies) {
+        contexts = await synapse.storage.createContexts({
+          copies: this.#o.copies,
+          metadata,
+          ...(progress.providers ? { providerIds: progress.providers.map(BigInt) } : {}),
+        });
+      }
       if (contexts.length === 0) throw new BackendError("retryable", "no storage provider available");
+      // The SDK hands back a provider's live data set holding pieces, which may be the failing one (its proofs overdue but
+      // not terminated): that provider gets a context without a data set, so the commit creates a new one.
+      const avoidSets = new Set(progress.avoid?.dataSetIds ?? []);
+      if (contexts.some((c) => c.dataSetId !== undefined && avoidSets.has(c.dataSetId.toString()))) {
+        const [{ StorageContext }, { WarmStorageService }] = await Promise.all([import("@filoz/synapse-sdk/storage"), import("@filoz/synapse-sdk/warm-storage")]);
+        const warmStorageService = new WarmStorageService({ client: synapse.client });
+        contexts = contexts.map((c) =>
+          c.dataSetId !== undefined && avoidSets.has(c.dataSetId.toString())
+            ? new StorageContext({ synapse, warmStorageService, provider: c.provider, dataSetId: undefined, options: { metadata }, dataSetMetadata: metadata })
+            : c,
+        );
+      }
       if (!progress.providers) {
         progress.providers = contexts.map((c) => c.provider.id.toString());
         await save();
@@ -316,6 +345,31 @@ export class FilecoinBackend implements ReplicationBackend {
     }
     report.latencyMs = Date.now() - started;
     return report;
+  }
+
+  /** The data sets (and their providers) of the copies that are not `stored` on chain now: lost or at risk. */
+  async #failing(copies: CopyDetails[]): Promise<{ dataSetIds: string[]; providerIds: string[] }> {
+    const failing: CopyDetails[] = [];
+    if (copies.length > 0) {
+      const reader = await createChainReader(this.#o.chain, this.#o.rpcTimeoutMs);
+      const [head, config] = await Promise.all([reader.head(), reader.pdpConfig()]);
+      const sets = await reader.dataSets([...new Set(copies.map((c) => BigInt(c.dataSetId)))]);
+      const live = await reader.piecesLive(copies.flatMap((c) => c.pieceIds.map((p) => ({ dataSetId: BigInt(c.dataSetId), pieceId: BigInt(p) }))));
+      for (const c of copies) {
+        const set = sets.get(BigInt(c.dataSetId));
+        if (!set || set instanceof Error) throw new BackendError("retryable", `data set ${c.dataSetId}: ${set?.message ?? "no answer"}`);
+        const bad = c.pieceIds.some((p) => {
+          const l = set.live ? live.get(pieceKey(set.dataSetId, BigInt(p))) : false;
+          if (l instanceof Error || l === undefined) throw new BackendError("retryable", `piece ${p}: ${l?.message ?? "no answer"}`);
+          return pdpVerdict({
+            dataSet: set, pieceId: BigInt(p), pieceLive: l, removalRequested: false, head, addedEpoch: BigInt(c.addedEpoch),
+            policy: { maxProvingPeriod: config.maxProvingPeriod, atRiskPeriods: 2, lostPeriods: 6 },
+          }).state !== "stored";
+        });
+        if (bad) failing.push(c);
+      }
+    }
+    return { dataSetIds: [...new Set(failing.map((c) => c.dataSetId))], providerIds: [...new Set(failing.map((c) => c.providerId))] };
   }
 
   /** Synapse with the session key; the payer is an address only (its key never reaches us). */
