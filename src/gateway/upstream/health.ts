@@ -78,7 +78,13 @@ async function refresh(env: Env, region: string, entry: CachedSnapshot, startedA
     ]);
     const snapshot = probes ? withProbes(own, probes) : own;
     // A slower, older refresh must not overwrite a newer one.
-    if (entry.snapshot === undefined || snapshot.takenAt >= entry.snapshot.takenAt) entry.snapshot = snapshot;
+    if (entry.snapshot === undefined || snapshot.takenAt >= entry.snapshot.takenAt) {
+      entry.snapshot = snapshot;
+      // The object has not seen this isolate's outcomes still batched or being sent: the isolate keeps what it
+      // learned from them (an outcome sent meanwhile may count twice here until the next refresh; health is advisory).
+      const p = unsent.get(region);
+      if (p) for (const outcome of [...p.sending, ...p.outcomes]) applyLocally(region, outcome);
+    }
   } catch (err) {
     // Keep the old snapshot: stale knowledge ranks better than none.
     console.error("gateway health: snapshot refresh failed", region, err instanceof Error ? err.message : String(err));
@@ -102,6 +108,8 @@ const REPORT_CHUNK = 500;
 
 interface PendingOutcomes {
   outcomes: UpstreamOutcome[];
+  /** The batch whose report() is in flight (not yet in the object's snapshots). */
+  sending: UpstreamOutcome[];
   /** When the last batch of this region left this isolate (0: never). */
   lastFlushAt: number;
 }
@@ -139,7 +147,7 @@ export function outcomeSink(env: Env, region: string, wait: (ms: number) => Prom
 function pendingOf(region: string): PendingOutcomes {
   let p = unsent.get(region);
   if (p === undefined) {
-    p = { outcomes: [], lastFlushAt: 0 };
+    p = { outcomes: [], sending: [], lastFlushAt: 0 };
     unsent.set(region, p);
   }
   return p;
@@ -154,11 +162,14 @@ async function flushOutcomes(env: Env, region: string, wait: (ms: number) => Pro
   p.lastFlushAt = Date.now();
   const batch = p.outcomes;
   p.outcomes = [];
+  p.sending = batch;
   try {
     const stub = gatewayHealth(env, region);
     for (let i = 0; i < batch.length; i += REPORT_CHUNK) await stub.report(batch.slice(i, i + REPORT_CHUNK));
   } catch (err) {
     console.error("gateway health: report failed", region, err instanceof Error ? err.message : String(err));
+  } finally {
+    if (p.sending === batch) p.sending = [];
   }
 }
 
