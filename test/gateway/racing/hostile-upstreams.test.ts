@@ -2,6 +2,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { gatewayHealth } from "../../../src/durable-objects/gateway-health";
 import { parseCar, requestLog, uniquePersonality, upstreamUrl, withUpstreams } from "../../helpers/upstream";
+import { upstreamBase } from "../../helpers/upstream-url";
 import { CHUNK, fiveLeafFile, honestCar } from "./dag-fixture";
 
 const CAR = { Accept: "application/vnd.ipld.car" };
@@ -119,14 +120,25 @@ describe("racing", () => {
     const slow = uniquePersonality("slow-2500");
     const fast = uniquePersonality("honest");
     const w = withUpstreams([slow, fast], { HEDGE_DELAY_MS: "100" });
+    const roots: string[] = [];
     for (const seed of [310, 311, 312]) {
       const file = await fiveLeafFile(seed);
+      roots.push(file.cid.toString());
       const res = await w.fetch(`/ipfs/${file.cid}?format=car`);
       expect((await parseCar(new Uint8Array(await res.arrayBuffer()))).blocks).toHaveLength(6);
     }
     await w.settle();
-    expect(await requestLog(slow)).toHaveLength(1);
     expect(await requestLog(fast)).toHaveLength(3);
+    // Both upstreams' requests in the order the server received them (one log for every personality).
+    const all = (await (await fetch(`${upstreamBase()}/__log`)).json()) as { personality: string; url: string; aborted: boolean }[];
+    const ours = all.filter((e) => e.personality === slow || e.personality === fast);
+    // After the first race every request starts with the winner. The slow one may still be asked later, but only
+    // as a hedge once the fast one is slower than its learned hedge delay (a loaded machine), and cancelled when
+    // the fast one wins.
+    for (const root of roots.slice(1)) expect(ours.find((e) => e.url.includes(root))?.personality).toBe(fast);
+    const slowOnes = ours.filter((e) => e.personality === slow);
+    expect(slowOnes[0]!.url).toContain(roots[0]);
+    for (const hedge of slowOnes.slice(1)) expect(hedge.aborted).toBe(true);
   });
 
   it("500s and 429s are skipped at once, without waiting for the hedge delay", async () => {
