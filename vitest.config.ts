@@ -21,6 +21,8 @@ export default defineConfig({
           DENYLIST_URLS: inject<string>("denylistBase") + "/lists/default.deny",
           ADMIN_TOKEN: "test-admin-token",
           HEDGE_DELAY_MS: "150",
+          // Every request and upstream log line (wrangler.toml samples 1 in 100): tests read them.
+          REQUEST_LOG_SAMPLE: "1",
           TTFB_TIMEOUT_MS: "3000",
           IDLE_TIMEOUT_MS: "1500",
           ROUTERS: inject<string>("routingBase"),

@@ -15,7 +15,7 @@
 import { createMiddleware } from "hono/factory";
 import { regionOf } from "../gateway/upstream/health";
 import { rewriteOf } from "../gateway/request/rewrite";
-import { logLine } from "../observability/log";
+import { logLine, logSample, logsLine } from "../observability/log";
 import { countMetric, flushMetrics, observeMetric, recordServed, requestEnded, requestStarted } from "./recorder";
 import type { HistogramName } from "./catalog";
 
@@ -104,17 +104,20 @@ export const requestMetrics = () =>
         const bytes = known ?? (gateway ? trace.blockBytes : 0);
         if (gateway) countGateway(region, c.req.raw, url, res, trace, durationMs, bytes);
         else countOwn(region, area, url, res);
-        logLine({
-          kind: "request",
-          method: c.req.method,
-          route: gateway ? "gateway" : routeOf(c.req.routePath, url.pathname),
-          status: res.status,
-          durationMs,
-          bytes: gateway ? bytes : known,
-          cid: gateway ? trace.cid : undefined,
-          source: gateway ? trace.source : undefined,
-          region,
-        });
+        // Every failure; a sample of the rest (REQUEST_LOG_SAMPLE).
+        if (logsLine(logSample(c.env.REQUEST_LOG_SAMPLE), res.status >= 500)) {
+          logLine({
+            kind: "request",
+            method: c.req.method,
+            route: gateway ? "gateway" : routeOf(c.req.routePath, url.pathname),
+            status: res.status,
+            durationMs,
+            bytes: gateway ? bytes : known,
+            cid: gateway ? trace.cid : undefined,
+            source: gateway ? trace.source : undefined,
+            region,
+          });
+        }
         await flushMetrics(c.env, region);
       };
       ctx.waitUntil(finish());

@@ -14,7 +14,7 @@
  */
 import type { OutcomeSink, UpstreamOutcome } from "../gateway/upstream/outcome";
 import { countMetric, flushMetrics, observeMetric } from "./recorder";
-import { logLine } from "../observability/log";
+import { logLine, logSample, logsLine } from "../observability/log";
 
 export function upstreamMetricsSink(env: Env, region: string): OutcomeSink & { flush(): Promise<void> } {
   const outcomes: UpstreamOutcome[] = [];
@@ -32,7 +32,8 @@ export function upstreamMetricsSink(env: Env, region: string): OutcomeSink & { f
         countMetric(region, "ipfs_edge_upstream_outcomes_total", { ...upstream, result: o.result });
         countMetric(region, "ipfs_edge_upstream_verified_bytes_total", upstream, o.bytes);
         if (o.result === "invalid_block") countMetric(region, "ipfs_edge_upstream_invalid_blocks_total", upstream);
-        if (o.result !== "aborted") {
+        // A cancelled race loser never; any other failure always; a sample of the successes (REQUEST_LOG_SAMPLE).
+        if (o.result !== "aborted" && logsLine(logSample(env.REQUEST_LOG_SAMPLE), o.result !== "ok")) {
           logLine({ kind: "upstream", upstream: o.upstream, event: o.result, bytes: o.bytes, ttfbMs: o.ttfbMs, durationMs: o.durationMs, region });
         }
       }

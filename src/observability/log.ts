@@ -33,6 +33,29 @@ export interface LogFields {
 
 const MAX_TEXT = 300;
 
+/** `REQUEST_LOG_SAMPLE` when unset or not a number in [0, 1]: one line in a hundred. */
+export const DEFAULT_LOG_SAMPLE = 0.01;
+
+/**
+ * `REQUEST_LOG_SAMPLE` (docs/operations.md "Logs"): the share of
+ * successful `request` and `upstream` lines that are written, from 0 (none)
+ * to 1 (all). Failures are always written (`logsLine`). Workers Logs
+ * already keeps one invocation log per request (URL, status, CPU and wall
+ * time) and bills every line; a line costs the request CPU too (~2 ms on
+ * `wrangler dev`, where it crosses the DevTools protocol: docs/benchmarks.md
+ * figure 8).
+ */
+export function logSample(value: string | undefined): number {
+  if (value === undefined || value.trim() === "") return DEFAULT_LOG_SAMPLE;
+  const n = Number(value);
+  return Number.isFinite(n) && n >= 0 && n <= 1 ? n : DEFAULT_LOG_SAMPLE;
+}
+
+/** Whether a line goes out: always for a failure, else with probability `rate`. */
+export function logsLine(rate: number, failure: boolean): boolean {
+  return failure || rate >= 1 || (rate > 0 && Math.random() < rate);
+}
+
 /** Writes one log line; fields that are undefined are left out. */
 export function logLine(fields: LogFields, write: (line: string) => void = (line) => console.log(line)): void {
   const out: Record<string, unknown> = { ts: new Date().toISOString() };

@@ -4,7 +4,7 @@
  * and never a token, a secret or a raw path.
  */
 import { afterEach, beforeEach, describe, expect, it, vi, type MockInstance } from "vitest";
-import { logLine } from "../../src/observability/log";
+import { DEFAULT_LOG_SAMPLE, logLine, logSample } from "../../src/observability/log";
 import { ADMIN, call, identityCid, newAccount, settle } from "../pinning/helpers";
 import { importFile, withUpstreams, uniquePersonality } from "../helpers/upstream";
 import { pseudoRandomBytes } from "../helpers/pseudo-random";
@@ -71,5 +71,32 @@ describe("structured logs", () => {
     expect(all).not.toContain(token);
     expect(all).not.toContain(ADMIN);
     expect(lines().filter((l) => l.kind === "request").every((l) => !String(l.route).includes(created.requestid))).toBe(true);
+  });
+
+  it("REQUEST_LOG_SAMPLE: a share from 0 to 1; unset or malformed is one in a hundred", () => {
+    expect([logSample("0"), logSample("0.25"), logSample("1")]).toEqual([0, 0.25, 1]);
+    expect([logSample(undefined), logSample(""), logSample("all"), logSample("2"), logSample("-0.1")]).toEqual(Array(5).fill(DEFAULT_LOG_SAMPLE));
+    expect(DEFAULT_LOG_SAMPLE).toBe(0.01);
+  });
+
+  it("sampled out: a success writes no request or upstream line; a failure still writes both", async () => {
+    const bytes = pseudoRandomBytes(5_000, 13);
+    const file = await importFile(bytes, { chunkSize: 65536 });
+    const ok = withUpstreams([uniquePersonality("honest")], { REQUEST_LOG_SAMPLE: "0" });
+    const served = await ok.fetch(`/ipfs/${file.cid}?format=raw`);
+    expect(served.status).toBe(200);
+    expect(new Uint8Array(await served.arrayBuffer())).toEqual(bytes);
+    await ok.settle();
+    expect(lines().filter((l) => l.cid === file.cid.toString() || l.upstream === ok.upstreams)).toEqual([]);
+
+    // Another CID: the first is in the edge cache now.
+    const missing = await importFile(pseudoRandomBytes(5_000, 14), { chunkSize: 65536 });
+    const failing = withUpstreams([uniquePersonality("status-500")], { REQUEST_LOG_SAMPLE: "0" });
+    const refused = await failing.fetch(`/ipfs/${missing.cid}?format=raw`);
+    expect(refused.status).toBe(502);
+    await refused.arrayBuffer();
+    await failing.settle();
+    expect(lines().find((l) => l.kind === "request" && l.cid === missing.cid.toString())).toMatchObject({ route: "gateway", status: 502 });
+    expect(lines().filter((l) => l.kind === "upstream" && l.upstream === failing.upstreams).map((l) => l.event)).toEqual(["error"]);
   });
 });
