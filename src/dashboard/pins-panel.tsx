@@ -70,7 +70,14 @@ pinsPanel.post("/", async (c) => {
   }
 });
 
-pinsPanel.post("/upload", async (c) => {
+/**
+ * `POST /dashboard/upload` (mounted beside the pins panel, src/dashboard/routes.tsx): not under
+ * `/dashboard/pins/`, where a static `upload` beside `/:requestid/unpin` would put every request of
+ * the worker through Hono's slower TrieRouter (test/http/router.test.ts).
+ */
+export const uploadForm = new Hono<DashboardEnv>();
+
+uploadForm.post("/", async (c) => {
   const form = c.get("form");
   const account = await requireAccount(c, field(form, "account"));
   const file = form.get("file");
@@ -220,7 +227,7 @@ async function pinsPage(c: DashboardContext, account: string | null, filters: Fi
               </label>
               <button type="submit">Pin</button>
             </form>
-            <form method="post" action="/dashboard/pins/upload" enctype="multipart/form-data" class="inline spaced">
+            <form method="post" action="/dashboard/upload" enctype="multipart/form-data" class="inline spaced">
               <input type="hidden" name="csrf" value={session.csrf} />
               <input type="hidden" name="account" value={account} />
               <label>

@@ -18,7 +18,7 @@ import type { DashboardEnv } from "./dashboard-env";
 import { field } from "./dashboard-env";
 import { gatewaysPanel } from "./gateways-panel";
 import { Alert, Page } from "./layout";
-import { MAX_FORM_UPLOAD_BYTES, pinsPanel } from "./pins-panel";
+import { MAX_FORM_UPLOAD_BYTES, pinsPanel, uploadForm } from "./pins-panel";
 import { clearedCookie, csrfMatches, currentSession, sameOrigin, sessionCookie, sessionFor, type Session } from "./session";
 import { usagePanel } from "./usage-panel";
 
@@ -106,7 +106,7 @@ export function dashboardRoutes(dispatch: Dispatch) {
     c.set("dispatch", (request) => Promise.resolve(dispatch(request, c.env, c.executionCtx)));
     if (c.req.method === "POST") {
       if (!sameOrigin(c.req.raw)) return refuseCrossOrigin(c);
-      const max = c.req.path === "/dashboard/pins/upload" ? MAX_FORM_UPLOAD_BYTES + MAX_FORM_BYTES : MAX_FORM_BYTES;
+      const max = c.req.path === "/dashboard/upload" ? MAX_FORM_UPLOAD_BYTES + MAX_FORM_BYTES : MAX_FORM_BYTES;
       const form = await readForm(c.req.raw, max);
       if (!csrfMatches(session, field(form, "csrf"))) return refuse(c, session, "The form's CSRF token is missing or does not match this session; reload the page and try again.");
       c.set("form", form);
@@ -120,6 +120,7 @@ export function dashboardRoutes(dispatch: Dispatch) {
     return c.redirect("/dashboard/sign-in", 303);
   });
   app.route("/pins", pinsPanel);
+  app.route("/upload", uploadForm);
   app.route("/gateways", gatewaysPanel);
   app.route("/content", contentPanel);
   app.route("/usage", usagePanel);

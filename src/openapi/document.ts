@@ -126,7 +126,7 @@ const DASHBOARD_PATHS: Record<string, Json> = {
       responses: { "200": html("The table fragment"), ...pageErrors },
     },
   },
-  "/dashboard/pins/upload": {
+  "/dashboard/upload": {
     post: {
       ...formPost("Upload a file or a CAR (up to the form limit; larger ones with POST /api/v1/upload)", {}),
       requestBody: { required: true, content: { "multipart/form-data": { schema: { type: "object", required: ["csrf", "file"], properties: { csrf: { type: "string" }, account: { type: "string" }, name: { type: "string" }, file: { type: "string", format: "binary" } } } } } },

@@ -149,7 +149,7 @@ describe("dashboard pins panel", () => {
     const form = new FormData();
     form.set("csrf", csrf);
     form.set("file", new File([bytes], "data.bin", { type: "application/octet-stream" }));
-    const res = await dash("/dashboard/pins/upload", { cookie: token, form });
+    const res = await dash("/dashboard/upload", { cookie: token, form });
     expect(res.status).toBe(303);
     expect(res.headers.get("Location")).toBe(`/dashboard/pins?uploaded=${expected}`);
     const [pin] = await pins(account);
@@ -168,7 +168,7 @@ describe("dashboard pins panel", () => {
     form.set("csrf", csrf);
     // No media type, as browsers send a .car: the extension decides.
     form.set("file", new File([encodeCar([dag.cid], dag.blocks)], "site.car"));
-    const res = await dash("/dashboard/pins/upload", { cookie: token, form });
+    const res = await dash("/dashboard/upload", { cookie: token, form });
     expect(res.status).toBe(303);
     expect(res.headers.get("Location")).toBe(`/dashboard/pins?uploaded=${dag.cid}`);
     const [pin] = await pins(account);
@@ -179,7 +179,7 @@ describe("dashboard pins panel", () => {
     const bad = new FormData();
     bad.set("csrf", csrf);
     bad.set("file", new File([encodeCar([dag.cid], broken)], "bad.car"));
-    const refused = await dash("/dashboard/pins/upload", { cookie: token, form: bad });
+    const refused = await dash("/dashboard/upload", { cookie: token, form: bad });
     expect(refused.status).toBe(400);
     expect(await refused.text()).toContain(`bad block: section 2 does not hash to its CID ${dag.blocks[1]!.cid}`);
     expect(await pins(account)).toHaveLength(1);

@@ -24,7 +24,9 @@ function validate(doc: unknown) {
 }
 
 /** Hono `:param` → OpenAPI `{param}`. */
-const openApiPath = (path: string) => path.replace(/:([A-Za-z0-9_]+)/g, "{$1}");
+/** Routes written with a parameter only so that Hono's RegExpRouter holds them (test/http/router.test.ts): the one path each serves. */
+const SERVES: Record<string, string> = { "/api/v1/backends/:name": "/api/v1/backends/verify" };
+const openApiPath = (path: string) => SERVES[path] ?? path.replace(/:([A-Za-z0-9_]+)/g, "{$1}");
 
 describe("GET /api/v1/openapi.json", () => {
   it("is a valid OpenAPI 3.1 document (and the validator rejects a broken one)", async () => {
