@@ -47,6 +47,15 @@ interface Hit {
   rule: string;
 }
 
+/** The base58btc multihash of CIDs seen lately (src/gateway/request/content-path.ts reuses CID objects of popular paths). */
+const rootKeys = new WeakMap<CID, string>();
+
+function rootKey(cid: CID): string {
+  let key = rootKeys.get(cid);
+  if (key === undefined) rootKeys.set(cid, (key = multihashB58(cid.multihash.bytes)));
+  return key;
+}
+
 export class DenylistMatcher {
   readonly version: number;
   readonly #snapshot: DenylistSnapshot;
@@ -82,7 +91,7 @@ export class DenylistMatcher {
    * @example await matcher.isDenied(CID.parse("bafy…"), ["photos", "a.jpg"]) // { status: 410, rule: "/ipfs/bafy…/photos*", list: "…" }
    */
   async isDenied(cid: CID, pathSegments: readonly string[] = []): Promise<DenyVerdict | undefined> {
-    const mh = multihashB58(cid.multihash.bytes);
+    const mh = rootKey(cid);
     const path = pathSegments.join("/");
     const hits = this.#ruleHits(`ipfs:${mh}`, path);
     if (this.#hashing) {

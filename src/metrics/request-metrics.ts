@@ -16,6 +16,7 @@ import { createMiddleware } from "hono/factory";
 import { regionOf } from "../gateway/upstream/health";
 import { rewriteOf } from "../gateway/request/rewrite";
 import { logLine, logSample, logsLine } from "../observability/log";
+import { requestUrl } from "../http/request-url";
 import { countMetric, flushMetrics, observeMetric, recordServed, requestEnded, requestStarted } from "./recorder";
 import type { HistogramName } from "./catalog";
 
@@ -84,7 +85,7 @@ export const requestMetrics = () =>
     const trace = new RequestTrace();
     traces.set(ctx, trace);
     const started = Date.now();
-    const url = new URL(c.req.url);
+    const url = requestUrl(c.req.raw);
     const area = url.pathname.split("/")[1] ?? "";
     const gateway = !OWN_AREAS.has(area);
     if (gateway) requestStarted();

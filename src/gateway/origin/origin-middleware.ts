@@ -23,6 +23,7 @@ import type { DenylistMatcher } from "../../denylist/matcher";
 import { resolveDnslink } from "../../dnslink/resolve";
 import { HttpError } from "../../http/errors";
 import { errorResponse } from "../../http/error-response";
+import { requestUrl } from "../../http/request-url";
 import type { AppEnv } from "../../worker";
 import { preflight } from "../handlers/cors";
 import { decideFormat } from "../request/response-format";
@@ -86,7 +87,7 @@ function originContext(c: Context<AppEnv>, dispatch: AppDispatch): OriginContext
   return {
     env: c.env,
     request: c.req.raw,
-    url: new URL(c.req.url),
+    url: requestUrl(c.req.raw),
     waitUntil,
     dispatch: async (request) => dispatch(request, c.env, c.executionCtx),
     // One matcher per request, asked for only by content requests; it awaits the Denylist

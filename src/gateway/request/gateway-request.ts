@@ -2,6 +2,7 @@ import { parseIpfsPath, type ContentPath } from "./content-path";
 import { parseDagScope, parseEntityBytes, type DagScope, type EntityBytes } from "./dag-scope";
 import { decideFormat, type ResponseFormat } from "./response-format";
 import { rewriteOf } from "./rewrite";
+import { requestUrl } from "../../http/request-url";
 
 /** Everything a gateway handler needs to know about the request, parsed and validated once. */
 export interface GatewayRequest {
@@ -24,8 +25,8 @@ export interface GatewayRequest {
 /** Parses an /ipfs/ request; any malformed part → 400 naming it. */
 export function parseGatewayRequest(request: Request): GatewayRequest {
   const rewrite = rewriteOf(request);
-  const url = rewrite?.displayUrl ?? new URL(request.url);
-  const path = parseIpfsPath(new URL(request.url).pathname);
+  const url = rewrite?.displayUrl ?? requestUrl(request);
+  const path = parseIpfsPath(requestUrl(request).pathname);
   if (rewrite) path.raw = rewrite.contentPath;
   const format = decideFormat(url, request.headers.get("Accept"));
   const filename = url.searchParams.get("filename") ?? undefined;
