@@ -8,8 +8,14 @@
  * file and cannot split.
  *
  * The options follow wrangler's (its bundleWorker: the `workerd` build
- * conditions, the es2024 target, `process.env.NODE_ENV`, `.js` parsed as JSX,
- * kept names) so the split build behaves as the single-file one did.
+ * conditions, the es2024 target, `process.env.NODE_ENV`, `.js` parsed as JSX)
+ * so the split build behaves as the single-file one did, but without
+ * wrangler's `keepNames`: it wraps every function expression in a
+ * `__name(fn, "…")` call that runs each time the closure is made (many
+ * per request: 3.5 % of a cached block's CPU, docs/benchmarks.md figure 8),
+ * only to keep `fn.name` for the few identifiers esbuild renames on a
+ * collision; neither this code nor its libraries read those names (the
+ * CLI tests run against this build).
  * Run by wrangler's `[build]` (deploy, dev) and by `npm install`.
  */
 import { build } from "esbuild";
@@ -41,7 +47,7 @@ const result = await build({
     "global.process.env.NODE_ENV": nodeEnv,
     "globalThis.process.env.NODE_ENV": nodeEnv,
   },
-  keepNames: true,
+  keepNames: false,
   sourcemap: "linked",
   metafile: true,
   logLevel: "warning",

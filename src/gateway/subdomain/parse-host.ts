@@ -29,10 +29,22 @@ export type HostKind =
 
 /** The configured gateway domains (`GATEWAY_DOMAIN`, comma-separated, e.g. `localhost:8787`), lower-cased. */
 export function gatewayDomains(env: { GATEWAY_DOMAIN?: string }): string[] {
-  return (env.GATEWAY_DOMAIN ?? "")
-    .split(",")
-    .map((d) => d.trim().toLowerCase().replace(/\.$/, ""))
-    .filter((d) => d !== "");
+  return [...parsedDomains(env.GATEWAY_DOMAIN ?? "").listed];
+}
+
+/** The last `GATEWAY_DOMAIN` read, parsed (every request classifies its host against it). */
+let lastDomains: { value: string; listed: readonly string[]; longestFirst: readonly string[] } | undefined;
+
+function parsedDomains(value: string): NonNullable<typeof lastDomains> {
+  if (lastDomains?.value !== value) {
+    const listed = value
+      .split(",")
+      .map((d) => d.trim().toLowerCase().replace(/\.$/, ""))
+      .filter((d) => d !== "");
+    // Longest domain first, so `a.example` does not shadow `b.a.example`.
+    lastDomains = { value, listed, longestFirst: [...listed].sort((a, b) => b.length - a.length) };
+  }
+  return lastDomains;
 }
 
 /** The host the client asked for: `X-Forwarded-Host` when present (first value), else `Host`, else the URL's. */
@@ -53,9 +65,7 @@ export function requestHost(request: Request): string {
  */
 export function parseHost(request: Request, env: { GATEWAY_DOMAIN?: string }): HostKind {
   const host = requestHost(request);
-  // Longest domain first, so `a.example` does not shadow `b.a.example`.
-  const domains = gatewayDomains(env).sort((a, b) => b.length - a.length);
-  for (const domain of domains) {
+  for (const domain of parsedDomains(env.GATEWAY_DOMAIN ?? "").longestFirst) {
     if (host === domain) return { kind: "path-gateway", domain };
     for (const ns of ["ipfs", "ipns"] as const) {
       const suffix = `.${ns}.${domain}`;
