@@ -23,6 +23,8 @@ export default defineConfig({
           HEDGE_DELAY_MS: "150",
           // Every request and upstream log line (wrangler.toml samples 1 in 100): tests read them.
           REQUEST_LOG_SAMPLE: "1",
+          // Counts reach the Metrics object sooner than in production (1 s): tests wait for them.
+          METRICS_FLUSH_MS: "250",
           TTFB_TIMEOUT_MS: "3000",
           IDLE_TIMEOUT_MS: "1500",
           ROUTERS: inject<string>("routingBase"),

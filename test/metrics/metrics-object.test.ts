@@ -11,7 +11,7 @@ import worker from "../../src/worker";
 import { metricsObject, type Metrics } from "../../src/durable-objects/metrics";
 import { labelKey, MAX_SERIES_PER_METRIC, TTFB_BUCKETS } from "../../src/metrics/catalog";
 import type { MetricsDelta } from "../../src/metrics/delta";
-import { countMetric, flushMetrics } from "../../src/metrics/recorder";
+import { countMetric, FLUSH_INTERVAL_MS, flushIntervalMs, flushMetrics } from "../../src/metrics/recorder";
 import { GATEWAY_ORIGIN } from "../helpers/worker";
 
 const region = () => `test-${crypto.randomUUID()}`;
@@ -107,6 +107,23 @@ describe("Metrics object", () => {
     expect(recorded).toBe(1);
     release();
     await settled;
+  });
+
+  it("METRICS_FLUSH_MS: the interval between two record() of an isolate, 1 s unless set", async () => {
+    const r = region();
+    const testEnv = { ...env, METRICS_FLUSH_MS: "5000" } as Env;
+    countMetric(r, "ipfs_http_gw_responses_total", { code: "200" });
+    await flushMetrics(testEnv, r);
+    countMetric(r, "ipfs_http_gw_responses_total", { code: "200" });
+    const waited: number[] = [];
+    await flushMetrics(testEnv, r, async (ms) => void waited.push(ms));
+    expect(waited).toHaveLength(1);
+    expect(waited[0]).toBeGreaterThan(4000);
+    expect(waited[0]).toBeLessThanOrEqual(5000);
+    expect((await metricsObject(env, r).series()).counters).toEqual([{ name: "ipfs_http_gw_responses_total", labels: { code: "200" }, value: 2 }]);
+    expect(FLUSH_INTERVAL_MS).toBe(1000);
+    expect([flushIntervalMs("250"), flushIntervalMs("0"), flushIntervalMs(" 5000 ")]).toEqual([250, 0, 5000]);
+    expect([flushIntervalMs(undefined), flushIntervalMs(""), flushIntervalMs("soon"), flushIntervalMs("-1"), flushIntervalMs("1.5")]).toEqual(Array(5).fill(1000));
   });
 
   it("requests that ask for a flush while one is scheduled do not wait on it (no request awaits another's I/O): one record() carries every count", async () => {
