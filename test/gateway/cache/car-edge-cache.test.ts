@@ -132,7 +132,8 @@ describe("verified CARs in the edge cache", () => {
     expect(await body(hit)).toEqual(bytes);
 
     // A hit with Range (and If-Range, any kind) is the same whole 200, never a 206 cut from the CAR.
-    for (const headers of [{ Range: "bytes=0-99" }, { Range: "bytes=-10" }, { Range: "bytes=0-9,20-29" }, { Range: `bytes=${bytes.length}-` }, { Range: "bytes=5-", "If-Range": '"x"' }]) {
+    const rangeHeaders: Record<string, string>[] = [{ Range: "bytes=0-99" }, { Range: "bytes=-10" }, { Range: "bytes=0-9,20-29" }, { Range: `bytes=${bytes.length}-` }, { Range: "bytes=5-", "If-Range": '"x"' }];
+    for (const headers of rangeHeaders) {
       const res = await gw.fetch(path, { headers });
       expect(res.status).toBe(200);
       expect(headerList(res)).toEqual(headerList(hit));
@@ -186,7 +187,7 @@ describe("verified CARs in the edge cache", () => {
       [`/ipfs/${dir.cid}?format=car`],
       [`/ipfs/${dir.cid}?format=car&car-dups=y`],
     ];
-    const firsts = [];
+    const firsts: Awaited<ReturnType<typeof get>>[] = [];
     let asked = 0;
     for (const [path, headers] of variants) {
       const got = await get(path, headers);
