@@ -29,7 +29,7 @@ const { values } = parseArgs({ options: { seconds: { type: "string", default: "5
 const log = (m: string) => process.stderr.write(`[load ${(performance.now() / 1000).toFixed(1)}s] ${m}\n`);
 
 const loadStart = loadavg();
-for (const dir of ["load-gateway", "load-hello"]) rmSync(`${WORK}state/${dir}`, { recursive: true, force: true });
+for (const dir of ["load-gateway", "load-hello", "load-passthrough"]) rmSync(`${WORK}state/${dir}`, { recursive: true, force: true });
 mkdirSync(`${WORK}state`, { recursive: true });
 const server = await startTrustlessGatewayServer({ fixturesDir: null });
 const block = buildFile({ size: 256 * 1024, chunkSize: 256 * 1024, seed: 31, keepLeaves: true });
@@ -37,9 +37,10 @@ const small = buildFile({ size: 200 * 1024, chunkSize: 64 * 1024, seed: 32, keep
 server.addBlockSource(block.getter);
 server.addBlockSource(small.getter);
 const adminToken = `load-${process.pid}-${Date.now()}`;
-const [gatewayScript, helloScript] = await Promise.all([
+const [gatewayScript, helloScript, passthroughScript] = await Promise.all([
   bundleWorker("wrangler.toml", `${WORK}build/load-gateway`, `${WORK}bundle-load-gateway.log`),
   bundleWorker("bench/hello.wrangler.toml", `${WORK}build/load-hello`, `${WORK}bundle-load-hello.log`),
+  bundleWorker("bench/passthrough.wrangler.toml", `${WORK}build/load-passthrough`, `${WORK}bundle-load-passthrough.log`),
 ]);
 const gateway = await startWranglerDev({
   name: "load-gateway",
@@ -50,20 +51,31 @@ const gateway = await startWranglerDev({
   logFile: `${WORK}load-gateway.log`,
 });
 let hello: Awaited<ReturnType<typeof startWranglerDev>> | undefined;
+let passthrough: Awaited<ReturnType<typeof startWranglerDev>> | undefined;
 try {
   hello = await startWranglerDev({ name: "load-hello", config: "bench/hello.wrangler.toml", script: helloScript, vars: {}, persistTo: `${WORK}state/load-hello`, logFile: `${WORK}load-hello.log` });
+  // The CAR yardstick: the same upstream, 5 ms away, asked every time (bench/load-routes.ts).
+  passthrough = await startWranglerDev({
+    name: "load-passthrough",
+    config: "bench/passthrough.wrangler.toml",
+    script: passthroughScript,
+    vars: { UPSTREAM: `${server.base}/slow-5~loadpt` },
+    persistTo: `${WORK}state/load-passthrough`,
+    logFile: `${WORK}load-passthrough.log`,
+  });
   // CPU per request of the processes serving each route: wrangler (Node, it also receives every console.log line), its proxy and runtime workerd.
   const cpuOf = (w: { pid: number }) => () => [w.pid, ...descendants(w.pid).map((d) => d.pid)].reduce((sum, pid) => sum + cpuOrZero(pid), 0);
   const helloLog = { label: "hello-world Worker + one console.log line (yardstick)", url: `${hello.url}/log`, cpu: cpuOf(hello), yardstick: true };
   const bareHit = { label: "bare Cache API hit, 256 KiB (hello Worker: one match, body returned as is; yardstick)", url: `${hello.url}/cache-hit?bytes=262144`, cpu: cpuOf(hello), yardstick: true };
   const bareHitLog = { ...bareHit, label: "the same bare hit + one console.log line (yardstick)", url: `${hello.url}/cache-hit-log?bytes=262144` };
   for (const path of ["/cache-hit?bytes=262144", "/cache-hit-log?bytes=262144"]) await (await fetch(`${hello.url}${path}`)).arrayBuffer();
-  const routes = [helloLog, bareHit, bareHitLog, ...(await loadRoutes(gateway, adminToken, block, small)).map((r) => ({ ...r, cpu: cpuOf(gateway) }))];
+  const routes = [helloLog, bareHit, bareHitLog, ...(await loadRoutes(gateway, adminToken, block, small, passthrough)).map((r) => ({ ...r, cpu: cpuOf(r.url.startsWith(passthrough!.url) ? passthrough! : gateway) }))];
   const figure = await loadFigure(`${hello.url}/`, routes, log, 8, Number(values.seconds), cpuOf(hello));
   process.stdout.write(`load average ${loadStart.map((x) => x.toFixed(2)).join(" ")} at start, ${loadavg().map((x) => x.toFixed(2)).join(" ")} at end\n`);
   process.stdout.write(formatLoad(figure));
 } finally {
   await gateway.stop();
   await hello?.stop();
+  await passthrough?.stop();
   await server.close();
 }

@@ -49,7 +49,7 @@ const EDGE_CACHE_FILES = 20;
 const RANGE_ROUNDS = 5;
 /** Entries of the HAMT directory listed in the listing figure. */
 const HAMT_ENTRIES = 10_000;
-const STATE_DIRS = ["gateway", "passthrough", "racing", "memory", "memory-passthrough", "load-gateway", "hello"];
+const STATE_DIRS = ["gateway", "passthrough", "racing", "memory", "memory-passthrough", "load-gateway", "hello", "load-passthrough"];
 /** Rounds of figure 7 (downloads, curl as client). */
 const DOWNLOAD_ROUNDS = 5;
 
@@ -151,7 +151,7 @@ async function main(): Promise<void> {
     ]);
     const gw = { config: "wrangler.toml", script: gatewayScript };
     const pt = { config: "bench/passthrough.wrangler.toml", script: passthroughScript };
-    log(`upstream server on ${upstream.base}; starting 7 workers with wrangler dev`);
+    log(`upstream server on ${upstream.base}; starting 8 workers with wrangler dev`);
     workers = await startAll([
       { name: "gateway", ...gw, vars: gatewayVars(["honest~gw"]), persistTo: `${WORK}state/gateway`, logFile: `${WORK}gateway.log` },
       { name: "passthrough", ...pt, vars: { UPSTREAM: at("honest~pt") }, persistTo: `${WORK}state/passthrough`, logFile: `${WORK}passthrough.log` },
@@ -162,8 +162,11 @@ async function main(): Promise<void> {
       // Figure 8: the gateway with its upstream 5 ms away (slow-5), and the hello-world baseline.
       { name: "gateway-load", ...gw, vars: gatewayVars(["slow-5~load"]), persistTo: `${WORK}state/load-gateway`, logFile: `${WORK}gateway-load.log` },
       { name: "hello", config: "bench/hello.wrangler.toml", script: helloScript, vars: {}, persistTo: `${WORK}state/hello`, logFile: `${WORK}hello.log` },
+      // Figure 8's CAR yardstick: a pass-through to the same upstream, 5 ms away (bench/load-routes.ts).
+      { name: "passthrough-load", ...pt, vars: { UPSTREAM: at("slow-5~loadpt") }, persistTo: `${WORK}state/load-passthrough`, logFile: `${WORK}passthrough-load.log` },
     ]);
-    const [gateway, passthrough, racing, memory, memoryPassthrough, loadGateway, hello] = workers as [
+    const [gateway, passthrough, racing, memory, memoryPassthrough, loadGateway, hello, loadPassthrough] = workers as [
+      WranglerDev,
       WranglerDev,
       WranglerDev,
       WranglerDev,
@@ -199,7 +202,7 @@ async function main(): Promise<void> {
     log(`figure 7: downloads of the 256 MiB file (1 MiB blocks), curl as client, ${DOWNLOAD_ROUNDS} rounds`);
     const downloadsFigure = await downloads(file1MiB, at("honest~direct"), gateway, passthrough, DOWNLOAD_ROUNDS, log);
     log("figure 8: requests per second, 8 connections x 5 s per route, against the hello-world Worker");
-    const loadFigureResult = await loadFigure(`${hello.url}/`, await loadRoutes(loadGateway, adminToken, loadBlock, loadSmall), log);
+    const loadFigureResult = await loadFigure(`${hello.url}/`, await loadRoutes(loadGateway, adminToken, loadBlock, loadSmall, loadPassthrough), log);
 
     // Pinning (bench/figure-pinning.ts): PSA, webhooks, 10,000-pin listing, 256 MiB upload, on the same gateway.
     const pinningFigure = await pinningFigures(gateway, upstream, adminToken, log);

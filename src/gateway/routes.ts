@@ -9,6 +9,7 @@ import { serveRawBlock } from "./handlers/raw-block";
 import { serveTar } from "./handlers/tar";
 import { parseGatewayRequest } from "./request/gateway-request";
 import { edgeCacheMaxBytes, fromEdgeCache, intoEdgeCache } from "./cache/edge-cache";
+import { edgeCacheCarMaxBytes } from "./cache/car-copy";
 import { openTieredSource } from "./tiers/open-tiered-source";
 import { requestTrace } from "../metrics/request-metrics";
 
@@ -71,7 +72,8 @@ gatewayRoutes.on(["GET", "HEAD"], "/ipfs/*", async (c) => {
     finish();
     throw err;
   }
-  return withCors(intoEdgeCache(req, c.req.raw, response, (p) => c.executionCtx.waitUntil(p), edgeCacheMaxBytes(c.env.EDGE_CACHE_MAX_BYTES)));
+  const waitUntil = (p: Promise<unknown>) => c.executionCtx.waitUntil(p);
+  return withCors(intoEdgeCache(req, c.req.raw, response, waitUntil, edgeCacheMaxBytes(c.env.EDGE_CACHE_MAX_BYTES), edgeCacheCarMaxBytes(c.env.EDGE_CACHE_CAR_MAX_BYTES)));
 });
 
 function withCors(res: Response): Response {

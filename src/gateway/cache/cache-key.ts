@@ -28,9 +28,15 @@ export const EDGE_CACHE_PREFIX = "/__edge-cache/v2";
  * The `Accept` header itself is not: two headers that decide the same
  * format get the same bytes.
  *
+ * For a CAR that is every parameter of its bytes: the path, `dag-scope`,
+ * `entity-bytes`, `car-dups`/`car-order`/`car-version` (as `q.` parameters
+ * when in the URL; `dups` from Accept in the key's path; the order and
+ * version sent are always dfs and 1), and the `filename` of its
+ * Content-Disposition.
+ *
  * `Range` does not change the key: a single range is answered from the
- * cached 200 (edge-cache.ts), and a 206 is never stored. Not cacheable:
- * `Service-Worker` (may turn into a 400).
+ * cached 200 (edge-cache.ts; a CAR ignores it), and a 206 is never stored.
+ * Not cacheable: `Service-Worker` (may turn into a 400), tar.
  *
  * One entry per answer (v1 had a second `done` marker entry; v2 stores the
  * body's length with it instead: edge-cache.ts).
@@ -39,8 +45,8 @@ export const EDGE_CACHE_PREFIX = "/__edge-cache/v2";
  */
 export function edgeCacheKey(req: GatewayRequest, request: Request): Request | undefined {
   if (req.headers.has("Service-Worker")) return undefined;
-  // CAR and tar bodies have no known length and are never stored: no look-up on their hot path.
-  if (req.format.kind === "car" || req.format.kind === "tar") return undefined;
+  // Tar bodies are never stored (docs/architecture.md "Edge cache and the R2 tier"): no look-up on their hot path.
+  if (req.format.kind === "tar") return undefined;
   const internal = new URL(request.url);
   const params: [string, string][] = [...req.url.searchParams].map(([k, v]) => [`q.${k}`, v]);
   if (req.url.host !== internal.host || req.url.pathname !== internal.pathname || req.path.raw !== internal.pathname) {

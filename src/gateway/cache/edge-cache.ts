@@ -1,8 +1,9 @@
 import { parseRange } from "../request/range";
 import type { GatewayRequest } from "../request/gateway-request";
-import { copyBody, startBody } from "../handlers/body-stream";
+import { copyBody, startBody, tapBody } from "../handlers/body-stream";
 import { ifNoneMatchHits, notModified } from "../handlers/etag";
 import { edgeCacheKey } from "./cache-key";
+import { CarCopy, isolateCarCopies, MAX_EDGE_CACHE_CAR_BYTES, type CopyBudget } from "./car-copy";
 
 /** Larger responses are never put in the edge cache (the Cache API's object size limit on most plans); `EDGE_CACHE_MAX_BYTES` overrides it. */
 export const MAX_EDGE_CACHE_BYTES = 512 * 1024 * 1024;
@@ -41,7 +42,9 @@ type WaitUntil = (p: Promise<unknown>) => void;
  * cache does not serve (`edgeCacheKey`; `request` is what the /ipfs/ route
  * received). A hit is the stored 200 with the same headers;
  * `If-None-Match` matching its ETag is a 304; a HEAD gets the headers only;
- * a single `Range` is a 206 cut from the stored body by the Cache API.
+ * a single `Range` is a 206 cut from the stored body by the Cache API,
+ * except on a CAR: its handler ignores `Range` (`Accept-Ranges: none`,
+ * handlers/car-stream.ts) and answers the whole 200, and so does a hit.
  *
  * One look-up per hit: the body is always asked for as a byte range
  * (`bytes=0-` for the whole), so the Cache API says in `Content-Range` how
@@ -57,7 +60,8 @@ type WaitUntil = (p: Promise<unknown>) => void;
 export async function fromEdgeCache(req: GatewayRequest, request: Request, waitUntil: WaitUntil): Promise<Response | undefined> {
   const key = edgeCacheKey(req, request);
   if (!key) return undefined;
-  const range = req.headers.get("Range");
+  // A CAR's handler ignores Range and If-Range and sends the whole CAR; a hit does the same.
+  const range = req.format.kind === "car" ? null : req.headers.get("Range");
   let ask = "bytes=0-";
   if (range !== null) {
     // Only a GET of a single range (and no If-None-Match, which the handlers answer first) is cut from the cache.
@@ -151,7 +155,8 @@ async function servedRange(
  * handlers/body-stream.ts). Only a GET's 200 without `Range`, with a known
  * length of 1 to `maxBytes` bytes and a cacheable Cache-Control is stored:
  * never a 206, a 304, an error, a HEAD, or a stream of unknown length
- * (CARs, tar, generated listings: decided in docs/architecture.md).
+ * (tar, generated listings: decided in docs/architecture.md), except a CAR
+ * (`storeCar`: kept in memory up to `carMaxBytes`).
  * A body the handlers write block by block gets a second copy written
  * alongside, which never paces the client (it is given up if it falls
  * MAX_COPY_LAG blocks behind); `cache.put` runs in `waitUntil`, so the
@@ -159,8 +164,16 @@ async function servedRange(
  * `cache.put` reject, and whatever part a store kept is deleted (and would
  * not be trusted anyway: STORED_LENGTH).
  */
-export function intoEdgeCache(req: GatewayRequest, request: Request, response: Response, waitUntil: WaitUntil, maxBytes = MAX_EDGE_CACHE_BYTES): Response {
+export function intoEdgeCache(
+  req: GatewayRequest,
+  request: Request,
+  response: Response,
+  waitUntil: WaitUntil,
+  maxBytes = MAX_EDGE_CACHE_BYTES,
+  carMaxBytes = MAX_EDGE_CACHE_CAR_BYTES,
+): Response {
   try {
+    if (req.format.kind === "car") return storeCar(req, request, response, waitUntil, Math.min(carMaxBytes, maxBytes), isolateCarCopies);
     return storeWhileStreaming(req, request, response, waitUntil, maxBytes);
   } finally {
     startBody(response.body);
@@ -190,6 +203,51 @@ function storeWhileStreaming(req: GatewayRequest, request: Request, response: Re
     }),
   );
   return new Response(client, { status: 200, headers: response.headers });
+}
+
+/**
+ * A CAR's copy for the edge cache (docs/architecture.md "Edge cache and
+ * the R2 tier"). A CAR for the same path, dag-scope, entity-bytes, dups and
+ * order is the same bytes every time (trustless-gateway.md: such responses
+ * are `immutable`), but its length is known only at its end: the copy is
+ * taken in memory as the CAR is written (car-copy.ts, at most `maxBytes`,
+ * within the isolate's `budget`), and only a CAR whose body ended normally
+ * is put, with its `Content-Length` and STORED_LENGTH, in `waitUntil`. An
+ * aborted, errored or cut body never is. The handler ignores `Range` on a
+ * CAR (the whole 200 is sent), so a request with `Range` is stored too.
+ */
+function storeCar(req: GatewayRequest, request: Request, response: Response, waitUntil: WaitUntil, maxBytes: number, budget: CopyBudget): Response {
+  if (req.method !== "GET" || response.status !== 200 || response.body === null || maxBytes <= 0) return response;
+  const key = edgeCacheKey(req, request);
+  if (!key) return response;
+  const cacheControl = response.headers.get("Cache-Control") ?? "";
+  if (/(^|,)\s*(no-store|private|no-cache)\b/i.test(cacheControl)) return response;
+  const headers = new Headers(response.headers);
+  const copy = new CarCopy(maxBytes, budget, (chunks, length) => {
+    headers.set("Content-Length", String(length));
+    headers.set(STORED_LENGTH, String(length));
+    return caches.default.put(key, new Response(chunksBody(chunks, length), { status: 200, headers })).catch(async (err: unknown) => {
+      await forget(key);
+      throw err;
+    });
+  });
+  if (tapBody(response.body, copy)) waitUntil(copy.settled);
+  return response;
+}
+
+/**
+ * `chunks` as a body of `length` bytes (a FixedLengthStream, so the Cache
+ * API sees its length), each chunk let go once the store took it: memory
+ * shrinks as the put proceeds, never a second whole copy.
+ */
+function chunksBody(chunks: Uint8Array[], length: number): ReadableStream<Uint8Array> {
+  const { readable, writable } = new FixedLengthStream(length);
+  const writer = writable.getWriter();
+  void (async () => {
+    for (let chunk = chunks.shift(); chunk !== undefined; chunk = chunks.shift()) await writer.write(chunk);
+    await writer.close();
+  })().catch((err: unknown) => writer.abort(err).catch(() => undefined));
+  return readable;
 }
 
 async function forget(key: Request): Promise<void> {

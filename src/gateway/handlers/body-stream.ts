@@ -34,7 +34,7 @@ export function pullBody(
   pool?: BufferPool,
 ): ReadableStream<Uint8Array> {
   const pump = new BodyPump(chunks, done, what, length, pool);
-  pumps.set(pump.readable, pump);
+  bodies.set(pump.readable, pump);
   return pump.readable;
 }
 
@@ -47,22 +47,93 @@ export function pullBody(
  * second copy is errored too, so it is complete exactly when it ends cleanly.
  */
 export function copyBody(body: ReadableStream<Uint8Array>, maxLag: number): ReadableStream<Uint8Array> | undefined {
-  return pumps.get(body)?.addCopy(maxLag);
+  return bodies.get(body)?.addCopy?.(maxLag);
 }
 
 /**
- * Starts writing a `pullBody` body now (no-op for any other body). The
- * route calls it once it has decided whether to copy the body; without it
- * the body starts on the next timer tick by itself.
+ * A copy of a body taken in memory as it is written (the edge cache's copy
+ * of a CAR: cache/car-copy.ts). It sees every chunk just before the
+ * client's stream gets it, synchronously: nothing is awaited for it, so it
+ * never paces the client.
+ */
+export interface BodyTap {
+  /**
+   * The next chunk. Its buffer may be reused once the client's stream took
+   * it (pooled blocks), so a tap copies what it keeps. `false`: the tap
+   * gave up (and let go of what it held); it gets nothing more.
+   */
+  chunk(bytes: Uint8Array): boolean;
+  /** The body ended normally: every chunk was written and the stream closed, so the tap saw the whole body. */
+  end(): void;
+  /** The body failed (an upstream no other could repair, a failed write) or the client went away: what the tap saw is not the body. */
+  fail(): void;
+}
+
+/**
+ * Attaches `tap` to a body written by `carBody` that has not started
+ * writing; false for any other body, or too late (then the tap gets
+ * nothing at all: never the tail of a body).
+ */
+export function tapBody(body: ReadableStream<Uint8Array>, tap: BodyTap): boolean {
+  return bodies.get(body)?.addTap?.(tap) ?? false;
+}
+
+/**
+ * Starts writing a `pullBody` or `carBody` body now (no-op for any other
+ * body). The route calls it once it has decided whether to copy the body;
+ * without it the body starts on the next timer tick by itself.
  */
 export function startBody(body: ReadableStream<Uint8Array> | null): void {
-  if (body) pumps.get(body)?.start();
+  if (body) bodies.get(body)?.start();
+}
+
+/** What the route can do with a body before it starts writing. */
+interface BodyControl {
+  start(): void;
+  addCopy?(maxLag: number): ReadableStream<Uint8Array> | undefined;
+  addTap?(tap: BodyTap): boolean;
+}
+
+const bodies = new WeakMap<ReadableStream<Uint8Array>, BodyControl>();
+
+/**
+ * The start gate of a body written by a loop of its own (`carBody`): the
+ * loop awaits `started` before its first write, so the route can attach a
+ * tap first (`tapBody`), then `startBody`. Without the route, the body
+ * starts on the next timer tick (as a `pullBody` body does).
+ */
+export class HeldBody implements BodyControl {
+  readonly started: Promise<void>;
+  #tap: BodyTap | undefined;
+  #go!: () => void;
+  #isStarted = false;
+
+  constructor(readable: ReadableStream<Uint8Array>) {
+    this.started = new Promise<void>((resolve) => (this.#go = resolve));
+    bodies.set(readable, this);
+    setTimeout(() => this.start(), 0);
+  }
+
+  /** The tap attached before the start, if any. */
+  get tap(): BodyTap | undefined {
+    return this.#tap;
+  }
+
+  start(): void {
+    if (this.#isStarted) return;
+    this.#isStarted = true;
+    this.#go();
+  }
+
+  addTap(tap: BodyTap): boolean {
+    if (this.#isStarted || this.#tap) return false;
+    this.#tap = tap;
+    return true;
+  }
 }
 
 /** Block writes that may be in flight to the client at once: the next block is fetched and hashed while earlier ones are written. */
 const WRITES_IN_FLIGHT = 2;
-
-const pumps = new WeakMap<ReadableStream<Uint8Array>, BodyPump>();
 
 interface Sink {
   writer: WritableStreamDefaultWriter<Uint8Array>;
@@ -71,7 +142,7 @@ interface Sink {
   failed: boolean;
 }
 
-class BodyPump {
+class BodyPump implements BodyControl {
   readonly readable: ReadableStream<Uint8Array>;
   readonly #chunks: AsyncGenerator<Uint8Array>;
   readonly #done: (complete: boolean) => void;

@@ -7,6 +7,7 @@ import type { GatewayRequest } from "../request/gateway-request";
 import type { BlockSource, ResumePoint } from "../traversal/block-source";
 import { resolvePath } from "../traversal/resolve-path";
 import { selectBlocks } from "../traversal/select-blocks";
+import { HeldBody, type BodyTap } from "./body-stream";
 import { contentDisposition, contentHeaders, contentLocation } from "./common-headers";
 import { ifNoneMatchHits, notModified, shortHash } from "./etag";
 
@@ -76,6 +77,12 @@ const COPY_MAX_BYTES = 16 * 1024;
  * block without that room is copied behind its prefix; only a large one
  * outside the pool goes out as two writes. The CAR header rides with the
  * first section.
+ *
+ * The first write waits for `startBody` (or the next timer tick), so the
+ * route can first attach a tap (`tapBody`, handlers/body-stream.ts: the
+ * edge cache's in-memory copy). The tap sees every write just before the
+ * client's stream, and hears `end()` only once the stream closed after the
+ * last block, `fail()` otherwise.
  */
 export function carBody(
   root: VerifiedBlock["cid"],
@@ -88,17 +95,22 @@ export function carBody(
 ): ReadableStream<Uint8Array> {
   const { readable, writable } = through;
   const writer = writable.getWriter();
+  const held = new HeldBody(readable);
+  let tap: BodyTap | undefined;
   const emitted = new Set<string>();
   const inFlight: Promise<void>[] = [];
   const write = async (bytes: Uint8Array, release: boolean) => {
     if (bytes.length === 0) return; // an empty block has no data to write
     while (inFlight.length >= WRITES_IN_FLIGHT) await inFlight.shift();
+    if (tap && !tap.chunk(bytes)) tap = undefined;
     const written = writer.write(bytes).then(() => (release ? pool?.release(bytes) : undefined));
     written.catch(() => undefined); // awaited below; this only keeps a failed write from being reported as unhandled meanwhile
     inFlight.push(written);
   };
   void (async () => {
     try {
+      await held.started;
+      tap = held.tap;
       // Bytes not written yet: the CAR header until the first section goes out.
       let pending: Uint8Array | undefined = carHeader([root]);
       for await (const { cid, bytes } of blocks) {
@@ -131,8 +143,11 @@ export function carBody(
       // Before the body ends: done() hands background work to waitUntil while the request is still open.
       done(true);
       await writer.close();
+      tap?.end();
     } catch (err) {
       console.warn("CAR stream aborted:", err instanceof Error ? err.message : String(err));
+      tap?.fail();
+      tap = undefined;
       done(false);
       await Promise.allSettled(inFlight);
       await blocks.return(undefined).catch(() => undefined);

@@ -2,7 +2,7 @@
  * The edge cache (src/gateway/cache/): complete 200s of immutable content
  * are stored while they stream and answer the next identical request with
  * no upstream request at all; keys separate everything that changes the
- * answer; 206s, failed bodies and unknown-length streams are never stored.
+ * answer; 206s, failed bodies and tar streams are never stored.
  * The upstream's request log (test/servers/request-log.ts) is the witness.
  */
 import { describe, expect, it } from "vitest";
@@ -225,12 +225,14 @@ describe("edge cache", () => {
     expect((await gw.asked()).length).toBe(afterMiss);
   });
 
-  it("a CAR (unknown length) is not cached", async () => {
+  // CARs are (test/gateway/cache/car-edge-cache.test.ts); tar is not (docs/architecture.md "Edge cache and the R2 tier").
+  it("a tar (unknown length) is not cached", async () => {
     const file = await freshFile(1000);
     const gw = pathGateway();
     for (let i = 1; i <= 2; i++) {
-      const res = await gw.fetch(`/ipfs/${file.cid}?format=car`);
+      const res = await gw.fetch(`/ipfs/${file.cid}?format=tar`);
       expect(res.status).toBe(200);
+      expect(res.headers.get("Content-Type")).toBe("application/x-tar");
       await body(res);
       await gw.settle();
       expect((await gw.asked()).length).toBe(i);

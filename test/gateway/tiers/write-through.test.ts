@@ -61,8 +61,8 @@ describe("hot write-through", () => {
 
   it("a threshold n writes through from the n-th request for a root in the isolate", async () => {
     const dag = await freshDag();
-    const gw = pathGateway("honest", { HOT_WRITE_THROUGH: "2" });
-    // CARs: not held by the edge cache, so each request reaches the tiers and counts.
+    // CARs with the edge cache's CAR copies off (EDGE_CACHE_CAR_MAX_BYTES=0): each request reaches the tiers and counts.
+    const gw = pathGateway("honest", { HOT_WRITE_THROUGH: "2", EDGE_CACHE_CAR_MAX_BYTES: "0" });
     await drain(await gw.fetch(`/ipfs/${dag.root}?format=car`));
     await gw.settle();
     expect(await store.has(dag.root)).toBe(false);
