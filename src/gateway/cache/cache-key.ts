@@ -1,4 +1,5 @@
 import type { GatewayRequest } from "../request/gateway-request";
+import { requestUrl } from "../../http/request-url";
 
 /**
  * Path under the request's origin where edge-cache keys live
@@ -44,17 +45,27 @@ export const EDGE_CACHE_PREFIX = "/__edge-cache/v2";
  * @example edgeCacheKey(req, request) // Request("http://gw.example/__edge-cache/v2/default/url/n/ipfs/bafy…/a.txt?q.filename=x")
  */
 export function edgeCacheKey(req: GatewayRequest, request: Request): Request | undefined {
+  const url = edgeCacheUrl(req, request);
+  return url === undefined ? undefined : new Request(url, { method: "GET" });
+}
+
+/**
+ * The URL of `edgeCacheKey`'s Request: the look-up of a hit builds its one
+ * Request from it, with its `Range` (edge-cache.ts), instead of copying a
+ * key Request; on the hot path of every cached response.
+ */
+export function edgeCacheUrl(req: GatewayRequest, request: Request): string | undefined {
   if (req.headers.has("Service-Worker")) return undefined;
   // Tar bodies are never stored (docs/architecture.md "Edge cache and the R2 tier"): no look-up on their hot path.
   if (req.format.kind === "tar") return undefined;
-  const internal = new URL(request.url);
-  const params: [string, string][] = [...req.url.searchParams].map(([k, v]) => [`q.${k}`, v]);
+  const internal = requestUrl(request);
+  const params: [string, string][] = [];
+  for (const [k, v] of req.url.searchParams) params.push([`q.${k}`, v]);
   if (req.url.host !== internal.host || req.url.pathname !== internal.pathname || req.path.raw !== internal.pathname) {
     params.push(["v.host", req.url.host], ["v.path", req.url.pathname], ["v.content", req.path.raw]);
   }
-  params.sort(([a, av], [b, bv]) => (a < b ? -1 : a > b ? 1 : av < bv ? -1 : av > bv ? 1 : 0));
-  const query = new URLSearchParams(params).toString();
+  if (params.length > 1) params.sort(([a, av], [b, bv]) => (a < b ? -1 : a > b ? 1 : av < bv ? -1 : av > bv ? 1 : 0));
+  const query = params.length === 0 ? "" : new URLSearchParams(params).toString();
   const derived = `${req.format.kind}/${req.format.fromAccept ? "accept" : "url"}/${req.format.car.dups ? "y" : "n"}`;
-  const rest = `${derived}${internal.pathname}${query ? `?${query}` : ""}`;
-  return new Request(`${internal.origin}${EDGE_CACHE_PREFIX}/${rest}`, { method: "GET" });
+  return `${internal.origin}${EDGE_CACHE_PREFIX}/${derived}${internal.pathname}${query ? `?${query}` : ""}`;
 }

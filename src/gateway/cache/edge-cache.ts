@@ -2,7 +2,7 @@ import { parseRange } from "../request/range";
 import type { GatewayRequest } from "../request/gateway-request";
 import { copyBody, startBody, tapBody } from "../handlers/body-stream";
 import { ifNoneMatchHits, notModified } from "../handlers/etag";
-import { edgeCacheKey } from "./cache-key";
+import { edgeCacheKey, edgeCacheUrl } from "./cache-key";
 import { CarCopy, isolateCarCopies, MAX_EDGE_CACHE_CAR_BYTES, type CopyBudget } from "./car-copy";
 
 /** Larger responses are never put in the edge cache (the Cache API's object size limit on most plans); `EDGE_CACHE_MAX_BYTES` overrides it. */
@@ -58,8 +58,8 @@ type WaitUntil = (p: Promise<unknown>) => void;
  * failing is a miss, never an error.
  */
 export async function fromEdgeCache(req: GatewayRequest, request: Request, waitUntil: WaitUntil): Promise<Response | undefined> {
-  const key = edgeCacheKey(req, request);
-  if (!key) return undefined;
+  const key = edgeCacheUrl(req, request);
+  if (key === undefined) return undefined;
   // A CAR's handler ignores Range and If-Range and sends the whole CAR; a hit does the same.
   const range = req.format.kind === "car" ? null : req.headers.get("Range");
   let ask = "bytes=0-";
@@ -250,7 +250,7 @@ function chunksBody(chunks: Uint8Array[], length: number): ReadableStream<Uint8A
   return readable;
 }
 
-async function forget(key: Request): Promise<void> {
+async function forget(key: Request | string): Promise<void> {
   try {
     await caches.default.delete(key);
   } catch (err) {
