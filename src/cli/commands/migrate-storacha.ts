@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { CliFailure } from "../cli-error";
+import type { StorachaJobProgress as StorachaJob } from "../../legacy/storacha-job-progress";
 import type { Command } from "../command";
 import { parseInteger } from "../parse-values";
 import { ServiceClient } from "../service-client";
@@ -11,23 +12,6 @@ import { resolveService, serviceOptions } from "../service-config";
  * `POST /api/v1/migrate {"from": "storacha"}` (docs/storacha.md), then
  * follows `GET /api/v1/migrate/{id}` until the job is done or failed.
  */
-export interface StorachaJob {
-  id: string;
-  source: "storacha";
-  space: string;
-  state: "listing" | "running" | "done" | "failed";
-  listed: number;
-  created: number;
-  reused: number;
-  pins: { queued: number; pinning: number; pinned: number; failed: number };
-  dealsWatched: number;
-  failed: number;
-  errors: { root: string; error: string }[];
-  attempts: number;
-  lastError: string | null;
-  nextAttempt: string | null;
-}
-
 interface StorachaDryRun {
   dryRun: true;
   source: "storacha";

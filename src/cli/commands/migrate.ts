@@ -3,6 +3,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { CliFailure, UsageError } from "../cli-error";
 import type { Command, OptionValues } from "../command";
 import type { Output } from "../output";
+import type { MigrateProgress as MigrateJob } from "../../replication/migrate-progress";
 import { parseCid, parseInteger, parseSize } from "../parse-values";
 import { ServiceClient } from "../service-client";
 import { resolveService, serviceOptions } from "../service-config";
@@ -13,18 +14,6 @@ import { resolveService, serviceOptions } from "../service-config";
  * src/replication/routes.ts), then follow `GET /api/v1/migrate/{id}` until
  * the job is `done` (or --background, or --timeout).
  */
-export interface MigrateJob {
-  id: string;
-  spec: { from: string; to: string; mode: "copy" | "move"; cids?: string[]; filter?: { sizeAbove?: number; sizeBelow?: number } };
-  state: "selecting" | "running" | "done";
-  selected: number;
-  copied: number;
-  removed: number;
-  failed: number;
-  created: string;
-  updated: string;
-}
-
 interface DryRun {
   dryRun: true;
   count: number;
