@@ -4,6 +4,7 @@ import { watchClassicDeal } from "../backends/filecoin/classic-deal";
 import { registryStub } from "../durable-objects/pin-registry";
 import { migrate } from "../durable-objects/sql-migrations";
 import type { PinState } from "../pinning/pin-types";
+import type { StorachaJobProgress } from "./storacha-job-progress";
 import { storachaConfig } from "./storacha-config";
 import { StorachaError, type StorachaSpace } from "./storacha-space";
 
@@ -41,29 +42,6 @@ const MIGRATIONS = [
      PRIMARY KEY (job, root)
    ) WITHOUT ROWID;`,
 ];
-
-export type StorachaJobProgress = {
-  id: string;
-  source: "storacha";
-  space: string;
-  state: "listing" | "running" | "done" | "failed";
-  /** Uploads listed so far (roots). */
-  listed: number;
-  /** Pins created by this job; `reused`: roots already pinned in the account (never pinned twice). */
-  created: number;
-  reused: number;
-  pins: Record<PinState, number>;
-  /** Classic deals put under the Filecoin watch. */
-  dealsWatched: number;
-  /** Roots with an error, the first 100. */
-  errors: { root: string; error: string }[];
-  failed: number;
-  attempts: number;
-  lastError: string | null;
-  nextAttempt: string | null;
-  created_at: string;
-  updated: string;
-};
 
 type JobRow = { id: string; space: string; state: "listing" | "done" | "failed"; cursor: string | null; attempts: number; last_error: string | null; next_at: number | null; created: number; updated: number };
 

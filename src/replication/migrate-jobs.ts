@@ -1,29 +1,7 @@
 import { R2_BACKEND } from "../backends/backend-config";
+import type { MigrateProgress, MigrateSpec } from "./migrate-progress";
 
-/** `POST /api/v1/migrate` body, validated. */
-export type MigrateSpec = {
-  from: string;
-  to: string;
-  /** copy: `to` gets a copy, `from` keeps its own; move: `from`'s copy is removed once `to` holds one. */
-  mode: "copy" | "move";
-  /** Root CIDs (CIDv1 strings); absent = every pinned root that matches `filter`. */
-  cids?: string[];
-  filter?: { sizeAbove?: number; sizeBelow?: number };
-};
-
-export type MigrateProgress = {
-  id: string;
-  spec: MigrateSpec;
-  state: "selecting" | "running" | "done";
-  selected: number;
-  /** Roots whose copy on `to` is stored. */
-  copied: number;
-  /** Move: roots whose copy on `from` is gone. */
-  removed: number;
-  failed: number;
-  created: string;
-  updated: string;
-};
+export type { MigrateProgress, MigrateSpec } from "./migrate-progress";
 
 /** Roots selected per alarm step (bounds one step's SQL and planning work). */
 export const SELECT_BATCH = 200;

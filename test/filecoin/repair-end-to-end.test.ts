@@ -45,20 +45,71 @@ async function proving(dataSetId: string, lastProvenEpoch: number, nextChallenge
   expect(res.status).toBe(204);
 }
 
+type Account = { token: string; account: string };
+
+/**
+ * A new account's pin (`seed`) replicated to foc-repair and stored: two
+ * copies, provider 1 (the endorsed primary) first, provider 2 second.
+ */
+async function storedOnTwoProviders(name: string, seed: number): Promise<{ a: Account; cid: string; requestid: string; old1: Copy; kept2: Copy; piece: string }> {
+  const a = await newAccount(name);
+  const { root, requestid } = await pinInR2(a.token, a.account, seed, { tier: "foc-repair" }, 3100);
+  const cid = root.toString();
+  await runUntil(a.account, async () => replicaOf(await rootStatus(a.token, cid), "foc-repair").state === "stored", 60_000);
+  const before = await copiesOf(a.token, cid);
+  expect(before.map((c) => c.providerId)).toEqual(["1", "2"]);
+  const [old1, kept2] = before as [Copy, Copy];
+  return { a, cid, requestid, old1, kept2, piece: old1.pieceCids[0]! };
+}
+
+/** Runs the account's engine until the replica, reported at risk, is stored again. */
+async function untilStoredAgain(a: Account, cid: string): Promise<void> {
+  await runUntil(a.account, async () => {
+    const r = replicaOf(await rootStatus(a.token, cid), "foc-repair");
+    return r.state === "stored" && r.log.some((l) => l.action === "at_risk");
+  }, 60_000);
+}
+
+/**
+ * The repaired copies: provider 1 again (the only endorsed provider, and 2 copies on 2 providers: it cannot be
+ * avoided) but in a NEW data set, not the failing one; provider 2's copy is kept as it was. The new copy's
+ * provider serves the piece: its bytes hash to the piece CID. Returns the copies, the new one first.
+ */
+async function expectNewCopy(a: Account, cid: string, old1: Copy, kept2: Copy, piece: string): Promise<{ after: Copy[]; new1: Copy }> {
+  const after = await copiesOf(a.token, cid);
+  expect(after.map((c) => c.providerId)).toEqual(["1", "2"]);
+  const new1 = after[0]!;
+  expect(new1.dataSetId).not.toBe(old1.dataSetId);
+  expect(Number(new1.dataSetId)).toBeGreaterThan(Number(old1.dataSetId));
+  expect(new1).toEqual({ providerId: "1", dataSetId: new1.dataSetId, pieceIds: ["0"], pieceCids: [piece], retrievalUrls: [`${providers[0]!.base}/piece/${piece}`], addedEpoch: String(HEAD) });
+  expect(after[1]).toEqual(kept2);
+  const served = await fetch(new1.retrievalUrls[0]!);
+  expect(served.status).toBe(200);
+  expect((await pieceCidOfStream(served.body!)).pieceCid.toString()).toBe(piece);
+  return { after, new1 };
+}
+
+/**
+ * The watch once the new copy is registered: the new and the kept copy watched; the old one, reported
+ * (`lost` or `at_risk`) with `reason`, dropped then (after the new one was committed).
+ */
+async function expectWatchMoved(a: Account, cid: string, ids: { oldId: string; keptId: string; newId: string }, reason: string, reported: "lost" | "at_risk"): Promise<void> {
+  expect((await filecoinWatch(env).copies(cid)).map((w) => [w.id, w.state, w.account]).sort()).toEqual([
+    [ids.newId, "stored", a.account],
+    [ids.keptId, "stored", a.account],
+  ].sort());
+  expect((await filecoinWatch(env).actions(ids.oldId)).map((x) => [x.kind, x.reason, x.result])).toEqual([
+    ["renew", reason, `reported ${reported}: the engine makes a new copy; this one stays watched until it exists`],
+    ["drop", `replaced by new copy ${ids.newId} (old copy was ${reported})`, "dropped from the watch"],
+  ]);
+}
+
 describe("Filecoin repair end to end (backend foc-repair, local chain and PDP providers, the watch's cron)", () => {
   it("a terminated data set: the copy is reported lost, the engine stores a new copy in a new data set, the replica ends stored with it; the old copy leaves the record and the watch only once the new one exists; every step logged", async () => {
-    const a = await newAccount("foc-repair");
-    const { root, requestid } = await pinInR2(a.token, a.account, 2201, { tier: "foc-repair" }, 3100);
-    const cid = root.toString();
-    await runUntil(a.account, async () => replicaOf(await rootStatus(a.token, cid), "foc-repair").state === "stored", 60_000);
-
     // 1. Stored: two copies (provider 1, the endorsed primary, and provider 2), both watched.
-    const before = await copiesOf(a.token, cid);
-    expect(before.map((c) => c.providerId)).toEqual(["1", "2"]);
-    const piece = before[0]!.pieceCids[0]!;
+    const { a, cid, requestid, old1, kept2, piece } = await storedOnTwoProviders("foc-repair", 2201);
     const remoteId = replicaOf(await rootStatus(a.token, cid), "foc-repair").remoteId;
     expect(remoteId).toBe(piece);
-    const [old1, kept2] = before as [Copy, Copy];
     const oldId = `foc-repair|${piece}|${old1.dataSetId}/0`;
     const keptId = `foc-repair|${piece}|${kept2.dataSetId}/0`;
     expect((await filecoinWatch(env).copies(cid)).map((w) => [w.id, w.state, w.account, w.providerId])).toEqual([
@@ -80,10 +131,7 @@ describe("Filecoin repair end to end (backend foc-repair, local chain and PDP pr
 
     // 3. The account's engine: at risk (one of two copies lost), a new store, stored again.
     const lostMessage = `copy ${oldId} lost (${reason}); 1 other copies remain`;
-    await runUntil(a.account, async () => {
-      const r = replicaOf(await rootStatus(a.token, cid), "foc-repair");
-      return r.state === "stored" && r.log.some((l) => l.action === "at_risk");
-    }, 60_000);
+    await untilStoredAgain(a, cid);
     const status = await rootStatus(a.token, cid);
     const replica = replicaOf(status, "foc-repair");
     expect(status.aggregate).toBe("stored");
@@ -102,19 +150,9 @@ describe("Filecoin repair end to end (backend foc-repair, local chain and PDP pr
     expect(times.every((t) => Number.isFinite(t))).toBe(true);
     expect([...times].sort((x, y) => x - y)).toEqual(times);
 
-    // 4. The new copy: provider 1 again (the only endorsed provider, and 2 copies on 2 providers: it cannot be
-    // avoided) but in a NEW data set, not the terminated one; provider 2's copy, still live, is kept as it was.
-    const after = await copiesOf(a.token, cid);
-    expect(after.map((c) => c.providerId)).toEqual(["1", "2"]);
-    const new1 = after[0]!;
-    expect(new1.dataSetId).not.toBe(old1.dataSetId);
-    expect(Number(new1.dataSetId)).toBeGreaterThan(Number(old1.dataSetId));
-    expect(new1).toEqual({ providerId: "1", dataSetId: new1.dataSetId, pieceIds: ["0"], pieceCids: [piece], retrievalUrls: [`${providers[0]!.base}/piece/${piece}`], addedEpoch: String(HEAD) });
-    expect(after[1]).toEqual(kept2);
-    // The new copy's provider serves the piece: its bytes hash to the piece CID.
-    const served = await fetch(new1.retrievalUrls[0]!);
-    expect(served.status).toBe(200);
-    expect((await pieceCidOfStream(served.body!)).pieceCid.toString()).toBe(piece);
+    // 4. The new copy: provider 1 again in a NEW data set, not the terminated one; provider 2's copy, still live,
+    // is kept as it was; the new copy's provider serves the piece.
+    const { after, new1 } = await expectNewCopy(a, cid, old1, kept2, piece);
     // Nothing superseded is left to remove: the old reference named the same remote id (the piece CID), and the
     // terminated data set ends on chain by itself.
     const rows = await runInDurableObject(registryStub(env, a.account), (_i: PinRegistry, state) =>
@@ -125,15 +163,7 @@ describe("Filecoin repair end to end (backend foc-repair, local chain and PDP pr
 
     // 5. The watch: the new copy watched; the old one dropped when the new one was registered (after it was committed).
     const newId = `foc-repair|${piece}|${new1.dataSetId}/0`;
-    expect((await filecoinWatch(env).copies(cid)).map((w) => [w.id, w.state, w.account]).sort()).toEqual([
-      [newId, "stored", a.account],
-      [keptId, "stored", a.account],
-    ].sort());
-    const dropped = (await filecoinWatch(env).actions(oldId)).map((x) => [x.kind, x.reason, x.result]);
-    expect(dropped).toEqual([
-      ["renew", reason, "reported lost: the engine makes a new copy; this one stays watched until it exists"],
-      ["drop", `replaced by new copy ${newId} (old copy was lost)`, "dropped from the watch"],
-    ]);
+    await expectWatchMoved(a, cid, { oldId, keptId, newId }, reason, "lost");
 
     // 6. The status API shows the new copy (record and watch); the PSA pin summarises it.
     const res = await call("GET", `/api/v1/pins/${cid}`, { token: a.token });
@@ -161,14 +191,7 @@ describe("Filecoin repair end to end (backend foc-repair, local chain and PDP pr
   }, 150_000);
 
   it("proofs overdue (the data set still live): the copy is reported at_risk, the engine stores a new copy in a NEW data set (not the failing one, which the SDK would reuse), the replica ends stored; the old copy leaves the watch only once the new one is registered", async () => {
-    const a = await newAccount("foc-repair-proofs");
-    const { root } = await pinInR2(a.token, a.account, 2202, { tier: "foc-repair" }, 3100);
-    const cid = root.toString();
-    await runUntil(a.account, async () => replicaOf(await rootStatus(a.token, cid), "foc-repair").state === "stored", 60_000);
-    const before = await copiesOf(a.token, cid);
-    expect(before.map((c) => c.providerId)).toEqual(["1", "2"]);
-    const [old1, kept2] = before as [Copy, Copy];
-    const piece = old1.pieceCids[0]!;
+    const { a, cid, old1, kept2, piece } = await storedOnTwoProviders("foc-repair-proofs", 2202);
     const oldId = `foc-repair|${piece}|${old1.dataSetId}/${old1.pieceIds[0]}`;
     const keptId = `foc-repair|${piece}|${kept2.dataSetId}/${kept2.pieceIds[0]}`;
 
@@ -183,10 +206,7 @@ describe("Filecoin repair end to end (backend foc-repair, local chain and PDP pr
     ]);
 
     // 2. The engine: at risk, a new store, stored again.
-    await runUntil(a.account, async () => {
-      const r = replicaOf(await rootStatus(a.token, cid), "foc-repair");
-      return r.state === "stored" && r.log.some((l) => l.action === "at_risk");
-    }, 60_000);
+    await untilStoredAgain(a, cid);
     const replica = replicaOf(await rootStatus(a.token, cid), "foc-repair");
     expect(replica).toMatchObject({ state: "stored", remoteId: piece, lastError: null });
     expect(replica.log.map((l) => [l.action, l.message])).toEqual([
@@ -201,27 +221,11 @@ describe("Filecoin repair end to end (backend foc-repair, local chain and PDP pr
     // 3. Provider 1 again (the only endorsed provider: 2 copies on 2 providers cannot avoid it) but in a NEW data set,
     // not the failing one (still live, it holds the pieces: without DagToStore.avoid the SDK hands it back and nothing
     // is committed); provider 2's healthy copy is kept as it was.
-    const after = await copiesOf(a.token, cid);
-    expect(after.map((c) => c.providerId)).toEqual(["1", "2"]);
-    const new1 = after[0]!;
-    expect(new1.dataSetId).not.toBe(old1.dataSetId);
-    expect(Number(new1.dataSetId)).toBeGreaterThan(Number(old1.dataSetId));
-    expect(new1).toEqual({ providerId: "1", dataSetId: new1.dataSetId, pieceIds: ["0"], pieceCids: [piece], retrievalUrls: [`${providers[0]!.base}/piece/${piece}`], addedEpoch: String(HEAD) });
-    expect(after[1]).toEqual(kept2);
-    const served = await fetch(new1.retrievalUrls[0]!);
-    expect(served.status).toBe(200);
-    expect((await pieceCidOfStream(served.body!)).pieceCid.toString()).toBe(piece);
+    const { new1 } = await expectNewCopy(a, cid, old1, kept2, piece);
 
     // 4. The watch: the new copy watched, the old one dropped when the new one was registered.
     const newId = `foc-repair|${piece}|${new1.dataSetId}/0`;
-    expect((await filecoinWatch(env).copies(cid)).map((w) => [w.id, w.state, w.account]).sort()).toEqual([
-      [newId, "stored", a.account],
-      [keptId, "stored", a.account],
-    ].sort());
-    expect((await filecoinWatch(env).actions(oldId)).map((x) => [x.kind, x.reason, x.result])).toEqual([
-      ["renew", reason, "reported at_risk: the engine makes a new copy; this one stays watched until it exists"],
-      ["drop", `replaced by new copy ${newId} (old copy was at_risk)`, "dropped from the watch"],
-    ]);
+    await expectWatchMoved(a, cid, { oldId, keptId, newId }, reason, "at_risk");
 
     for (const id of [newId, keptId]) await filecoinWatch(env).unwatch(id, "test cleanup");
   }, 150_000);

@@ -139,23 +139,26 @@ describe("outcomeSink", () => {
   });
 });
 
-describe("outcomeSink batches across requests", () => {
-  /** The real GATEWAY_HEALTH binding, with every report() call's batch size recorded. */
-  function countingHealth(): { env: Env; reports: number[] } {
-    const reports: number[] = [];
-    const real = env.GATEWAY_HEALTH as unknown as DurableObjectNamespace<import("../../src/durable-objects/gateway-health").GatewayHealth>;
-    const GATEWAY_HEALTH = {
-      getByName(name: string) {
-        const stub = real.getByName(name);
-        return {
-          report: (batch: UpstreamOutcome[]) => (reports.push(batch.length), stub.report(batch)),
-          snapshot: () => stub.snapshot(),
-        };
-      },
-    };
-    return { env: { ...env, GATEWAY_HEALTH } as unknown as Env, reports };
-  }
+/**
+ * The real GATEWAY_HEALTH binding, with every report() call's batch size
+ * recorded; with `hold`, a report reaches the object only once `hold` resolves.
+ */
+function countingHealth(hold?: Promise<void>): { env: Env; reports: number[] } {
+  const reports: number[] = [];
+  const real = env.GATEWAY_HEALTH as unknown as DurableObjectNamespace<import("../../src/durable-objects/gateway-health").GatewayHealth>;
+  const GATEWAY_HEALTH = {
+    getByName(name: string) {
+      const stub = real.getByName(name);
+      return {
+        report: (batch: UpstreamOutcome[]) => (reports.push(batch.length), hold ? hold.then(() => stub.report(batch)) : stub.report(batch)),
+        snapshot: () => stub.snapshot(),
+      };
+    },
+  };
+  return { env: { ...env, GATEWAY_HEALTH } as unknown as Env, reports };
+}
 
+describe("outcomeSink batches across requests", () => {
   it("sends the outcomes of many requests in one report, and every one of them arrives", async () => {
     const region = freshRegion();
     const { env: counting, reports } = countingHealth();
@@ -213,6 +216,69 @@ describe("outcomeSink batches across requests", () => {
     expect(reports).toEqual([]);
     await busy.flush();
     expect(reports).toEqual([1]);
+  });
+});
+
+describe("a snapshot refresh keeps what the isolate learned from outcomes the object has not seen", () => {
+  // The refresh replaces the isolate's view with the object's; outcomes still batched here, or in a report()
+  // still in flight, are not in it yet and are applied again (health.ts refresh). Without that, the isolate
+  // forgets a liar it just met and asks it again (a race's loser asked twice).
+  const upstreams = () => ["liar", "other", "fast"].map((name) => `https://${name}-${crypto.randomUUID()}.example`) as [string, string, string];
+
+  /** Waits for the refresh `healthView` started to land: the object knows `fast` (fast), the isolate did not. */
+  async function refreshed(view: () => string[], fast: string): Promise<void> {
+    await vi.waitFor(() => expect(view()[0]).toBe(fast), { timeout: 5000, interval: 10 });
+  }
+
+  /** What the region's object holds: [upstream, ok, invalidBlock, circuit] each. */
+  async function objectView(region: string): Promise<unknown[][]> {
+    return (await gatewayHealth(env, region).snapshot()).upstreams.map((u) => [u.upstream, u.counts.ok, u.counts.invalidBlock, u.circuit]);
+  }
+
+  it("outcomes still batched (not flushed): the refreshed view keeps them, then the flush brings them to the object", async () => {
+    const region = freshRegion();
+    const [liar, other, fast] = upstreams();
+    const now = Date.now();
+    await gatewayHealth(env, region).report([ok(fast, 5, now)]);
+    const sink = outcomeSink(env, region);
+    sink.report(lie(liar, now)); // one lie opens liar's circuit in this isolate's view
+    const view = () => healthView(env, region, now).rank([liar, other, fast]);
+    expect(view()).toEqual([other, fast, liar]); // the isolate's view; this first call starts a refresh
+    await refreshed(view, fast);
+    expect(view()).toEqual([fast, other, liar]);
+    expect(await objectView(region)).toEqual([[fast, 1, 0, "closed"]]); // the object has not seen the lie
+
+    await sink.flush();
+    expect(await objectView(region)).toEqual([
+      [fast, 1, 0, "closed"],
+      [liar, 0, 1, "open"],
+    ]);
+  });
+
+  it("a batch whose report() is in flight: the refreshed view keeps it, and it reaches the object once, when the call completes", async () => {
+    const region = freshRegion();
+    const [liar, other, fast] = upstreams();
+    const now = Date.now();
+    await gatewayHealth(env, region).report([ok(fast, 5, now)]);
+    let release: () => void = () => {};
+    const { env: holding, reports } = countingHealth(new Promise<void>((resolve) => (release = resolve)));
+    const sink = outcomeSink(holding, region);
+    sink.report(lie(liar, now));
+    const flushing = sink.flush(); // the region's first batch leaves at once: its report() is held
+    expect(reports).toEqual([1]);
+    const view = () => healthView(holding, region, now).rank([liar, other, fast]);
+    expect(view()).toEqual([other, fast, liar]);
+    await refreshed(view, fast);
+    expect(view()).toEqual([fast, other, liar]);
+    expect(await objectView(region)).toEqual([[fast, 1, 0, "closed"]]); // the object has not seen the lie
+
+    release();
+    await flushing;
+    expect(reports).toEqual([1]);
+    expect(await objectView(region)).toEqual([
+      [fast, 1, 0, "closed"],
+      [liar, 0, 1, "open"],
+    ]);
   });
 });
 

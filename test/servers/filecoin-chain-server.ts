@@ -48,6 +48,7 @@ import {
   type Abi,
   type Hex,
 } from "viem";
+import { listenLocal } from "./listen-local";
 
 export interface ScenarioDataSet {
   live: boolean;
@@ -377,14 +378,5 @@ export async function startFilecoinChainServer(storage?: StorageChain): Promise<
       res.writeHead(500, { "content-type": "text/plain" }).end((err as Error).message);
     }
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as { port: number };
-  return {
-    base: `http://127.0.0.1:${port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+  return listenLocal(server, "filecoin-chain-server");
 }

@@ -30,6 +30,7 @@
 import { createHash } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { ServerKit, readBody, reply } from "./backend-server-kit";
+import { listenLocal } from "./listen-local";
 
 export const HF_TEST_REPO = "edge-test/pins";
 export const HF_TEST_WRITE_TOKEN = "hf_write_test_token_31415";
@@ -277,18 +278,9 @@ export async function startHfHubServer(options: { multipartThreshold?: number; c
       res.end(`hf hub test server bug: ${String(error)}\n`);
     });
   });
-  await new Promise<void>((listening) => server.listen(0, "127.0.0.1", listening));
-  const address = server.address();
-  if (address === null || typeof address === "string") throw new Error("hf-hub-server: no TCP address");
-  base = `http://127.0.0.1:${address.port}`;
-  return {
-    base,
-    close: () =>
-      new Promise<void>((closed, failed) => {
-        server.close((error) => (error ? failed(error) : closed()));
-        server.closeAllConnections();
-      }),
-  };
+  const listening = await listenLocal(server, "hf-hub-server");
+  base = listening.base;
+  return listening;
 }
 
 /** Git's blob id: sha1 of `blob <length>\0<content>`. */

@@ -53,6 +53,7 @@ import { calibration } from "@filoz/synapse-core/chains";
 import { EIP712Types, getStorageDomain } from "@filoz/synapse-core/typed-data";
 import { decodeAbiParameters, keccak256, recoverTypedDataAddress, toHex, type Hex } from "viem";
 import type { LocalProvider, StorageChain } from "./filecoin-storage-chain";
+import { listenLocal } from "./listen-local";
 
 export interface Mode {
   upload?: "ok" | "reject" | "die" | "corrupt";
@@ -105,7 +106,7 @@ const record = (m: Array<{ key: string; value: string }>) => Object.fromEntries(
 /** Starts `count` providers (ids 1..count; provider 1 endorsed) and registers them on `chain`. */
 export async function startPdpProviders(chain: StorageChain, count = 2): Promise<PdpProviderServers> {
   const dir = mkdtempSync(join(tmpdir(), "pdp-provider-"));
-  const servers: Server[] = [];
+  const closers: (() => Promise<void>)[] = [];
   const out: PdpProviderServers["providers"] = [];
   for (let n = 1; n <= count; n++) {
     const provider: LocalProvider = {
@@ -116,20 +117,16 @@ export async function startPdpProviders(chain: StorageChain, count = 2): Promise
       endorsed: n === 1,
     };
     const server = providerServer(chain, provider, join(dir, String(n)));
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    const { port } = server.address() as { port: number };
-    provider.serviceURL = `http://127.0.0.1:${port}`;
+    const { base, close } = await listenLocal(server, `pdp-provider-server ${n}`);
+    provider.serviceURL = base;
     chain.providers.push(provider);
-    servers.push(server);
+    closers.push(close);
     out.push({ id: String(n), base: provider.serviceURL });
   }
   return {
     providers: out,
     close: async () => {
-      for (const s of servers) {
-        s.closeAllConnections();
-        await new Promise<void>((resolve) => s.close(() => resolve()));
-      }
+      for (const close of closers) await close();
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -21,6 +21,7 @@
  * - `DELETE {base}/_control/{tenant}/pins/{requestid}`: forgets a pin behind the client's back.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { listenLocal } from "./listen-local";
 
 export const PSA_TOKEN = "psa-secret";
 
@@ -145,11 +146,5 @@ export async function startPsaServer(): Promise<PsaServer> {
   });
   // workerd reuses idle connections: Node must not close them first (that is "Network connection lost" in the worker).
   server.keepAliveTimeout = 120_000;
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const address = server.address();
-  if (address === null || typeof address === "string") throw new Error("psa server has no port");
-  return {
-    base: `http://127.0.0.1:${address.port}`,
-    close: () => new Promise<void>((resolve, reject) => server.close((err) => (err ? reject(err) : resolve()))),
-  };
+  return listenLocal(server, "psa-server");
 }

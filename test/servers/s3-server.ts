@@ -19,6 +19,7 @@ import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ServerKit, reply } from "./backend-server-kit";
+import { listenLocal } from "./listen-local";
 
 export const S3_TEST_BUCKET = "replicas";
 export const S3_TEST_ACCESS_KEY_ID = "EDGETESTKEY";
@@ -76,16 +77,11 @@ export async function startS3Server(): Promise<S3TestServer> {
       res.end(`s3 test server bug: ${String(error)}\n`);
     });
   });
-  await new Promise<void>((listening) => server.listen(0, "127.0.0.1", listening));
-  const address = server.address();
-  if (address === null || typeof address === "string") throw new Error("s3-server: no TCP address");
+  const { base, close } = await listenLocal(server, "s3-server");
   return {
-    base: `http://127.0.0.1:${address.port}`,
+    base,
     close: async () => {
-      await new Promise<void>((closed, failed) => {
-        server.close((error) => (error ? failed(error) : closed()));
-        server.closeAllConnections();
-      });
+      await close();
       await rm(directory, { recursive: true, force: true });
     },
   };

@@ -37,6 +37,7 @@ import {
 } from "./personalities";
 import { RequestLog, type RequestLogEntry } from "./request-log";
 import { parseTrustlessRequest, RequestError, type TrustlessRequest } from "./request-params";
+import { listenLocal } from "./listen-local";
 
 const REPO_ROOT = fileURLToPath(new URL("../..", import.meta.url).href);
 /** The gateway-conformance fixtures, copied into the repository (test/fixtures/conformance/NOTICE.md). */
@@ -351,10 +352,7 @@ export async function startTrustlessGatewayServer(options: TrustlessGatewayServe
       else res.socket?.destroy();
     });
   });
-  await new Promise<void>((listening) => server.listen(options.port ?? 0, options.host ?? "127.0.0.1", listening));
-  const address = server.address();
-  if (address === null || typeof address === "string") throw new Error("trustless-gateway-server: no TCP address");
-  const base = `http://${address.address}:${address.port}`;
+  const { base, close } = await listenLocal(server, "trustless-gateway-server", options.port ?? 0, options.host ?? "127.0.0.1");
 
   return {
     base,
@@ -363,10 +361,6 @@ export async function startTrustlessGatewayServer(options: TrustlessGatewayServe
     addBlockSource: (getter) => store.addSource(getter),
     requestLog: (personality) => log.entries(personality),
     resetLog: (personality) => log.reset(personality),
-    close: () =>
-      new Promise<void>((closed, failed) => {
-        server.close((error) => (error ? failed(error) : closed()));
-        server.closeAllConnections();
-      }),
+    close,
   };
 }

@@ -1,9 +1,9 @@
-import { setTimeout as sleep } from "node:timers/promises";
-import { CliFailure } from "../cli-error";
+import type { StorachaJobProgress as StorachaJob } from "../../legacy/storacha-job-progress";
 import type { Command } from "../command";
 import { parseInteger } from "../parse-values";
 import { ServiceClient } from "../service-client";
 import { resolveService, serviceOptions } from "../service-config";
+import { followJob } from "./follow-job";
 
 /**
  * `migrate storacha`: pins every root of the service's Storacha legacy
@@ -11,23 +11,6 @@ import { resolveService, serviceOptions } from "../service-config";
  * `POST /api/v1/migrate {"from": "storacha"}` (docs/storacha.md), then
  * follows `GET /api/v1/migrate/{id}` until the job is done or failed.
  */
-export interface StorachaJob {
-  id: string;
-  source: "storacha";
-  space: string;
-  state: "listing" | "running" | "done" | "failed";
-  listed: number;
-  created: number;
-  reused: number;
-  pins: { queued: number; pinning: number; pinned: number; failed: number };
-  dealsWatched: number;
-  failed: number;
-  errors: { root: string; error: string }[];
-  attempts: number;
-  lastError: string | null;
-  nextAttempt: string | null;
-}
-
 interface StorachaDryRun {
   dryRun: true;
   source: "storacha";
@@ -70,25 +53,12 @@ export const migrateStoracha: Command = {
       out.result(answer, `${answer.roots.join("\n")}${answer.roots.length ? "\n" : ""}${answer.roots.length} root${answer.roots.length === 1 ? "" : "s"} of ${answer.space} would be pinned${more}`);
       return 0;
     }
-    let job = answer;
     if (options.background) {
-      out.result(job, progressLine(job));
+      out.result(answer, progressLine(answer));
       return 0;
     }
-    const deadline = Date.now() + timeout * 1000;
-    let last = progressLine(job);
-    out.info(last);
-    let delay = 250;
-    while (job.state !== "done" && job.state !== "failed") {
-      if (Date.now() > deadline) throw new CliFailure(`migration ${job.id} still ${job.state} after ${timeout} s (${last}); the service carries on with it`, "timeout");
-      await sleep(delay);
-      delay = Math.min(delay * 2, 5000);
-      job = await client.json<StorachaJob>(`/api/v1/migrate/${encodeURIComponent(job.id)}`);
-      const line = progressLine(job);
-      if (line !== last) out.info(line);
-      last = line;
-    }
-    out.result(job, last);
+    const job = await followJob(client, answer, out, timeout, progressLine, (j) => j.state === "done" || j.state === "failed");
+    out.result(job, progressLine(job));
     if (job.state === "failed") {
       out.info(`the job failed: ${job.lastError ?? "unknown error"}`);
       return 1;

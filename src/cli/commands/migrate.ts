@@ -1,11 +1,12 @@
 import { readFile } from "node:fs/promises";
-import { setTimeout as sleep } from "node:timers/promises";
 import { CliFailure, UsageError } from "../cli-error";
 import type { Command, OptionValues } from "../command";
 import type { Output } from "../output";
+import type { MigrateProgress as MigrateJob } from "../../replication/migrate-progress";
 import { parseCid, parseInteger, parseSize } from "../parse-values";
 import { ServiceClient } from "../service-client";
 import { resolveService, serviceOptions } from "../service-config";
+import { followJob } from "./follow-job";
 
 /**
  * `migrate content|batch`: copy or move pins between replication backends
@@ -13,18 +14,6 @@ import { resolveService, serviceOptions } from "../service-config";
  * src/replication/routes.ts), then follow `GET /api/v1/migrate/{id}` until
  * the job is `done` (or --background, or --timeout).
  */
-export interface MigrateJob {
-  id: string;
-  spec: { from: string; to: string; mode: "copy" | "move"; cids?: string[]; filter?: { sizeAbove?: number; sizeBelow?: number } };
-  state: "selecting" | "running" | "done";
-  selected: number;
-  copied: number;
-  removed: number;
-  failed: number;
-  created: string;
-  updated: string;
-}
-
 interface DryRun {
   dryRun: true;
   count: number;
@@ -103,24 +92,6 @@ function settledWithFailures(job: MigrateJob): boolean {
   return job.state === "running" && job.failed > 0 && job.copied + job.failed >= job.selected;
 }
 
-/** Polls `GET /api/v1/migrate/{id}` until done or settled with failures (progress on stderr when it changes), at most `timeoutS` seconds. */
-async function follow(client: ServiceClient, job: MigrateJob, out: Output, timeoutS: number): Promise<MigrateJob> {
-  const deadline = Date.now() + timeoutS * 1000;
-  let delay = 250;
-  let last = progressLine(job);
-  out.info(last);
-  while (job.state !== "done" && !settledWithFailures(job)) {
-    if (Date.now() > deadline) throw new CliFailure(`migration ${job.id} still ${job.state} after ${timeoutS} s (${last}); the service carries on with it`, "timeout");
-    await sleep(delay);
-    delay = Math.min(delay * 2, 5000);
-    job = await client.json<MigrateJob>(`/api/v1/migrate/${encodeURIComponent(job.id)}`);
-    const line = progressLine(job);
-    if (line !== last) out.info(line);
-    last = line;
-  }
-  return job;
-}
-
 /**
  * Sends one migration and, unless dry run or --background, follows it.
  * Exit 1 when copies failed (`failed` counts copies on `to` in state
@@ -145,7 +116,8 @@ async function runMigration(body: Record<string, unknown>, options: OptionValues
     out.result(answer, progressLine(answer));
     return 0;
   }
-  const done = await follow(client, answer, out, timeout);
+  // Until done, or settled with failures (waiting on is no use then).
+  const done = await followJob(client, answer, out, timeout, progressLine, (job) => job.state === "done" || settledWithFailures(job));
   out.result(done, progressLine(done));
   if (done.state === "done") return 0;
   out.info(`${done.failed} cop${done.failed === 1 ? "y" : "ies"} on ${done.spec.to} failed (see why with: ipfs-kit pin status <cid>); the service retries them on its own schedule (docs/replication.md "Retries")`);

@@ -22,21 +22,26 @@ function total(counts: object | undefined): number {
   return Object.values(counts ?? {}).reduce((n: number, c: number) => n + c, 0);
 }
 
+/** N CAR requests for `cid` in flight at once: each 200 with the honest CAR's exact blocks; then the outcomes settled. */
+async function concurrentCars(w: ReturnType<typeof withUpstreams>, cid: string): Promise<void> {
+  const want = await honestCar(`/ipfs/${cid}`);
+  const bodies = await Promise.all(
+    Array.from({ length: N }, async () => {
+      const res = await w.fetch(`/ipfs/${cid}?format=car`);
+      expect(res.status).toBe(200);
+      return parseCar(new Uint8Array(await res.arrayBuffer()));
+    }),
+  );
+  for (const got of bodies) expect(got.blocks).toEqual(want.blocks);
+  await w.settle();
+}
+
 describe("health records one outcome per upstream attempt, with requests in flight at once", () => {
   it(`${N} concurrent CARs from one honest upstream: ${N} ok outcomes, exact bytes each`, async () => {
     const file = await fiveLeafFile(300);
     const honest = uniquePersonality("honest");
     const w = withUpstreams([honest]);
-    const want = await honestCar(`/ipfs/${file.cid}`);
-    const bodies = await Promise.all(
-      Array.from({ length: N }, async () => {
-        const res = await w.fetch(`/ipfs/${file.cid}?format=car`);
-        expect(res.status).toBe(200);
-        return parseCar(new Uint8Array(await res.arrayBuffer()));
-      }),
-    );
-    for (const got of bodies) expect(got.blocks).toEqual(want.blocks);
-    await w.settle();
+    await concurrentCars(w, file.cid.toString());
     expect(await requestLog(honest)).toHaveLength(N);
     expect(await countsOf(upstreamUrl(honest))).toMatchObject({ ok: N, error: 0, invalidBlock: 0, aborted: 0 });
   });
@@ -46,16 +51,7 @@ describe("health records one outcome per upstream attempt, with requests in flig
     const liar = uniquePersonality("flip-byte-2");
     const honest = uniquePersonality("honest");
     const w = withUpstreams([liar, honest]);
-    const want = await honestCar(`/ipfs/${file.cid}`);
-    const bodies = await Promise.all(
-      Array.from({ length: N }, async () => {
-        const res = await w.fetch(`/ipfs/${file.cid}?format=car`);
-        expect(res.status).toBe(200);
-        return parseCar(new Uint8Array(await res.arrayBuffer()));
-      }),
-    );
-    for (const got of bodies) expect(got.blocks).toEqual(want.blocks);
-    await w.settle();
+    await concurrentCars(w, file.cid.toString());
     // The isolate learns from the first lie (its circuit opens), so later requests may rank the liar
     // last and never ask it: what must hold is one outcome per request it received, none lost.
     const liarAsked = (await requestLog(liar)).length;
