@@ -1,4 +1,5 @@
 import type { BufferPool } from "../blocks/buffer-pool";
+import { ChunkStream } from "./chunk-stream";
 
 /**
  * A response body written from an async generator one chunk (a block, or
@@ -65,7 +66,7 @@ const WRITES_IN_FLIGHT = 2;
 const pumps = new WeakMap<ReadableStream<Uint8Array>, BodyPump>();
 
 interface Sink {
-  writer: WritableStreamDefaultWriter<Uint8Array>;
+  writer: ChunkStream;
   /** Writes not settled yet. */
   pending: number;
   failed: boolean;
@@ -79,7 +80,7 @@ class BodyPump {
   readonly #length: number | undefined;
   readonly #pool: BufferPool | undefined;
   readonly #main: Sink;
-  readonly #inFlight: Promise<void>[] = [];
+  readonly #inFlight: Promise<unknown>[] = [];
   #copy: (Sink & { maxLag: number }) | undefined;
   #started = false;
 
@@ -89,17 +90,17 @@ class BodyPump {
     this.#what = what;
     this.#length = length;
     this.#pool = pool;
-    const stream = length === undefined ? new IdentityTransformStream() : new FixedLengthStream(length);
+    const stream = new ChunkStream(length);
     this.readable = stream.readable;
-    this.#main = { writer: stream.writable.getWriter(), pending: 0, failed: false };
+    this.#main = { writer: stream, pending: 0, failed: false };
     // The route starts it (startBody); this is the fallback for a body nobody starts.
     setTimeout(() => this.start(), 0);
   }
 
   addCopy(maxLag: number): ReadableStream<Uint8Array> | undefined {
     if (this.#started || this.#copy) return undefined;
-    const stream = this.#length === undefined ? new IdentityTransformStream() : new FixedLengthStream(this.#length);
-    this.#copy = { writer: stream.writable.getWriter(), pending: 0, failed: false, maxLag };
+    const stream = new ChunkStream(this.#length);
+    this.#copy = { writer: stream, pending: 0, failed: false, maxLag };
     return stream.readable;
   }
 
@@ -139,7 +140,7 @@ class BodyPump {
     main.catch(() => undefined);
     // Only the client's write paces the loop: the copy's writes are counted, never awaited here.
     this.#inFlight.push(main);
-    const writes: Promise<unknown>[] = [main];
+    const writes: Promise<boolean>[] = [main];
     const copy = this.#copy;
     if (copy && !copy.failed) {
       if (copy.pending >= copy.maxLag) {
@@ -148,17 +149,26 @@ class BodyPump {
         copy.pending++;
         writes.push(
           copy.writer.write(bytes).then(
-            () => void copy.pending--,
-            (err: unknown) => this.#failCopy(err),
+            (reusable) => {
+              copy.pending--;
+              return reusable;
+            },
+            (err: unknown) => {
+              this.#failCopy(err);
+              return false; // the copy's reader may still hold the chunk
+            },
           ),
         );
       }
     }
     const pool = this.#pool;
     if (pool?.owns(bytes)) {
-      // Back to the pool once every copy has taken the bytes (a failed write: never, the buffer is left to the GC).
+      // Back to the pool once every reader has moved past the chunk (ChunkStream: lent until the next read); a failed
+      // write, or a reader that may keep it, leaves the buffer to the GC.
       Promise.all(writes).then(
-        () => pool.release(bytes),
+        (reusable) => {
+          if (reusable.every(Boolean)) pool.release(bytes);
+        },
         () => undefined,
       );
     }

@@ -9,6 +9,7 @@ import { resolvePath } from "../traversal/resolve-path";
 import { selectBlocks } from "../traversal/select-blocks";
 import { contentDisposition, contentHeaders, contentLocation } from "./common-headers";
 import { ifNoneMatchHits, notModified, shortHash } from "./etag";
+import { ChunkStream } from "./chunk-stream";
 
 /**
  * `application/vnd.ipld.car` (trustless-gateway.md#car-responses-application-vnd-ipld-car):
@@ -84,16 +85,18 @@ export function carBody(
   done: (ok: boolean) => void,
   pool?: BufferPool,
   /** Where the CAR is written; its readable side is returned. Tests pass a TransformStream, which keeps each write a chunk of its own. */
-  through: { readable: ReadableStream<Uint8Array>; writable: WritableStream<Uint8Array> } = new IdentityTransformStream(),
+  through?: { readable: ReadableStream<Uint8Array>; writable: WritableStream<Uint8Array> },
 ): ReadableStream<Uint8Array> {
-  const { readable, writable } = through;
-  const writer = writable.getWriter();
+  const chunks = through ? undefined : new ChunkStream();
+  const readable = chunks ? chunks.readable : through!.readable;
+  const writer: { write(bytes: Uint8Array): Promise<boolean | void>; close(): Promise<void>; abort(reason: unknown): Promise<void> } = chunks ?? through!.writable.getWriter();
   const emitted = new Set<string>();
   const inFlight: Promise<void>[] = [];
   const write = async (bytes: Uint8Array, release: boolean) => {
     if (bytes.length === 0) return; // an empty block has no data to write
     while (inFlight.length >= WRITES_IN_FLIGHT) await inFlight.shift();
-    const written = writer.write(bytes).then(() => (release ? pool?.release(bytes) : undefined));
+    // ChunkStream resolves false when the consumer may still hold the chunk: its buffer is then not reused.
+    const written = writer.write(bytes).then((reusable: boolean | void) => (release && reusable !== false ? pool?.release(bytes) : undefined));
     written.catch(() => undefined); // awaited below; this only keeps a failed write from being reported as unhandled meanwhile
     inFlight.push(written);
   };
