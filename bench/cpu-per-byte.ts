@@ -10,6 +10,7 @@
  * each with `curl` as client; medians of the rounds.
  */
 import { spawn } from "node:child_process";
+import { createHash } from "node:crypto";
 import { mkdirSync, rmSync } from "node:fs";
 import { loadavg } from "node:os";
 import { parseArgs } from "node:util";
@@ -18,7 +19,7 @@ import { startTrustlessGatewayServer } from "../test/servers/trustless-gateway-s
 import { curlGet } from "./curl-get.ts";
 import { CAR_ACCEPT } from "./figure-car-throughput.ts";
 import { cpuSeconds, mbPerSecond, median, MIB } from "./stats.ts";
-import { buildFile } from "./synthetic-dag.ts";
+import { buildFile, leafBytes } from "./synthetic-dag.ts";
 import { bundleWorker, startWranglerDev } from "./wrangler-dev.ts";
 
 const WORK = fileURLToPath(new URL("./.work/", import.meta.url));
@@ -80,6 +81,24 @@ try {
       (mbs[row] ??= []).push(mbPerSecond(res.bytes, res.totalMs));
       (cpu[row] ??= []).push(((cpuSeconds(pid) - cpu0) * (256 * MIB)) / res.bytes);
     }
+  }
+  // The bytes, not only their count: the CAR as the upstream sends it, the file (miss, then hit) as its leaves.
+  const sha = async (url: string, headers: Record<string, string>) => {
+    const res = await fetch(url, { headers });
+    const hash = createHash("sha256");
+    for await (const chunk of res.body!) hash.update(chunk);
+    return `${res.status} ${res.headers.get("Content-Length")} ${hash.digest("hex")}`;
+  };
+  const fileHash = createHash("sha256");
+  for (let i = 0, at = 0; at < size; i++, at += Number(values.block)) fileHash.update(leafBytes(31, i, Math.min(Number(values.block), size - at)));
+  const wantFile = `200 ${size} ${fileHash.digest("hex")}`;
+  const wantCar = (await sha(`${server.base}/honest~cpb${carPath}`, { Accept: CAR_ACCEPT })).replace(/^200 \S+/, "200 null");
+  const key = `/ipfs/${file.root}?cpb=verify-${Date.now()}`;
+  const got = { car: await sha(`${gateway.url}${carPath}`, { Accept: CAR_ACCEPT }), miss: await sha(`${gateway.url}${key}`, {}) };
+  await new Promise((r) => setTimeout(r, 3000));
+  const hit = await sha(`${gateway.url}${key}`, {});
+  for (const [what, value, want] of [["car", got.car, wantCar], ["file miss", got.miss, wantFile], ["file hit", hit, wantFile]] as const) {
+    process.stdout.write(`bytes: ${what} ${value === want ? "exact" : `WRONG: ${value}, want ${want}`}\n`);
   }
   process.stdout.write(`load average ${load0.toFixed(2)} → ${loadavg()[0]!.toFixed(2)}; workerd CPU per 256 MiB, median of ${values.rounds}\n`);
   for (const row of rows) {
