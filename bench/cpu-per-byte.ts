@@ -53,6 +53,8 @@ const passthrough = await startWranglerDev({
 const rows = ["passthrough", "car", "fileMiss", "rangeMiss"] as const;
 const mbs: Record<string, number[]> = {};
 const cpu: Record<string, number[]> = {};
+/** wrangler's proxy workerd, which every byte also crosses (bench/wrangler-dev.ts). */
+const proxyCpu: Record<string, number[]> = {};
 const load0 = loadavg()[0]!;
 try {
   const carPath = `/ipfs/${file.root}?format=car`;
@@ -67,7 +69,9 @@ try {
     for (const row of rows) {
       const [url, headers, status, bytes] = urls[row];
       const pid = row === "passthrough" ? passthrough.workerdPid : gateway.workerdPid;
+      const proxyPid = row === "passthrough" ? passthrough.proxyPid : gateway.proxyPid;
       const cpu0 = cpuSeconds(pid);
+      const proxy0 = cpuSeconds(proxyPid);
       // PERF_ROW=<row>: record workerd with perf(1) while that row streams (bench/.work/perf-<row>.data).
       const perf = round >= 0 && process.env.PERF_ROW === row ? spawn(process.env.STRACE ? "strace" : "perf", process.env.STRACE ? ["-c", "-f", "-o", `${WORK}strace-${row}-${round}.txt`, "-p", String(pid)] : ["record", "-F", "2000", "-g", "-p", String(pid), "-o", `${WORK}perf-${row}-${round}.data`], { stdio: "ignore" }) : undefined;
       if (perf) await new Promise((r) => setTimeout(r, 300));
@@ -80,6 +84,7 @@ try {
       if (round < 0) continue; // warm-up
       (mbs[row] ??= []).push(mbPerSecond(res.bytes, res.totalMs));
       (cpu[row] ??= []).push(((cpuSeconds(pid) - cpu0) * (256 * MIB)) / res.bytes);
+      (proxyCpu[row] ??= []).push(((cpuSeconds(proxyPid) - proxy0) * (256 * MIB)) / res.bytes);
     }
   }
   // The bytes, not only their count: the CAR as the upstream sends it, the file (miss, then hit) as its leaves.
@@ -100,9 +105,10 @@ try {
   for (const [what, value, want] of [["car", got.car, wantCar], ["file miss", got.miss, wantFile], ["file hit", hit, wantFile]] as const) {
     process.stdout.write(`bytes: ${what} ${value === want ? "exact" : `WRONG: ${value}, want ${want}`}\n`);
   }
-  process.stdout.write(`load average ${load0.toFixed(2)} → ${loadavg()[0]!.toFixed(2)}; workerd CPU per 256 MiB, median of ${values.rounds}\n`);
+  process.stdout.write(`load average ${load0.toFixed(2)} → ${loadavg()[0]!.toFixed(2)}; CPU of the worker's workerd and of wrangler's proxy workerd per 256 MiB, median of ${values.rounds}\n`);
   for (const row of rows) {
-    process.stdout.write(`${row.padEnd(12)} ${(1000 * median(cpu[row]!)).toFixed(0).padStart(5)} ms CPU (${cpu[row]!.map((c) => (1000 * c).toFixed(0)).join(", ")})  ${median(mbs[row]!).toFixed(0).padStart(4)} MB/s\n`);
+    const ms = (xs: number[]) => `${(1000 * median(xs)).toFixed(0).padStart(5)} ms (${xs.map((c) => (1000 * c).toFixed(0)).join(", ")})`;
+    process.stdout.write(`${row.padEnd(12)} worker ${ms(cpu[row]!)}  proxy ${ms(proxyCpu[row]!)}  ${median(mbs[row]!).toFixed(0).padStart(4)} MB/s, ${(median(mbs[row]!) / median(mbs.passthrough!)).toFixed(2)} of pass-through\n`);
   }
 } finally {
   await gateway.stop();
