@@ -64,10 +64,12 @@ const WRITES_IN_FLIGHT = 2;
 const COPY_MAX_BYTES = 16 * 1024;
 
 /**
- * The CAR bytes of `blocks`, written one section at a time into an
- * IdentityTransformStream whose readable side is the response body. A
- * write settles once the response has taken its copy, which bounds memory
- * to a few blocks and lets pooled leaf buffers be reused (`pool`).
+ * The CAR bytes of `blocks`, written one section at a time into a
+ * ChunkStream (handlers/chunk-stream.ts) whose readable side is the
+ * response body: the runtime sends each section as it is, no copy, one
+ * socket write. A write settles once the reader has moved past the
+ * section, which bounds memory to a few blocks and lets pooled leaf
+ * buffers be reused (`pool`; not when JavaScript reads the body itself).
  *
  * One write per section: every write is a chunk the runtime moves through
  * the response (a promise, a pump step, a socket write), and a prefix of
