@@ -1,26 +1,28 @@
 import type { BufferPool } from "../blocks/buffer-pool";
+import { ChunkStream } from "./chunk-stream";
 
 /**
  * A response body written from an async generator one chunk (a block, or
  * the part of one a range needs) at a time, as `carBody` writes CARs: into
- * an IdentityTransformStream (a FixedLengthStream when the length is
- * known) whose readable side is the response. A write settles once the
- * runtime has taken the bytes, and at most WRITES_IN_FLIGHT are pending, so
+ * a ChunkStream (handlers/chunk-stream.ts: one chunk per runtime read, no
+ * copy) whose readable side is the response. A write settles once the
+ * runtime has moved past the chunk, and at most WRITES_IN_FLIGHT are pending, so
  * the next block is only fetched while the client takes the previous ones:
  * memory stays at a few blocks whatever the size of the file, listing or
  * archive, and no JavaScript runs per network chunk (docs/benchmarks.md:
  * a per-chunk stage costs an order of magnitude of throughput).
  *
- * With a `length`, the body is a fixed-length stream: Workers send
- * Content-Length only for those (a header set on a plain stream is ignored),
- * and FixedLengthStream also errors the response if fewer or more bytes
- * come through than promised. `done(true)` once the generator is exhausted;
+ * With a `length`, the body has an expected length: Workers send
+ * Content-Length only then (a header set on a plain stream is ignored),
+ * and ChunkStream errors the response if fewer or more bytes come through
+ * than promised, as a FixedLengthStream does. `done(true)` once the generator is exhausted;
  * `done(false)` when it throws (the body is errored: the client sees an
  * aborted transfer, never a short body passed off as complete) or when the
  * client goes away.
  *
- * `pool`: chunks whose buffer the pool issued go back to it once every copy
- * of the body has taken them (blocks/buffer-pool.ts). Only for generators
+ * `pool`: chunks whose buffer the pool issued go back to it once the
+ * client's reader has moved past them and the copy (if any) has taken its
+ * own (blocks/buffer-pool.ts). Only for generators
  * that yield each pooled buffer once and keep no reference to it.
  *
  * A second copy of the body (the edge cache's, cache/edge-cache.ts) can be
@@ -136,7 +138,8 @@ export class HeldBody implements BodyControl {
 const WRITES_IN_FLIGHT = 2;
 
 interface Sink {
-  writer: WritableStreamDefaultWriter<Uint8Array>;
+  /** The client's copy is a ChunkStream (write settles true when the buffer may be reused); the edge cache's is the runtime's own stream (see addCopy). */
+  writer: { write(bytes: Uint8Array): Promise<boolean | void>; close(): Promise<void>; abort(reason: unknown): Promise<void> };
   /** Writes not settled yet. */
   pending: number;
   failed: boolean;
@@ -150,7 +153,7 @@ class BodyPump implements BodyControl {
   readonly #length: number | undefined;
   readonly #pool: BufferPool | undefined;
   readonly #main: Sink;
-  readonly #inFlight: Promise<void>[] = [];
+  readonly #inFlight: Promise<unknown>[] = [];
   #copy: (Sink & { maxLag: number }) | undefined;
   #started = false;
 
@@ -160,15 +163,18 @@ class BodyPump implements BodyControl {
     this.#what = what;
     this.#length = length;
     this.#pool = pool;
-    const stream = length === undefined ? new IdentityTransformStream() : new FixedLengthStream(length);
+    const stream = new ChunkStream(length);
     this.readable = stream.readable;
-    this.#main = { writer: stream.writable.getWriter(), pending: 0, failed: false };
+    this.#main = { writer: stream, pending: 0, failed: false };
     // The route starts it (startBody); this is the fallback for a body nobody starts.
     setTimeout(() => this.start(), 0);
   }
 
   addCopy(maxLag: number): ReadableStream<Uint8Array> | undefined {
     if (this.#started || this.#copy) return undefined;
+    // The runtime's own stream, not a ChunkStream: workerd logs an "Uncaught (in promise)" whenever a JavaScript
+    // stream it pumps into cache.put is errored, and the copy is errored each time a client goes away. Its write()
+    // copies the bytes, so it never holds a pooled buffer.
     const stream = this.#length === undefined ? new IdentityTransformStream() : new FixedLengthStream(this.#length);
     this.#copy = { writer: stream.writable.getWriter(), pending: 0, failed: false, maxLag };
     return stream.readable;
@@ -210,7 +216,7 @@ class BodyPump implements BodyControl {
     main.catch(() => undefined);
     // Only the client's write paces the loop: the copy's writes are counted, never awaited here.
     this.#inFlight.push(main);
-    const writes: Promise<unknown>[] = [main];
+    const writes: Promise<boolean | void>[] = [main];
     const copy = this.#copy;
     if (copy && !copy.failed) {
       if (copy.pending >= copy.maxLag) {
@@ -219,17 +225,26 @@ class BodyPump implements BodyControl {
         copy.pending++;
         writes.push(
           copy.writer.write(bytes).then(
-            () => void copy.pending--,
-            (err: unknown) => this.#failCopy(err),
+            (reusable) => {
+              copy.pending--;
+              return reusable;
+            },
+            (err: unknown) => {
+              this.#failCopy(err);
+              return undefined; // a failed copy holds nothing: its stream copies what it takes
+            },
           ),
         );
       }
     }
     const pool = this.#pool;
     if (pool?.owns(bytes)) {
-      // Back to the pool once every copy has taken the bytes (a failed write: never, the buffer is left to the GC).
+      // Back to the pool once the client's reader has moved past the chunk (ChunkStream: lent until its next read) and
+      // the copy has taken its own copy; a failed client write, or a reader that may keep the chunk, leaves it to the GC.
       Promise.all(writes).then(
-        () => pool.release(bytes),
+        (reusable) => {
+          if (reusable.every((r) => r !== false)) pool.release(bytes);
+        },
         () => undefined,
       );
     }

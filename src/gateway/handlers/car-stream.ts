@@ -10,6 +10,7 @@ import { selectBlocks } from "../traversal/select-blocks";
 import { HeldBody, type BodyTap } from "./body-stream";
 import { contentDisposition, contentHeaders, contentLocation } from "./common-headers";
 import { ifNoneMatchHits, notModified, shortHash } from "./etag";
+import { ChunkStream } from "./chunk-stream";
 
 /**
  * `application/vnd.ipld.car` (trustless-gateway.md#car-responses-application-vnd-ipld-car):
@@ -64,10 +65,12 @@ const WRITES_IN_FLIGHT = 2;
 const COPY_MAX_BYTES = 16 * 1024;
 
 /**
- * The CAR bytes of `blocks`, written one section at a time into an
- * IdentityTransformStream whose readable side is the response body. A
- * write settles once the response has taken its copy, which bounds memory
- * to a few blocks and lets pooled leaf buffers be reused (`pool`).
+ * The CAR bytes of `blocks`, written one section at a time into a
+ * ChunkStream (handlers/chunk-stream.ts) whose readable side is the
+ * response body: the runtime sends each section as it is, no copy, one
+ * socket write. A write settles once the reader has moved past the
+ * section, which bounds memory to a few blocks and lets pooled leaf
+ * buffers be reused (`pool`; not when JavaScript reads the body itself).
  *
  * One write per section: every write is a chunk the runtime moves through
  * the response (a promise, a pump step, a socket write), and a prefix of
@@ -91,10 +94,11 @@ export function carBody(
   done: (ok: boolean) => void,
   pool?: BufferPool,
   /** Where the CAR is written; its readable side is returned. Tests pass a TransformStream, which keeps each write a chunk of its own. */
-  through: { readable: ReadableStream<Uint8Array>; writable: WritableStream<Uint8Array> } = new IdentityTransformStream(),
+  through?: { readable: ReadableStream<Uint8Array>; writable: WritableStream<Uint8Array> },
 ): ReadableStream<Uint8Array> {
-  const { readable, writable } = through;
-  const writer = writable.getWriter();
+  const chunks = through ? undefined : new ChunkStream();
+  const readable = chunks ? chunks.readable : through!.readable;
+  const writer: { write(bytes: Uint8Array): Promise<boolean | void>; close(): Promise<void>; abort(reason: unknown): Promise<void> } = chunks ?? through!.writable.getWriter();
   const held = new HeldBody(readable);
   let tap: BodyTap | undefined;
   const emitted = new Set<string>();
@@ -102,8 +106,10 @@ export function carBody(
   const write = async (bytes: Uint8Array, release: boolean) => {
     if (bytes.length === 0) return; // an empty block has no data to write
     while (inFlight.length >= WRITES_IN_FLIGHT) await inFlight.shift();
+    // The tap (the edge cache's copy) takes its own copy first: the client's buffer may be reused after the write.
     if (tap && !tap.chunk(bytes)) tap = undefined;
-    const written = writer.write(bytes).then(() => (release ? pool?.release(bytes) : undefined));
+    // ChunkStream resolves false when the consumer may still hold the chunk: its buffer is then not reused.
+    const written = writer.write(bytes).then((reusable: boolean | void) => (release && reusable !== false ? pool?.release(bytes) : undefined));
     written.catch(() => undefined); // awaited below; this only keeps a failed write from being reported as unhandled meanwhile
     inFlight.push(written);
   };
