@@ -7,7 +7,7 @@ import { pieceCidOfStream } from "../../src/backends/filecoin/piece-cid";
 import type { RootStatusWithFilecoin } from "../../src/replication/filecoin-status";
 import worker from "../../src/worker";
 import { call, newAccount, pinJson } from "../pinning/helpers";
-import { pinInR2, replicaOf, rootStatus, runUntil } from "../replication/helpers";
+import { makeDue, pinInR2, replicaOf, rootStatus, runUntil } from "../replication/helpers";
 import type { ProviderLog } from "../servers/pdp-provider-server";
 import { FOC_SESSION_KEY_ADDRESS } from "./foc-test-keys";
 
@@ -292,5 +292,54 @@ describe("Filecoin repair end to end (backend foc-repair, local chain and PDP pr
     await expectWatchMoved(a, cid, { oldId, oldKeptId: keptId, newId, newKeptId }, reason, "at_risk");
 
     for (const id of [newId, newKeptId]) await filecoinWatch(env).unwatch(id, "test cleanup");
+  }, 150_000);
+  it("the old copy's deletion fails (the provider answers 503): the new copy is stored all the same, the old replica stays in `superseded` with a check due in 15 min; that check removes it, exactly once", async () => {
+    const { a, cid, old1, kept2, piece } = await storedOnTwoProviders("foc-repair-retry", 2203);
+    const remoteId = remoteIdOf(piece, [old1, kept2]);
+    const pieceId = old1.pieceIds[0]!;
+    // Provider 1 refuses the next deletion in the old data set (test/servers/pdp-provider-server.ts `/__refuse-deletions`).
+    expect((await fetch(`${providers[0]!.base}/__refuse-deletions`, { method: "POST", body: JSON.stringify({ dataSetId: old1.dataSetId, count: 1 }) })).status).toBe(204);
+    const lastProven = HEAD - 2 * 2880 - 10;
+    await proving(old1.dataSetId, lastProven, lastProven + 2880);
+    await cron(Date.now() + 1000);
+
+    // 1. Stored again with the new copy; the removal failed, said so, and is kept for later.
+    await untilStoredAgain(a, cid);
+    const replica = replicaOf(await rootStatus(a.token, cid), "foc-repair");
+    const newRemoteId = remoteIdOf(piece, await copiesOf(a.token, cid));
+    expect(replica).toMatchObject({ state: "stored", remoteId: newRemoteId, lastError: null });
+    const failed = replica.log.at(-1)!;
+    expect(failed.action).toBe("remove old copy failed");
+    expect(failed.message).toMatch(new RegExp(`^${remoteId.replace(/[+]/g, "\\+")}: .+; tried again at the next check$`));
+    const row = () => runInDurableObject(registryStub(env, a.account), (_i: PinRegistry, state) => ({
+      superseded: JSON.parse(state.storage.sql.exec<{ superseded: string }>("SELECT superseded FROM replicas WHERE root = ? AND backend = 'foc-repair'", cid).one().superseded) as Array<{ remoteId: string }>,
+      due: state.storage.sql.exec<{ due_at: number }>("SELECT due_at FROM work WHERE kind = 'replica' AND target = ?", `${cid} foc-repair`).toArray()[0]?.due_at ?? null,
+    }));
+    const kept = await row();
+    expect(kept.superseded.map((r) => r.remoteId)).toEqual([remoteId]);
+    expect(kept.due).toBeGreaterThan(Date.now() + 14 * 60_000);
+    expect(await deletionsIn([old1.dataSetId, kept2.dataSetId])).toEqual([{ provider: "1", dataSetId: old1.dataSetId, pieceId, result: "refused" }]);
+    expect(await scheduledRemovals(old1.dataSetId)).toEqual([]);
+
+    // 2. The check comes (made due now): the new copy is checked, then the old replica's piece is deleted.
+    await makeDue(a.account, "foc-repair");
+    await runUntil(a.account, async () => replicaOf(await rootStatus(a.token, cid), "foc-repair").log.at(-1)?.action === "removed old copy", 30_000);
+    const after = replicaOf(await rootStatus(a.token, cid), "foc-repair");
+    expect(after.state).toBe("stored");
+    expect(after.log.slice(-3).map((l) => [l.action, l.message])).toEqual([
+      ["remove old copy failed", failed.message],
+      ["checked", "present"],
+      ["removed old copy", remoteId],
+    ]);
+    expect(await deletionsIn([old1.dataSetId, kept2.dataSetId])).toEqual([
+      { provider: "1", dataSetId: old1.dataSetId, pieceId, result: "refused" },
+      { provider: "1", dataSetId: old1.dataSetId, pieceId, result: "scheduled" },
+    ]);
+    expect(await scheduledRemovals(old1.dataSetId)).toEqual([pieceId]);
+    expect(await scheduledRemovals(kept2.dataSetId)).not.toContain(kept2.pieceIds[0]);
+    expect((await row()).superseded).toEqual([]);
+
+    const newCopies = await copiesOf(a.token, cid);
+    for (const c of newCopies) await filecoinWatch(env).unwatch(`foc-repair|${newRemoteId}|${c.dataSetId}/${c.pieceIds[0]}`, "test cleanup");
   }, 150_000);
 });

@@ -43,7 +43,10 @@
  * every upload), `"die"` (the connection is destroyed after the first bytes
  * of the next upload, once), `"corrupt"` (a byte flipped on arrival: the
  * piece CID no longer matches); `ids: "wrong"` (status answers piece ids
- * that are not the chain's). `GET /__log`: what the provider received
+ * that are not the chain's). `POST /__refuse-deletions` `{dataSetId, count}`:
+ * the next `count` deletions in that data set fail (503, as Curio does when
+ * its message could not be sent; kept apart from `/__mode`, which other
+ * test files reset). `GET /__log`: what the provider received
  * (`deletions` since the start, the rest since the last `/__mode`).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
@@ -149,6 +152,8 @@ function providerServer(chain: StorageChain, provider: LocalProvider, dir: strin
   let mode: Mode = {};
   const emptyLog = (): Omit<ProviderLog, "deletions"> => ({ uploads: [], pulls: [], commits: [], refused: [], pieceGets: [] });
   const deletions: ProviderLog["deletions"] = [];
+  /** Data set id → deletions still to refuse (`/__refuse-deletions`). */
+  const refuseDeletions = new Map<string, number>();
   let log = emptyLog();
   const uploads = new Map<string, { path: string; computed?: string; bytes?: number }>();
   /** Piece CID → file holding its bytes. */
@@ -274,6 +279,12 @@ function providerServer(chain: StorageChain, provider: LocalProvider, dir: strin
   async function deletePiece(res: ServerResponse, dataSetId: bigint, pieceId: bigint, body: { extraData: Hex }): Promise<void> {
     const entry: ProviderLog["deletions"][number] = { dataSetId: dataSetId.toString(), pieceId: pieceId.toString(), signer: null, result: "" };
     deletions.push(entry);
+    const refuse = refuseDeletions.get(dataSetId.toString()) ?? 0;
+    if (refuse > 0) {
+      refuseDeletions.set(dataSetId.toString(), refuse - 1);
+      entry.result = "refused";
+      return send(res, 503, "the piece deletion could not be sent to the chain, try again later");
+    }
     const set = chain.dataSets.get(dataSetId);
     if (!set || set.providerId !== provider.id) {
       entry.result = "not this provider's data set";
@@ -305,6 +316,11 @@ function providerServer(chain: StorageChain, provider: LocalProvider, dir: strin
       if (req.method === "POST" && path === "/__mode") {
         mode = (await json(req)) as Mode;
         log = emptyLog();
+        return send(res, 204);
+      }
+      if (req.method === "POST" && path === "/__refuse-deletions") {
+        const r = (await json(req)) as { dataSetId: string; count: number };
+        refuseDeletions.set(r.dataSetId, r.count);
         return send(res, 204);
       }
       if (req.method === "GET" && path === "/__log") return send(res, 200, { ...log, deletions });
