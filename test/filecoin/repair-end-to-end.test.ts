@@ -54,19 +54,23 @@ function remoteIdOf(piece: string, copies: Copy[]): string {
   return `${piece}@${copies.map((c) => `${c.dataSetId}:${c.pieceIds.join(",")}`).join("+")}`;
 }
 
-/** The piece ids whose deletion the chain recorded for a data set (PDPVerifier `getScheduledRemovals`). */
-async function scheduledRemovals(dataSetId: string): Promise<string[]> {
-  const res = await fetch(`${base}/__scheduled-removals/${dataSetId}`);
+/**
+ * Of a copy's pieces, those whose deletion the chain recorded in its data set (PDPVerifier `getScheduledRemovals`).
+ * Only this copy's piece ids: other test files' pins may share the backend's data sets.
+ */
+async function scheduledRemovals(copy: Copy): Promise<string[]> {
+  const res = await fetch(`${base}/__scheduled-removals/${copy.dataSetId}`);
   expect(res.status).toBe(200);
-  return (await res.json()) as string[];
+  return ((await res.json()) as string[]).filter((id) => copy.pieceIds.includes(id));
 }
 
-/** Deletions the local providers were asked for (Curio `DELETE /pdp/data-sets/{id}/pieces/{pieceId}`) in these data sets. */
-async function deletionsIn(dataSetIds: string[]): Promise<Array<{ provider: string; dataSetId: string; pieceId: string; result: string }>> {
+/** Deletions the local providers were asked for (Curio `DELETE /pdp/data-sets/{id}/pieces/{pieceId}`) of these copies' pieces. */
+async function deletionsOf(copies: Copy[]): Promise<Array<{ provider: string; dataSetId: string; pieceId: string; result: string }>> {
   const out: Array<{ provider: string; dataSetId: string; pieceId: string; result: string }> = [];
+  const ours = (d: { dataSetId: string; pieceId: string }) => copies.some((c) => c.dataSetId === d.dataSetId && c.pieceIds.includes(d.pieceId));
   for (const p of providers) {
     const log = (await (await fetch(`${p.base}/__log`)).json()) as ProviderLog;
-    for (const d of log.deletions) if (dataSetIds.includes(d.dataSetId)) out.push({ provider: p.id, dataSetId: d.dataSetId, pieceId: d.pieceId, result: d.result });
+    for (const d of log.deletions) if (ours(d)) out.push({ provider: p.id, dataSetId: d.dataSetId, pieceId: d.pieceId, result: d.result });
   }
   return out;
 }
@@ -194,8 +198,8 @@ describe("Filecoin repair end to end (backend foc-repair, local chain and PDP pr
     // The old replica was removed once the new one was stored, and nothing was deleted on chain: the terminated
     // data set ends by itself (nothing more is paid; no deletion is asked), and provider 2's piece is the new
     // replica's too. No provider was asked, the chain scheduled no removal in any of the three data sets.
-    expect(await deletionsIn([old1.dataSetId, kept2.dataSetId, new1.dataSetId])).toEqual([]);
-    for (const id of [old1.dataSetId, kept2.dataSetId, new1.dataSetId]) expect(await scheduledRemovals(id)).toEqual([]);
+    expect(await deletionsOf([old1, kept2, new1])).toEqual([]);
+    for (const c of [old1, kept2, new1]) expect(await scheduledRemovals(c)).toEqual([]);
     const rows = await runInDurableObject(registryStub(env, a.account), (_i: PinRegistry, state) =>
       state.storage.sql.exec<{ superseded: string; details: string }>("SELECT superseded, details FROM replicas WHERE root = ? AND backend = 'foc-repair'", cid).toArray(),
     );
@@ -273,14 +277,14 @@ describe("Filecoin repair end to end (backend foc-repair, local chain and PDP pr
     // engine removed the old replica. Provider 1 was asked, signed by our session key, to delete exactly the old
     // copy's piece in exactly the old data set, and the chain recorded that removal; provider 2's piece, which the
     // new replica keeps, and the new data set were left alone.
-    expect(await deletionsIn([old1.dataSetId, kept2.dataSetId, new1.dataSetId])).toEqual([
+    expect(await deletionsOf([old1, kept2, new1])).toEqual([
       { provider: "1", dataSetId: old1.dataSetId, pieceId: old1.pieceIds[0]!, result: "scheduled" },
     ]);
     const signers = (await (await fetch(`${providers[0]!.base}/__log`)).json() as ProviderLog).deletions.filter((d) => d.dataSetId === old1.dataSetId).map((d) => d.signer?.toLowerCase());
     expect(signers).toEqual([FOC_SESSION_KEY_ADDRESS.toLowerCase()]);
-    expect(await scheduledRemovals(old1.dataSetId)).toEqual([old1.pieceIds[0]]);
-    expect(await scheduledRemovals(kept2.dataSetId)).toEqual([]);
-    expect(await scheduledRemovals(new1.dataSetId)).toEqual([]);
+    expect(await scheduledRemovals(old1)).toEqual([old1.pieceIds[0]]);
+    expect(await scheduledRemovals(kept2)).toEqual([]);
+    expect(await scheduledRemovals(new1)).toEqual([]);
     const superseded = await runInDurableObject(registryStub(env, a.account), (_i: PinRegistry, state) =>
       state.storage.sql.exec<{ superseded: string }>("SELECT superseded FROM replicas WHERE root = ? AND backend = 'foc-repair'", cid).one().superseded,
     );
@@ -318,8 +322,8 @@ describe("Filecoin repair end to end (backend foc-repair, local chain and PDP pr
     const kept = await row();
     expect(kept.superseded.map((r) => r.remoteId)).toEqual([remoteId]);
     expect(kept.due).toBeGreaterThan(Date.now() + 14 * 60_000);
-    expect(await deletionsIn([old1.dataSetId, kept2.dataSetId])).toEqual([{ provider: "1", dataSetId: old1.dataSetId, pieceId, result: "refused" }]);
-    expect(await scheduledRemovals(old1.dataSetId)).toEqual([]);
+    expect(await deletionsOf([old1, kept2])).toEqual([{ provider: "1", dataSetId: old1.dataSetId, pieceId, result: "refused" }]);
+    expect(await scheduledRemovals(old1)).toEqual([]);
 
     // 2. The check comes (made due now): the new copy is checked, then the old replica's piece is deleted.
     await makeDue(a.account, "foc-repair");
@@ -331,12 +335,12 @@ describe("Filecoin repair end to end (backend foc-repair, local chain and PDP pr
       ["checked", "present"],
       ["removed old copy", remoteId],
     ]);
-    expect(await deletionsIn([old1.dataSetId, kept2.dataSetId])).toEqual([
+    expect(await deletionsOf([old1, kept2])).toEqual([
       { provider: "1", dataSetId: old1.dataSetId, pieceId, result: "refused" },
       { provider: "1", dataSetId: old1.dataSetId, pieceId, result: "scheduled" },
     ]);
-    expect(await scheduledRemovals(old1.dataSetId)).toEqual([pieceId]);
-    expect(await scheduledRemovals(kept2.dataSetId)).not.toContain(kept2.pieceIds[0]);
+    expect(await scheduledRemovals(old1)).toEqual([pieceId]);
+    expect(await scheduledRemovals(kept2)).toEqual([]);
     expect((await row()).superseded).toEqual([]);
 
     const newCopies = await copiesOf(a.token, cid);
