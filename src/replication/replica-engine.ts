@@ -386,19 +386,26 @@ export class ReplicaEngine {
     const row = this.#row(root, name);
     if (row === undefined || row.superseded === "[]") return;
     const refs = JSON.parse(row.superseded) as ReplicaRef[];
-    const left: ReplicaRef[] = [];
+    const gone = new Set<string>();
     for (const ref of refs) {
-      if (ref.remoteId === row.remote_id) continue; // the same copy again (e.g. re-pinned under the same id)
+      if (ref.remoteId === row.remote_id) {
+        gone.add(JSON.stringify(ref)); // the same copy again (e.g. re-pinned under the same id)
+        continue;
+      }
       try {
         await withDeadline(backend.remove(ref), STEP_MS, `remove on ${name}`);
+        gone.add(JSON.stringify(ref));
         this.#log(root, name, "removed old copy", ref.remoteId);
       } catch (err) {
-        left.push(ref);
         this.#log(root, name, "remove old copy failed", `${ref.remoteId}: ${errorText(err)}; tried again at the next check`);
       }
     }
+    // Read again: a report during the removals may have superseded another copy, which stays.
+    const now = this.#row(root, name);
+    if (now === undefined) return;
+    const left = (JSON.parse(now.superseded) as ReplicaRef[]).filter((r) => !gone.has(JSON.stringify(r)));
     this.#sql.exec("UPDATE replicas SET superseded = ? WHERE root = ? AND backend = ?", JSON.stringify(left), root, name);
-    if (left.length > 0) this.#due(root, name, Date.now() + CHECK_RETRY_MS);
+    if (left.length > 0 && now.state === "stored") this.#due(root, name, Date.now() + CHECK_RETRY_MS);
   }
 
   /** Records a failed step: backoff, Retry-After, or `failed` (docs/replication.md "Retries"). */
