@@ -211,6 +211,21 @@ export class FilecoinWatch extends DurableObject<Env> {
     return n > 0;
   }
 
+  /**
+   * Of `pieces` (`<dataSetId>/<pieceId>`), those a PDP copy of `backend`
+   * other than `remoteId` watches: a replica that is kept or replaces it
+   * holds them (a repair reuses a healthy provider's data set), so
+   * removing `remoteId` must not delete them.
+   */
+  async heldByOthers(backend: string, remoteId: string, pieces: string[]): Promise<string[]> {
+    return pieces.filter((key) => {
+      const [dataSetId, pieceId] = key.split("/");
+      return this.#sql
+        .exec("SELECT 1 FROM copies WHERE data_set_id = ? AND piece_id = ? AND kind = 'pdp' AND backend = ? AND remote_id != ? LIMIT 1", dataSetId, pieceId, backend, remoteId)
+        .toArray().length > 0;
+    });
+  }
+
   /** `unwatch` for many copies in one call (a migration cancelled, test cleanup); returns how many were watched. */
   async unwatchMany(ids: string[], reason = "unwatched"): Promise<number> {
     const roots = new Set<string>();

@@ -304,7 +304,8 @@ export class ReplicaEngine {
         this.#sql.exec("DELETE FROM work WHERE kind = 'replica' AND target = ?", target);
         if (first) this.#wakeSurplus(root);
         if (first && backend !== undefined && row.remote_id !== null) await this.#noteHolders(root, name, backend, this.#ref(row));
-        if (first && backend !== undefined) await this.#removeSuperseded(root, name, backend);
+        // Old copies left from a repair (their removal failed before) are tried again on every check.
+        if (backend !== undefined && row.superseded !== "[]") await this.#removeSuperseded(root, name, backend);
         return;
       }
       case "pending": {
@@ -375,22 +376,36 @@ export class ReplicaEngine {
     await this.#remove({ ...row, state: "removing", remove_after: null }, backend);
   }
 
+  /**
+   * Removes the copies a stored one replaces (`superseded`). One that fails
+   * stays in `superseded`, never blocks the new copy, and is tried again
+   * at the copy's next check, due CHECK_RETRY_MS later (and at every
+   * check after, the cron's included) until it goes.
+   */
   async #removeSuperseded(root: string, name: string, backend: ReplicationBackend): Promise<void> {
     const row = this.#row(root, name);
     if (row === undefined || row.superseded === "[]") return;
     const refs = JSON.parse(row.superseded) as ReplicaRef[];
-    const left: ReplicaRef[] = [];
+    const gone = new Set<string>();
     for (const ref of refs) {
-      if (ref.remoteId === row.remote_id) continue; // the same copy again (e.g. re-pinned under the same id)
+      if (ref.remoteId === row.remote_id) {
+        gone.add(JSON.stringify(ref)); // the same copy again (e.g. re-pinned under the same id)
+        continue;
+      }
       try {
-        await backend.remove(ref);
+        await withDeadline(backend.remove(ref), STEP_MS, `remove on ${name}`);
+        gone.add(JSON.stringify(ref));
         this.#log(root, name, "removed old copy", ref.remoteId);
       } catch (err) {
-        left.push(ref);
-        this.#log(root, name, "remove old copy failed", errorText(err));
+        this.#log(root, name, "remove old copy failed", `${ref.remoteId}: ${errorText(err)}; tried again at the next check`);
       }
     }
+    // Read again: a report during the removals may have superseded another copy, which stays.
+    const now = this.#row(root, name);
+    if (now === undefined) return;
+    const left = (JSON.parse(now.superseded) as ReplicaRef[]).filter((r) => !gone.has(JSON.stringify(r)));
     this.#sql.exec("UPDATE replicas SET superseded = ? WHERE root = ? AND backend = ?", JSON.stringify(left), root, name);
+    if (left.length > 0 && now.state === "stored") this.#due(root, name, Date.now() + CHECK_RETRY_MS);
   }
 
   /** Records a failed step: backoff, Retry-After, or `failed` (docs/replication.md "Retries"). */

@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, inject, it } from "vitest";
-import { create } from "../../src/backends/filecoin/filecoin-backend";
+import { copyRemoteId, create, parseRemoteId } from "../../src/backends/filecoin/filecoin-backend";
 import { BackendError, type ReplicaRef, type ReplicationBackend } from "../../src/backends/replication-backend";
 import type { Scenario } from "../servers/filecoin-chain-server";
 import { CID } from "multiformats/cid";
@@ -72,6 +72,27 @@ describe("Filecoin backend", () => {
       .store({ ...dag, carSize: 100, meta: {}, gatewayUrl: "https://edge.test", account: "test-account", car: () => new ReadableStream() }, { checkpoint: async () => undefined, deadline: Date.now() + 10_000 })
       .catch((e: unknown) => e);
     expect(out).toMatchObject({ kind: "permanent", message: "a CAR of 100 bytes is below Filecoin's minimum piece (127 bytes)" });
+    expect(((await (await fetch(`${base}/__log`)).json()) as { methods: string[] }).methods).toEqual([]);
+  });
+  it("remote ids: a stored replica's names its copies (piece CID, then data set:piece ids per provider) and reads back; an older id (the piece CID alone) or a malformed one names none", () => {
+    const id = copyRemoteId("bafkzcibpiece", [{ dataSetId: "701", pieceIds: ["1", "2"] }, { dataSetId: "702", pieceIds: ["5", "6"] }]);
+    expect(id).toBe("bafkzcibpiece@701:1,2+702:5,6");
+    expect(parseRemoteId(id)).toEqual({ pieceCid: "bafkzcibpiece", copies: [{ dataSetId: "701", pieceIds: ["1", "2"] }, { dataSetId: "702", pieceIds: ["5", "6"] }] });
+    expect(parseRemoteId("bafkzcibpiece")).toEqual({ pieceCid: "bafkzcibpiece", copies: [] });
+    expect(parseRemoteId("bafkzcibpiece@701:1+702:x")).toEqual({ pieceCid: "bafkzcibpiece", copies: [] });
+    expect(parseRemoteId("bafkzcibpiece@")).toEqual({ pieceCid: "bafkzcibpiece", copies: [] });
+  });
+
+  it("remove(): a terminated data set and one no longer live are left alone (read, nothing sent); an older record with neither details nor copies in its id asks nothing at all", async () => {
+    const b = await backend();
+    await scenario({ head: String(HEAD), dataSets: { "701": set({ pdpEndEpoch: String(HEAD + 100) }), "702": set({ providerId: "9", live: false }) } });
+    await b.remove(replica);
+    const log = (await (await fetch(`${base}/__log`)).json()) as { calls: string[]; transactions: unknown[] };
+    expect(log.calls).toContain("getDataSet");
+    expect(log.transactions).toEqual([]);
+
+    await scenario({ head: String(HEAD), dataSets: { "701": set({}) } });
+    await b.remove({ backend: "foc-test", remoteId: "bafkzcibpiece", details: {} });
     expect(((await (await fetch(`${base}/__log`)).json()) as { methods: string[] }).methods).toEqual([]);
   });
 });

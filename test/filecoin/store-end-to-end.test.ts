@@ -75,13 +75,14 @@ describe("FilecoinBackend.store() through the engine, local chain and PDP provid
     const upload = log1.uploads[0]!;
     expect(upload).toMatchObject({ result: "stored", claimed: upload.computed });
     const pieceCid = upload.computed!;
-    expect(foc.remoteId).toBe(pieceCid);
     // Provider 2 pulled the piece from provider 1 (provider to provider), not from us.
     expect(log2.uploads).toEqual([]);
     expect(log2.pulls).toEqual([{ pieceCid, sourceUrl: `${p1.base}/piece/${pieceCid}`, result: "complete" }]);
 
     const copies = await copiesOf(a.token, cid);
     expect(copies.map((c) => c.providerId)).toEqual(["1", "2"]);
+    // The remote id names this replica's copies: the piece CID, then each provider's data set and piece id.
+    expect(foc.remoteId).toBe(`${pieceCid}@${copies[0]!.dataSetId}:0+${copies[1]!.dataSetId}:0`);
     for (const [i, c] of copies.entries()) {
       const log = i === 0 ? log1 : log2;
       const base = i === 0 ? p1.base : p2.base;

@@ -28,6 +28,8 @@
  *   set a local PDP provider created (filecoin-storage-chain.ts `terminate`).
  * - `POST {base}/__proving`: `{ dataSetId, lastProvenEpoch, nextChallengeEpoch }`
  *   sets such a data set's proving state (filecoin-storage-chain.ts `setProving`).
+ * - `GET {base}/__scheduled-removals/{dataSetId}`: the piece ids whose
+ *   deletion the chain recorded for such a data set (JSON strings).
  * - `POST {base}/__state`: replaces the scenario (JSON, big numbers as
  *   decimal strings); `GET {base}/__log`: methods and contract functions
  *   received, transactions sent (decoded).
@@ -326,6 +328,12 @@ export async function startFilecoinChainServer(storage?: StorageChain): Promise<
         const t = JSON.parse(await body(req)) as { dataSetId: string; pdpEndEpoch: string };
         storage.terminate(BigInt(t.dataSetId), BigInt(t.pdpEndEpoch));
         res.writeHead(204).end();
+        return;
+      }
+      const removals = /^\/__scheduled-removals\/(\d+)$/.exec(url.pathname);
+      if (req.method === "GET" && removals && storage) {
+        const set = storage.dataSets.get(BigInt(removals[1]!));
+        res.writeHead(set ? 200 : 404, { "content-type": "application/json" }).end(JSON.stringify(set ? set.scheduledRemovals.map(String) : null));
         return;
       }
       if (req.method === "POST" && url.pathname === "/__proving" && storage) {

@@ -20,7 +20,9 @@
  *   `getActivePieceCount`, `getPieceCid`, `getNextPieceId`, `findPieceIdsByCid`,
  *   `getDataSetListener`, `getDataSetStorageProvider`,
  *   `getDataSetLastProvenEpoch`, `getNextChallengeEpoch`,
- *   `getScheduledRemovals`.
+ *   `getScheduledRemovals` (what `schedulePieceDeletions` recorded: a
+ *   provider's piece-deletion transaction, `scheduleRemovals`; the pieces
+ *   stay live until the next proving period, as on the real PDPVerifier).
  *
  * Data sets are created only by a provider (`createDataSet`, `addPieces`:
  * what FWSS does when Curio's transaction lands, after checking the
@@ -62,6 +64,8 @@ export interface ChainDataSet {
   createdEpoch: bigint;
   /** FWSS `pdpEndEpoch`: 0 while the service runs, the end epoch once terminated (`terminate`). */
   pdpEndEpoch: bigint;
+  /** PDPVerifier `scheduledRemovals`: piece ids whose deletion was scheduled (`schedulePieceDeletions`), in order. */
+  scheduledRemovals: bigint[];
   /** PDPVerifier's proving state; unset: never proven (0), next challenge one proving period after creation (`setProving`). */
   proving?: { lastProvenEpoch: bigint; nextChallengeEpoch: bigint };
 }
@@ -87,7 +91,7 @@ export class StorageChain {
 
   /** What FWSS + PDPVerifier do for a provider's create-data-set transaction. */
   createDataSet(input: { providerId: bigint; payer: Hex; payee: Hex; clientDataSetId: bigint; metadata: ChainDataSet["metadata"] }): ChainDataSet {
-    const set: ChainDataSet = { ...input, id: this.#nextDataSetId++, pieces: new Map(), nextPieceId: 0n, createdEpoch: this.head, pdpEndEpoch: 0n };
+    const set: ChainDataSet = { ...input, id: this.#nextDataSetId++, pieces: new Map(), nextPieceId: 0n, createdEpoch: this.head, pdpEndEpoch: 0n, scheduledRemovals: [] };
     this.dataSets.set(set.id, set);
     return set;
   }
@@ -101,6 +105,19 @@ export class StorageChain {
       set.pieces.set(id, { ...p, removed: false });
       return id;
     });
+  }
+
+  /**
+   * What a provider's `schedulePieceDeletions` transaction does (PDPVerifier,
+   * after FWSS checked the client's signature): the ids join the data set's
+   * scheduled removals; PDPVerifier reverts for a piece that is not live.
+   */
+  scheduleRemovals(dataSetId: bigint, pieceIds: bigint[]): void {
+    const set = this.dataSets.get(dataSetId);
+    if (!set) throw new Error(`data set ${dataSetId} does not exist`);
+    const dead = pieceIds.filter((id) => set.pieces.get(id)?.removed !== false);
+    if (dead.length > 0) throw new Error(`Can only schedule removal of live pieces (${dead.join(", ")})`);
+    set.scheduledRemovals.push(...pieceIds);
   }
 
   /** What FWSS `terminateService` does to a data set: its `pdpEndEpoch` is set (the data set ends then). */
@@ -269,7 +286,7 @@ export class StorageChain {
       case "getNextChallengeEpoch":
         return set.proving?.nextChallengeEpoch ?? set.createdEpoch + 2880n;
       case "getScheduledRemovals":
-        return [];
+        return [...set.scheduledRemovals];
       default:
         return undefined;
     }

@@ -26,6 +26,13 @@
  *   201 `Location` of the status
  * - `GET /pdp/data-sets/created/{tx}`, `GET /pdp/data-sets/{id}/pieces/added/{tx}`:
  *   confirmed at once, with the chain's data set and piece ids
+ * - `DELETE /pdp/data-sets/{id}/pieces/{pieceId}` `{extraData}` (what
+ *   synapse-core's `schedulePieceDeletion` sends): decodes the client's
+ *   EIP-712 `SchedulePieceRemovals` signature, checks the session key is
+ *   authorised for the data set's payer and the data set is this
+ *   provider's, then applies `schedulePieceDeletions` to the chain →
+ *   200 `{txHash}`; 404 for another provider's data set, 500 (a revert)
+ *   for a piece not live or a signer not authorised
  * - `GET /piece/{pieceCid}`: the bytes
  * - `GET /ipfs/{cid}?format=raw` (or `Accept: application/vnd.ipld.raw`):
  *   one block of a committed piece whose data set asked for IPFS indexing
@@ -36,7 +43,11 @@
  * every upload), `"die"` (the connection is destroyed after the first bytes
  * of the next upload, once), `"corrupt"` (a byte flipped on arrival: the
  * piece CID no longer matches); `ids: "wrong"` (status answers piece ids
- * that are not the chain's). `GET /__log`: what the provider received.
+ * that are not the chain's). `POST /__refuse-deletions` `{dataSetId, count}`:
+ * the next `count` deletions in that data set fail (503, as Curio does when
+ * its message could not be sent; kept apart from `/__mode`, which other
+ * test files reset). `GET /__log`: what the provider received
+ * (`deletions` since the start, the rest since the last `/__mode`).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { createReadStream, createWriteStream, mkdirSync, mkdtempSync, rmSync, statSync } from "node:fs";
@@ -69,6 +80,11 @@ export interface ProviderLog {
   }>;
   refused: string[];
   pieceGets: string[];
+  /**
+   * Piece deletions asked for (`DELETE /pdp/data-sets/{id}/pieces/{pieceId}`) and what became of each, since the
+   * server started (not reset by `/__mode`: test files running at once tell theirs apart by data set id).
+   */
+  deletions: Array<{ dataSetId: string; pieceId: string; signer: string | null; result: string }>;
 }
 
 export interface PdpProviderServers {
@@ -134,7 +150,10 @@ export async function startPdpProviders(chain: StorageChain, count = 2): Promise
 
 function providerServer(chain: StorageChain, provider: LocalProvider, dir: string): Server {
   let mode: Mode = {};
-  const emptyLog = (): ProviderLog => ({ uploads: [], pulls: [], commits: [], refused: [], pieceGets: [] });
+  const emptyLog = (): Omit<ProviderLog, "deletions"> => ({ uploads: [], pulls: [], commits: [], refused: [], pieceGets: [] });
+  const deletions: ProviderLog["deletions"] = [];
+  /** Data set id → deletions still to refuse (`/__refuse-deletions`). */
+  const refuseDeletions = new Map<string, number>();
   let log = emptyLog();
   const uploads = new Map<string, { path: string; computed?: string; bytes?: number }>();
   /** Piece CID → file holding its bytes. */
@@ -190,7 +209,7 @@ function providerServer(chain: StorageChain, provider: LocalProvider, dir: strin
   }
 
   /** Checks a client's EIP-712 signature as FWSS does: the signer must be a session key the payer authorised. */
-  async function signer(primaryType: "CreateDataSet" | "AddPieces", message: Record<string, unknown>, signature: Hex): Promise<Hex> {
+  async function signer(primaryType: "CreateDataSet" | "AddPieces" | "SchedulePieceRemovals", message: Record<string, unknown>, signature: Hex): Promise<Hex> {
     return recoverTypedDataAddress({ domain: getStorageDomain({ chain: calibration }), types: EIP712Types, primaryType, message, signature } as never);
   }
 
@@ -256,6 +275,38 @@ function providerServer(chain: StorageChain, provider: LocalProvider, dir: strin
     return send(res, 201, undefined, { location: `/pdp/data-sets/${set.id}/pieces/added/${tx}` });
   }
 
+  /** Curio's piece deletion: the client's signed `SchedulePieceRemovals`, sent on as `schedulePieceDeletions`. */
+  async function deletePiece(res: ServerResponse, dataSetId: bigint, pieceId: bigint, body: { extraData: Hex }): Promise<void> {
+    const entry: ProviderLog["deletions"][number] = { dataSetId: dataSetId.toString(), pieceId: pieceId.toString(), signer: null, result: "" };
+    deletions.push(entry);
+    const refuse = refuseDeletions.get(dataSetId.toString()) ?? 0;
+    if (refuse > 0) {
+      refuseDeletions.set(dataSetId.toString(), refuse - 1);
+      entry.result = "refused";
+      return send(res, 503, "the piece deletion could not be sent to the chain, try again later");
+    }
+    const set = chain.dataSets.get(dataSetId);
+    if (!set || set.providerId !== provider.id) {
+      entry.result = "not this provider's data set";
+      return send(res, 404, `data set ${dataSetId} not found`);
+    }
+    const [sig] = decodeAbiParameters([{ type: "bytes" }], body.extraData) as [Hex];
+    const s = await signer("SchedulePieceRemovals", { clientDataSetId: set.clientDataSetId, pieceIds: [pieceId] }, sig);
+    entry.signer = s;
+    if (chain.expiryOf(set.payer, s) <= BigInt(Math.floor(Date.now() / 1000))) {
+      entry.result = "signer not authorised";
+      return send(res, 500, `transaction reverted: signer ${s} is not authorised by the payer ${set.payer}`);
+    }
+    try {
+      chain.scheduleRemovals(dataSetId, [pieceId]);
+    } catch (err) {
+      entry.result = (err as Error).message;
+      return send(res, 500, `transaction reverted: ${(err as Error).message}`);
+    }
+    entry.result = "scheduled";
+    return send(res, 200, { txHash: keccak256(toHex(`${provider.id}/${dataSetId}/delete/${pieceId}/${randomUUID()}`)) });
+  }
+
   const answerIds = (ids: bigint[]) => (mode.ids === "wrong" ? ids.map((i) => i + 100n) : ids).map(Number);
 
   return createServer(async (req, res) => {
@@ -267,7 +318,12 @@ function providerServer(chain: StorageChain, provider: LocalProvider, dir: strin
         log = emptyLog();
         return send(res, 204);
       }
-      if (req.method === "GET" && path === "/__log") return send(res, 200, log);
+      if (req.method === "POST" && path === "/__refuse-deletions") {
+        const r = (await json(req)) as { dataSetId: string; count: number };
+        refuseDeletions.set(r.dataSetId, r.count);
+        return send(res, 204);
+      }
+      if (req.method === "GET" && path === "/__log") return send(res, 200, { ...log, deletions });
       if (req.method === "GET" && path === "/pdp/ping") return send(res, 200);
       if (req.method === "POST" && path === "/pdp/piece/uploads") {
         const uuid = randomUUID();
@@ -343,6 +399,8 @@ function providerServer(chain: StorageChain, provider: LocalProvider, dir: strin
       }
       const addTo = /^\/pdp\/data-sets\/(\d+)\/pieces$/.exec(path);
       if (req.method === "POST" && addTo) return await commit(res, (await json(req)) as never, BigInt(addTo[1]!));
+      const del = /^\/pdp\/data-sets\/(\d+)\/pieces\/(\d+)$/.exec(path);
+      if (req.method === "DELETE" && del) return await deletePiece(res, BigInt(del[1]!), BigInt(del[2]!), (await json(req)) as { extraData: Hex });
       const createdTx = /^\/pdp\/data-sets\/created\/(0x[0-9a-f]+)$/.exec(path);
       if (req.method === "GET" && createdTx) {
         const c = created.get(createdTx[1]!);

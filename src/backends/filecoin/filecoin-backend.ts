@@ -243,7 +243,7 @@ export class FilecoinBackend implements ReplicationBackend {
       });
       const replica: ReplicaRef = {
         backend: this.name,
-        remoteId: plan.pieces[0]!.pieceCid,
+        remoteId: copyRemoteId(plan.pieces[0]!.pieceCid, copies),
         details: { chain: this.#o.chain.chain, carSize: plan.carSize, copies: copies as unknown as Json[] },
       };
       await this.#watch(dag.account, dag.root.toString(), replica, copies);
@@ -295,21 +295,45 @@ export class FilecoinBackend implements ReplicationBackend {
     }
   }
 
+  /**
+   * Schedules the deletion of the copy's pieces (Curio `DELETE
+   * /pdp/data-sets/{id}/pieces/{pieceId}`, signed `SchedulePieceRemovals`;
+   * PDPVerifier drops them at the next proving period) and stops watching
+   * them. Skipped, piece by piece: a piece not live or already scheduled
+   * (idempotent: a retry after a partial failure asks only for the rest),
+   * a piece another copy of this backend still holds (the Filecoin watch
+   * lists it under another remote id: a repair keeps a healthy provider's
+   * data set), and every piece of a data set that is terminated
+   * (`pdpEndEpoch` set: it ends by itself, nothing more is paid) or gone.
+   * The copies come from the replica's details, else from its remote id
+   * (`copyRemoteId`); a record with neither (a remote id that is a piece
+   * CID alone and no details) has nothing to delete.
+   */
   async remove(replica: ReplicaRef): Promise<void> {
-    const copies = copiesOf(replica);
+    const recorded = copiesOf(replica);
+    const copies = recorded.length > 0 ? recorded : parseRemoteId(replica.remoteId).copies;
+    if (copies.length === 0) return;
     try {
-      const synapse = await this.#client();
       const reader = await createChainReader(this.#o.chain, this.#o.rpcTimeoutMs);
-      for (const c of copies) {
-        const live = await reader.piecesLive(c.pieceIds.map((p) => ({ dataSetId: BigInt(c.dataSetId), pieceId: BigInt(p) })));
-        const context = await synapse.storage.createContext({ dataSetId: BigInt(c.dataSetId) });
-        for (const p of c.pieceIds) {
-          // Idempotent: a piece already gone (or going) is not asked for again.
-          if (live.get(pieceKey(BigInt(c.dataSetId), BigInt(p))) !== true) continue;
-          await context.deletePiece({ piece: BigInt(p) });
-        }
-      }
+      const sets = await reader.dataSets([...new Set(copies.map((c) => BigInt(c.dataSetId)))]);
+      const live = await reader.piecesLive(copies.flatMap((c) => c.pieceIds.map((p) => ({ dataSetId: BigInt(c.dataSetId), pieceId: BigInt(p) }))));
       const watch = this.#o.env.FILECOIN_WATCH.get(this.#o.env.FILECOIN_WATCH.idFromName("filecoin-watch"));
+      const held = new Set(await watch.heldByOthers(this.name, replica.remoteId, copies.flatMap((c) => c.pieceIds.map((p) => `${c.dataSetId}/${p}`))));
+      let synapse: Synapse | undefined;
+      for (const c of copies) {
+        const set = sets.get(BigInt(c.dataSetId));
+        if (!set || set instanceof Error) throw new BackendError("retryable", `data set ${c.dataSetId}: ${set?.message ?? "no answer"}`);
+        if (!set.live || set.pdpEndEpoch !== 0n) continue;
+        const todo = c.pieceIds.filter((p) => {
+          const l = live.get(pieceKey(BigInt(c.dataSetId), BigInt(p)));
+          if (l instanceof Error) throw new BackendError("retryable", `piece ${p}: ${l.message}`);
+          return l === true && !set.scheduledRemovals.includes(BigInt(p)) && !held.has(`${c.dataSetId}/${p}`);
+        });
+        if (todo.length === 0) continue;
+        synapse ??= await this.#client();
+        const context = await synapse.storage.createContext({ dataSetId: BigInt(c.dataSetId) });
+        for (const p of todo) await context.deletePiece({ piece: BigInt(p) });
+      }
       for (const c of copies) {
         for (const pieceId of c.pieceIds) {
           await watch.unwatch(`${this.name}|${replica.remoteId}|${c.dataSetId}/${pieceId}`, "removal requested by the engine");
@@ -415,6 +439,32 @@ export class FilecoinBackend implements ReplicationBackend {
 /** The first live id of every piece, or undefined unless the data set holds them all. */
 function committedIds(found: ReadonlyArray<readonly bigint[]>): bigint[] | undefined {
   return found.every((ids) => ids.length > 0) ? found.map((ids) => ids[0]!) : undefined;
+}
+
+/**
+ * The remote id of a stored replica: its first piece CID, then each
+ * provider's data set and piece ids, `<pieceCid>@<dataSetId>:<pieceId>,…+…`
+ * (`bafk…@9001:0+9002:0`). Every copy of a DAG has the same piece CIDs, so
+ * the piece CID alone (the id of records stored before) named them all
+ * alike: the engine took a repaired copy for the one it replaces and never
+ * removed the old pieces. No `|` or `/`: the watch's copy ids are
+ * `<backend>|<remoteId>|<dataSetId>/<pieceId>`.
+ */
+export function copyRemoteId(firstPieceCid: string, copies: ReadonlyArray<{ dataSetId: string; pieceIds: readonly string[] }>): string {
+  return `${firstPieceCid}@${copies.map((c) => `${c.dataSetId}:${c.pieceIds.join(",")}`).join("+")}`;
+}
+
+/** `copyRemoteId` read back; an id of an older record (the piece CID alone, or anything unparsable) has no copies. */
+export function parseRemoteId(remoteId: string): { pieceCid: string; copies: Array<{ dataSetId: string; pieceIds: string[] }> } {
+  const at = remoteId.indexOf("@");
+  if (at < 0) return { pieceCid: remoteId, copies: [] };
+  const copies: Array<{ dataSetId: string; pieceIds: string[] }> = [];
+  for (const part of remoteId.slice(at + 1).split("+")) {
+    const m = /^(\d+):(\d+(?:,\d+)*)$/.exec(part);
+    if (!m) return { pieceCid: remoteId.slice(0, at), copies: [] };
+    copies.push({ dataSetId: m[1]!, pieceIds: m[2]!.split(",") });
+  }
+  return { pieceCid: remoteId.slice(0, at), copies };
 }
 
 function copiesOf(replica: ReplicaRef): CopyDetails[] {

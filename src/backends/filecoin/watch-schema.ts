@@ -13,6 +13,8 @@
  * - `funding`: deposits and alerts of the payer account; a deposit row is
  *   written before the transaction is sent, so a crash between the two
  *   never leads to a second deposit for the same shortfall.
+ * - 2: `copies_piece`: a piece's watch rows (FilecoinBackend.remove() asks
+ *   whether another copy still holds a piece before deleting it).
  */
 export const FILECOIN_WATCH_MIGRATIONS: readonly string[] = [
   `CREATE TABLE copies (
@@ -62,4 +64,5 @@ export const FILECOIN_WATCH_MIGRATIONS: readonly string[] = [
      tx_hash TEXT,
      message TEXT
    );`,
+  `CREATE INDEX copies_piece ON copies (data_set_id, piece_id);`,
 ];

@@ -1,0 +1,127 @@
+import { env } from "cloudflare:workers";
+import { runInDurableObject } from "cloudflare:test";
+import { describe, expect, inject, it } from "vitest";
+import { filecoinWatch } from "../../src/cron/filecoin-watch";
+import { registryStub, type PinRegistry } from "../../src/durable-objects/pin-registry";
+import { create as createFilecoinBackend } from "../../src/backends/filecoin/filecoin-backend";
+import type { ProviderLog } from "../servers/pdp-provider-server";
+import { call, newAccount } from "../pinning/helpers";
+import { makeDue, pinInR2, replicaOf, rootStatus, runUntil } from "../replication/helpers";
+import { FOC_PAYER, FOC_SESSION_KEY, FOC_SESSION_KEY_ADDRESS } from "./foc-test-keys";
+
+/**
+ * FilecoinBackend.remove() through the engine on unpin, against the local
+ * chain (test/servers/filecoin-chain-server.ts + filecoin-storage-chain.ts)
+ * and its two PDP providers (test/servers/pdp-provider-server.ts, which
+ * play Curio's `DELETE /pdp/data-sets/{id}/pieces/{pieceId}` and apply
+ * PDPVerifier `schedulePieceDeletions` to the chain). Backend `foc-repair`
+ * (2 copies: vitest.config.ts); its data sets are shared with other files'
+ * pins, so every assertion names this copy's data set and piece ids.
+ */
+const base = inject("filecoinBase");
+const providers = inject("pdpProviders");
+
+interface Copy { providerId: string; dataSetId: string; pieceIds: string[]; pieceCids: string[]; retrievalUrls: string[]; addedEpoch: string }
+
+/** Of a copy's pieces, those whose deletion the chain recorded (PDPVerifier `getScheduledRemovals` of its data set). */
+async function scheduledRemovals(copy: Copy): Promise<string[]> {
+  const res = await fetch(`${base}/__scheduled-removals/${copy.dataSetId}`);
+  expect(res.status).toBe(200);
+  return ((await res.json()) as string[]).filter((id) => copy.pieceIds.includes(id));
+}
+
+/** Deletions the local providers were asked for of these copies' pieces: provider, data set, piece, signer, result. */
+async function deletionsOf(copies: Copy[]): Promise<Array<[string, string, string, string | null, string]>> {
+  const out: Array<[string, string, string, string | null, string]> = [];
+  for (const p of providers) {
+    const log = (await (await fetch(`${p.base}/__log`)).json()) as ProviderLog;
+    for (const d of log.deletions) {
+      if (copies.some((c) => c.dataSetId === d.dataSetId && c.pieceIds.includes(d.pieceId))) out.push([p.id, d.dataSetId, d.pieceId, d.signer?.toLowerCase() ?? null, d.result]);
+    }
+  }
+  return out;
+}
+
+/** A new account's pin replicated to foc-repair and stored on both providers. */
+async function storedPin(name: string, seed: number): Promise<{ a: { token: string; account: string }; cid: string; requestid: string; remoteId: string; copies: Copy[] }> {
+  const a = await newAccount(name);
+  const { root, requestid } = await pinInR2(a.token, a.account, seed, { tier: "foc-repair" }, 3300);
+  const cid = root.toString();
+  await runUntil(a.account, async () => replicaOf(await rootStatus(a.token, cid), "foc-repair").state === "stored", 60_000);
+  const replica = replicaOf(await rootStatus(a.token, cid), "foc-repair");
+  const copies = replica.details.copies as unknown as Copy[];
+  expect(copies.map((c) => c.providerId)).toEqual(["1", "2"]);
+  return { a, cid, requestid, remoteId: replica.remoteId!, copies };
+}
+
+/** Unpins, lets the grace period pass, runs the engine until the root is gone from the account. */
+async function unpinAndRemove(a: { token: string; account: string }, cid: string, requestid: string): Promise<void> {
+  expect((await call("DELETE", `/psa/pins/${requestid}`, { token: a.token })).status).toBe(202);
+  expect(replicaOf(await rootStatus(a.token, cid), "foc-repair").state).toBe("removing");
+  for (const b of ["foc-repair", "r2"]) await makeDue(a.account, b);
+  await runUntil(a.account, async () => (await call("GET", `/api/v1/pins/${cid}`, { token: a.token })).status === 404, 30_000);
+}
+
+const session = FOC_SESSION_KEY_ADDRESS.toLowerCase();
+
+describe("FilecoinBackend.remove() on unpin (engine, local chain and PDP providers)", () => {
+  it("after the grace period the engine deletes exactly the copy's pieces: one request per provider for its own data set's piece, signed by the session key; the chain schedules them; the watch lets them go; remove() again asks nothing", async () => {
+    const { a, cid, requestid, remoteId, copies } = await storedPin("foc-unpin", 2301);
+    const piece = copies[0]!.pieceCids[0]!;
+    expect(remoteId).toBe(`${piece}@${copies.map((c) => `${c.dataSetId}:${c.pieceIds.join(",")}`).join("+")}`);
+    const watchIds = copies.map((c) => `foc-repair|${remoteId}|${c.dataSetId}/${c.pieceIds[0]}`);
+    expect((await filecoinWatch(env).copies(cid)).map((w) => w.id).sort()).toEqual([...watchIds].sort());
+
+    // Unpinned: nothing is deleted during the grace period, then exactly these pieces.
+    expect((await call("DELETE", `/psa/pins/${requestid}`, { token: a.token })).status).toBe(202);
+    expect(await deletionsOf(copies)).toEqual([]);
+    for (const b of ["foc-repair", "r2"]) await makeDue(a.account, b);
+    await runUntil(a.account, async () => (await call("GET", `/api/v1/pins/${cid}`, { token: a.token })).status === 404, 30_000);
+    const asked = copies.map((c) => [c.providerId, c.dataSetId, c.pieceIds[0]!, session, "scheduled"]);
+    expect(await deletionsOf(copies)).toEqual(asked);
+    for (const c of copies) expect(await scheduledRemovals(c)).toEqual(c.pieceIds);
+    expect(await filecoinWatch(env).copies(cid)).toEqual([]);
+    for (const id of watchIds) {
+      expect((await filecoinWatch(env).actions(id)).map((x) => [x.kind, x.reason, x.result]).slice(-1)).toEqual([["unwatch", "removal requested by the engine", "removed"]]);
+    }
+    // The engine's record of the root is gone with it.
+    const rows = await runInDurableObject(registryStub(env, a.account), (_i: PinRegistry, state) =>
+      state.storage.sql.exec("SELECT backend FROM replicas WHERE root = ?", cid).toArray(),
+    );
+    expect(rows).toEqual([]);
+
+    // Idempotent: remove() again (an answer lost, a retry) finds the pieces scheduled for removal and asks nothing.
+    const backend = await createFilecoinBackend({
+      name: "foc-repair", env, secret: (f) => ({ SESSION_KEY: FOC_SESSION_KEY, PAYER: FOC_PAYER })[f],
+      settings: { type: "filecoin", chain: "calibration", rpcUrl: base + "/rpc", copies: 2, rpcTimeoutMs: 5000, source: "repair" },
+    });
+    await backend.remove({ backend: "foc-repair", remoteId, details: { copies: copies as never } });
+    // A record with no details: the remote id alone names the pieces; still nothing more to ask.
+    await backend.remove({ backend: "foc-repair", remoteId, details: {} });
+    expect(await deletionsOf(copies)).toEqual(asked);
+  }, 120_000);
+
+  it("a record stored before remote ids named copies (remote id = the piece CID, watched under it) is removed the same way", async () => {
+    const { a, cid, requestid, remoteId, copies } = await storedPin("foc-unpin-old", 2302);
+    const piece = copies[0]!.pieceCids[0]!;
+    // What an older version left: the replica's remote id is the first piece CID, and the watch's rows carry it.
+    await runInDurableObject(registryStub(env, a.account), (_i: PinRegistry, state) => {
+      state.storage.sql.exec("UPDATE replicas SET remote_id = ? WHERE root = ? AND backend = 'foc-repair'", piece, cid);
+    });
+    const watched = await filecoinWatch(env).copies(cid);
+    expect(watched).toHaveLength(2);
+    for (const w of watched) {
+      await filecoinWatch(env).unwatch(w.id, "test: re-keyed as an older version did");
+      await filecoinWatch(env).watch({ ...w, account: w.account, remoteId: piece });
+    }
+    const oldIds = copies.map((c) => `foc-repair|${piece}|${c.dataSetId}/${c.pieceIds[0]}`);
+    expect((await filecoinWatch(env).copies(cid)).map((w) => w.id).sort()).toEqual([...oldIds].sort());
+    expect(replicaOf(await rootStatus(a.token, cid), "foc-repair").remoteId).toBe(piece);
+    expect(remoteId).not.toBe(piece);
+
+    await unpinAndRemove(a, cid, requestid);
+    expect(await deletionsOf(copies)).toEqual(copies.map((c) => [c.providerId, c.dataSetId, c.pieceIds[0]!, session, "scheduled"]));
+    for (const c of copies) expect(await scheduledRemovals(c)).toEqual(c.pieceIds);
+    expect(await filecoinWatch(env).copies(cid)).toEqual([]);
+  }, 120_000);
+});
