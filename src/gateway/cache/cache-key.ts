@@ -1,5 +1,6 @@
 import type { GatewayRequest } from "../request/gateway-request";
 import { requestUrl } from "../../http/request-url";
+import { rewriteOf } from "../request/rewrite";
 
 /**
  * Path under the request's origin where edge-cache keys live
@@ -58,7 +59,20 @@ export function edgeCacheUrl(req: GatewayRequest, request: Request): string | un
   if (req.headers.has("Service-Worker")) return undefined;
   // Tar bodies are never stored (docs/architecture.md "Edge cache and the R2 tier"): no look-up on their hot path.
   if (req.format.kind === "tar") return undefined;
-  const internal = requestUrl(request);
+  // A client's own /ipfs/ request: `req.url` is its URL, parsed once per isolate with the rest of
+  // `req` (request/gateway-request.ts), and so is its key.
+  if (rewriteOf(request) === undefined) {
+    let key = keysByUrl.get(req.url);
+    if (key === undefined) keysByUrl.set(req.url, (key = keyUrl(req, req.url)));
+    return key;
+  }
+  return keyUrl(req, requestUrl(request));
+}
+
+/** Keys of clients' requests, by the parsed URL `req` carries (one per URL and Accept). */
+const keysByUrl = new WeakMap<URL, string>();
+
+function keyUrl(req: GatewayRequest, internal: URL): string {
   const params: [string, string][] = [];
   for (const [k, v] of req.url.searchParams) params.push([`q.${k}`, v]);
   if (req.url.host !== internal.host || req.url.pathname !== internal.pathname || req.path.raw !== internal.pathname) {
