@@ -7,6 +7,7 @@ import { create as createFilecoinBackend } from "../../src/backends/filecoin/fil
 import type { ProviderLog } from "../servers/pdp-provider-server";
 import { call, newAccount } from "../pinning/helpers";
 import { makeDue, pinInR2, replicaOf, rootStatus, runUntil } from "../replication/helpers";
+import { CID } from "multiformats/cid";
 import { FOC_PAYER, FOC_SESSION_KEY, FOC_SESSION_KEY_ADDRESS } from "./foc-test-keys";
 
 /**
@@ -124,4 +125,45 @@ describe("FilecoinBackend.remove() on unpin (engine, local chain and PDP provide
     for (const c of copies) expect(await scheduledRemovals(c)).toEqual(c.pieceIds);
     expect(await filecoinWatch(env).copies(cid)).toEqual([]);
   }, 120_000);
+
+  it("two accounts pinning the same root share its pieces and watch rows: the first unpin deletes nothing and keeps the rows (reported to the other account), the last one deletes exactly those pieces once and drops the rows", async () => {
+    const first = await storedPin("foc-share-a", 2303);
+    const second = await storedPin("foc-share-b", 2303);
+    // The same DAG on the same backend: the same data sets, piece ids and remote id (the SDK finds the pieces committed).
+    expect(second.cid).toBe(first.cid);
+    expect(second.remoteId).toBe(first.remoteId);
+    expect(second.copies.map((c) => [c.providerId, c.dataSetId, c.pieceIds])).toEqual(first.copies.map((c) => [c.providerId, c.dataSetId, c.pieceIds]));
+    const { cid, remoteId, copies } = first;
+    const watchIds = copies.map((c) => `foc-repair|${remoteId}|${c.dataSetId}/${c.pieceIds[0]}`).sort();
+    const rows = async () => (await filecoinWatch(env).copies(cid)).map((w) => [w.id, w.account, w.state]).sort();
+    // One row per piece, reported to the account that registered last.
+    expect(await rows()).toEqual(watchIds.map((id) => [id, second.a.account, "stored"]));
+
+    // The second account unpins: nothing deleted, rows kept and now reported to the first account, whose copy is stored.
+    await unpinAndRemove(second.a, cid, second.requestid);
+    expect(await deletionsOf(copies)).toEqual([]);
+    for (const c of copies) expect(await scheduledRemovals(c)).toEqual([]);
+    expect(await rows()).toEqual(watchIds.map((id) => [id, first.a.account, "stored"]));
+    for (const id of watchIds) {
+      expect((await filecoinWatch(env).actions(id)).map((x) => [x.kind, x.reason, x.result]).slice(-1)).toEqual([
+        ["release", "removal requested by the engine", `account ${second.a.account} released it; still held by ${first.a.account}`],
+      ]);
+    }
+    const kept = replicaOf(await rootStatus(first.a.token, cid), "foc-repair");
+    expect([kept.state, kept.remoteId]).toEqual(["stored", remoteId]);
+    const backend = await createFilecoinBackend({
+      name: "foc-repair", env, secret: (f) => ({ SESSION_KEY: FOC_SESSION_KEY, PAYER: FOC_PAYER })[f],
+      settings: { type: "filecoin", chain: "calibration", rpcUrl: base + "/rpc", copies: 2, rpcTimeoutMs: 5000, source: "repair" },
+    });
+    expect((await backend.check({ backend: "foc-repair", remoteId, details: kept.details }, { root: CID.parse(cid), dagSize: 0, blocks: 0, carSize: kept.details.carSize as number })).state).toBe("stored");
+
+    // The first (last) account unpins: exactly these pieces, once, and the rows go.
+    await unpinAndRemove(first.a, cid, first.requestid);
+    expect(await deletionsOf(copies)).toEqual(copies.map((c) => [c.providerId, c.dataSetId, c.pieceIds[0]!, session, "scheduled"]));
+    for (const c of copies) expect(await scheduledRemovals(c)).toEqual(c.pieceIds);
+    expect(await filecoinWatch(env).copies(cid)).toEqual([]);
+    for (const id of watchIds) {
+      expect((await filecoinWatch(env).actions(id)).map((x) => [x.kind, x.reason, x.result]).slice(-1)).toEqual([["unwatch", "removal requested by the engine", "removed"]]);
+    }
+  }, 180_000);
 });
