@@ -138,6 +138,16 @@ describe("FilecoinBackend.remove() on unpin (engine, local chain and PDP provide
     const rows = async () => (await filecoinWatch(env).copies(cid)).map((w) => [w.id, w.account, w.state]).sort();
     // One row per piece, reported to the account that registered last.
     expect(await rows()).toEqual(watchIds.map((id) => [id, second.a.account, "stored"]));
+    const backend = await createFilecoinBackend({
+      name: "foc-repair", env, secret: (f) => ({ SESSION_KEY: FOC_SESSION_KEY, PAYER: FOC_PAYER })[f],
+      settings: { type: "filecoin", chain: "calibration", rpcUrl: base + "/rpc", copies: 2, rpcTimeoutMs: 5000, source: "repair" },
+    });
+    // A record that does not say whose it is (stored before details.account) removes nothing of a row two accounts own.
+    const { account: recorded, ...unowned } = replicaOf(await rootStatus(first.a.token, cid), "foc-repair").details;
+    expect(recorded).toBe(first.a.account);
+    await backend.remove({ backend: "foc-repair", remoteId, details: unowned });
+    expect(await deletionsOf(copies)).toEqual([]);
+    expect(await rows()).toEqual(watchIds.map((id) => [id, second.a.account, "stored"]));
 
     // The second account unpins: nothing deleted, rows kept and now reported to the first account, whose copy is stored.
     await unpinAndRemove(second.a, cid, second.requestid);
@@ -151,10 +161,6 @@ describe("FilecoinBackend.remove() on unpin (engine, local chain and PDP provide
     }
     const kept = replicaOf(await rootStatus(first.a.token, cid), "foc-repair");
     expect([kept.state, kept.remoteId]).toEqual(["stored", remoteId]);
-    const backend = await createFilecoinBackend({
-      name: "foc-repair", env, secret: (f) => ({ SESSION_KEY: FOC_SESSION_KEY, PAYER: FOC_PAYER })[f],
-      settings: { type: "filecoin", chain: "calibration", rpcUrl: base + "/rpc", copies: 2, rpcTimeoutMs: 5000, source: "repair" },
-    });
     expect((await backend.check({ backend: "foc-repair", remoteId, details: kept.details }, { root: CID.parse(cid), dagSize: 0, blocks: 0, carSize: kept.details.carSize as number })).state).toBe("stored");
 
     // The first (last) account unpins: exactly these pieces, once, and the rows go.
