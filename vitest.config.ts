@@ -61,6 +61,8 @@ export default defineConfig({
             "foc-nokey": { type: "filecoin", chain: "calibration", rpcUrl: inject<string>("filecoinBase") + "/rpc", copies: 1, rpcTimeoutMs: 5000 },
             // Repair end to end (test/filecoin/repair-end-to-end.test.ts): its own data sets (source), which it terminates.
             "foc-repair": { type: "filecoin", chain: "calibration", rpcUrl: inject<string>("filecoinBase") + "/rpc", copies: 2, rpcTimeoutMs: 5000, source: "repair" },
+            // Two accounts pinning one root (test/filecoin/remove-end-to-end.test.ts): its own data sets, so no other file's piece ids move.
+            "foc-share": { type: "filecoin", chain: "calibration", rpcUrl: inject<string>("filecoinBase") + "/rpc", copies: 2, rpcTimeoutMs: 5000, source: "share" },
           }),
           // test/servers/s3-server.ts and kubo-rpc-server.ts test credentials; the Filecoin payer above, a throwaway session key.
           BACKEND_ARCHIVE_S3_ACCESS_KEY_ID: "EDGETESTKEY",
@@ -76,6 +78,8 @@ export default defineConfig({
           BACKEND_FOC_NOKEY_PAYER: FOC_PAYER,
           BACKEND_FOC_REPAIR_SESSION_KEY: FOC_SESSION_KEY,
           BACKEND_FOC_REPAIR_PAYER: FOC_PAYER,
+          BACKEND_FOC_SHARE_SESSION_KEY: FOC_SESSION_KEY,
+          BACKEND_FOC_SHARE_PAYER: FOC_PAYER,
           BACKEND_PLAIN_TOKEN: "psa-secret",
           BACKEND_REMOTE_TOKEN: "psa-secret",
           BACKEND_BACKUP_TOKEN: "psa-secret",
@@ -96,6 +100,7 @@ export default defineConfig({
               { when: { meta: { tier: "foc-split" } }, backends: ["r2", "foc-split"] },
               { when: { meta: { tier: "foc-nokey" } }, backends: ["r2", "foc-nokey"] },
               { when: { meta: { tier: "foc-repair" } }, backends: ["r2", "foc-repair"] },
+              { when: { meta: { tier: "foc-share" } }, backends: ["r2", "foc-share"] },
             ],
           }),
           PUBLIC_URL: "https://edge.example",

@@ -181,6 +181,7 @@ export class FilecoinWatch extends DurableObject<Env> {
       input.dataSetId ?? null, input.pieceId ?? null, input.providerId ?? null, input.retrievalUrl ?? null,
       input.dealId ?? null, input.addedEpoch ?? "0", now, now,
     );
+    this.#sql.exec("INSERT OR IGNORE INTO copy_owners (copy_id, account) VALUES (?, ?)", id, input.account ?? "");
     const replaced = this.#sql
       .exec<{ id: string; state: string }>(
         "SELECT id, state FROM copies WHERE root = ? AND backend = ? AND id != ? AND state IN ('lost', 'at_risk')",
@@ -189,6 +190,7 @@ export class FilecoinWatch extends DurableObject<Env> {
       .toArray();
     for (const old of replaced) {
       this.#sql.exec("DELETE FROM copies WHERE id = ?", old.id);
+      this.#sql.exec("DELETE FROM copy_owners WHERE copy_id = ?", old.id);
       this.#log(old.id, now, "drop", `replaced by new copy ${id} (old copy was ${old.state})`, "dropped from the watch");
     }
     return id;
@@ -206,24 +208,54 @@ export class FilecoinWatch extends DurableObject<Env> {
   async unwatch(id: string, reason = "unwatched"): Promise<boolean> {
     const root = this.#sql.exec<{ root: string }>("SELECT root FROM copies WHERE id = ? AND retrieval_url IS NOT NULL", id).toArray()[0]?.root;
     const n = this.#sql.exec("DELETE FROM copies WHERE id = ?", id).rowsWritten;
+    this.#sql.exec("DELETE FROM copy_owners WHERE copy_id = ?", id);
     if (n > 0) this.#log(id, Date.now(), "unwatch", reason, "removed");
     if (root !== undefined) await this.#syncHolders([root]);
     return n > 0;
   }
 
   /**
-   * Of `pieces` (`<dataSetId>/<pieceId>`), those a PDP copy of `backend`
-   * other than `remoteId` watches: a replica that is kept or replaces it
-   * holds them (a repair reuses a healthy provider's data set), so
-   * removing `remoteId` must not delete them.
+   * Of `pieces` (`<dataSetId>/<pieceId>`), those another replica still
+   * holds, so removing `account`'s replica `remoteId` must not delete them:
+   * a PDP copy of `backend` under another remote id (a repair reuses a
+   * healthy provider's data set), or the same watch row owned by another
+   * account too (two accounts pinning the same root get the same pieces and
+   * remote id: `copy_owners`). `account` undefined (a record that does not
+   * say whose it is): held when the row has more than one owner.
    */
-  async heldByOthers(backend: string, remoteId: string, pieces: string[]): Promise<string[]> {
+  async heldByOthers(backend: string, remoteId: string, pieces: string[], account?: string | null): Promise<string[]> {
     return pieces.filter((key) => {
       const [dataSetId, pieceId] = key.split("/");
-      return this.#sql
+      const elsewhere = this.#sql
         .exec("SELECT 1 FROM copies WHERE data_set_id = ? AND piece_id = ? AND kind = 'pdp' AND backend = ? AND remote_id != ? LIMIT 1", dataSetId, pieceId, backend, remoteId)
         .toArray().length > 0;
+      if (elsewhere) return true;
+      const owners = this.#owners(`${backend}|${remoteId}|${key}`);
+      return account === undefined ? owners.length > 1 : owners.some((o) => o !== (account ?? ""));
     });
+  }
+
+  /**
+   * `account` no longer keeps copy `id` (its replica was removed): the row
+   * is dropped (`unwatch`) when no owner is left, else kept, reported from
+   * now on to a remaining owner. Returns whether the row was dropped.
+   * `account` undefined (unknown): dropped only if it has one owner at most.
+   */
+  async release(id: string, account: string | null | undefined, reason: string): Promise<boolean> {
+    if (account !== undefined) this.#sql.exec("DELETE FROM copy_owners WHERE copy_id = ? AND account = ?", id, account ?? "");
+    const owners = this.#owners(id);
+    if (owners.length === 0 || (account === undefined && owners.length === 1)) return this.unwatch(id, reason);
+    const row = this.#sql.exec<{ account: string | null }>("SELECT account FROM copies WHERE id = ?", id).toArray()[0];
+    if (row === undefined) return false;
+    if (!owners.includes(row.account ?? "")) this.#sql.exec("UPDATE copies SET account = ? WHERE id = ?", owners[0] || null, id);
+    const who = account === undefined ? "an unknown account" : `account ${account ?? "(none)"}`;
+    this.#log(id, Date.now(), "release", reason, `${who} released it; still held by ${owners.map((o) => o || "(none)").join(", ")}`);
+    return false;
+  }
+
+  /** The accounts owning copy `id` (`''`: no account), in order. */
+  #owners(id: string): string[] {
+    return this.#sql.exec<{ account: string }>("SELECT account FROM copy_owners WHERE copy_id = ? ORDER BY account", id).toArray().map((r) => r.account);
   }
 
   /** `unwatch` for many copies in one call (a migration cancelled, test cleanup); returns how many were watched. */
@@ -234,6 +266,7 @@ export class FilecoinWatch extends DurableObject<Env> {
       const row = this.#sql.exec<{ root: string; retrieval_url: string | null }>("SELECT root, retrieval_url FROM copies WHERE id = ?", id).toArray()[0];
       if (row === undefined) continue;
       this.#sql.exec("DELETE FROM copies WHERE id = ?", id);
+      this.#sql.exec("DELETE FROM copy_owners WHERE copy_id = ?", id);
       this.#log(id, Date.now(), "unwatch", reason, "removed");
       if (row.retrieval_url !== null) roots.add(row.root);
       n++;

@@ -16,7 +16,9 @@ import { FOC_PAYER, FOC_SESSION_KEY, FOC_SESSION_KEY_ADDRESS } from "./foc-test-
  * play Curio's `DELETE /pdp/data-sets/{id}/pieces/{pieceId}` and apply
  * PDPVerifier `schedulePieceDeletions` to the chain). Backend `foc-repair`
  * (2 copies: vitest.config.ts); its data sets are shared with other files'
- * pins, so every assertion names this copy's data set and piece ids.
+ * pins, so every assertion names this copy's data set and piece ids; the
+ * two-account test uses `foc-share` (its own data sets: no piece id of
+ * another file moves).
  */
 const base = inject("filecoinBase");
 const providers = inject("pdpProviders");
@@ -43,22 +45,22 @@ async function deletionsOf(copies: Copy[]): Promise<Array<[string, string, strin
 }
 
 /** A new account's pin replicated to foc-repair and stored on both providers. */
-async function storedPin(name: string, seed: number): Promise<{ a: { token: string; account: string }; cid: string; requestid: string; remoteId: string; copies: Copy[] }> {
+async function storedPin(name: string, seed: number, backend = "foc-repair"): Promise<{ a: { token: string; account: string }; cid: string; requestid: string; remoteId: string; copies: Copy[] }> {
   const a = await newAccount(name);
-  const { root, requestid } = await pinInR2(a.token, a.account, seed, { tier: "foc-repair" }, 3300);
+  const { root, requestid } = await pinInR2(a.token, a.account, seed, { tier: backend }, 3300);
   const cid = root.toString();
-  await runUntil(a.account, async () => replicaOf(await rootStatus(a.token, cid), "foc-repair").state === "stored", 60_000);
-  const replica = replicaOf(await rootStatus(a.token, cid), "foc-repair");
+  await runUntil(a.account, async () => replicaOf(await rootStatus(a.token, cid), backend).state === "stored", 60_000);
+  const replica = replicaOf(await rootStatus(a.token, cid), backend);
   const copies = replica.details.copies as unknown as Copy[];
   expect(copies.map((c) => c.providerId)).toEqual(["1", "2"]);
   return { a, cid, requestid, remoteId: replica.remoteId!, copies };
 }
 
 /** Unpins, lets the grace period pass, runs the engine until the root is gone from the account. */
-async function unpinAndRemove(a: { token: string; account: string }, cid: string, requestid: string): Promise<void> {
+async function unpinAndRemove(a: { token: string; account: string }, cid: string, requestid: string, backend = "foc-repair"): Promise<void> {
   expect((await call("DELETE", `/psa/pins/${requestid}`, { token: a.token })).status).toBe(202);
-  expect(replicaOf(await rootStatus(a.token, cid), "foc-repair").state).toBe("removing");
-  for (const b of ["foc-repair", "r2"]) await makeDue(a.account, b);
+  expect(replicaOf(await rootStatus(a.token, cid), backend).state).toBe("removing");
+  for (const b of [backend, "r2"]) await makeDue(a.account, b);
   await runUntil(a.account, async () => (await call("GET", `/api/v1/pins/${cid}`, { token: a.token })).status === 404, 30_000);
 }
 
@@ -124,4 +126,49 @@ describe("FilecoinBackend.remove() on unpin (engine, local chain and PDP provide
     for (const c of copies) expect(await scheduledRemovals(c)).toEqual(c.pieceIds);
     expect(await filecoinWatch(env).copies(cid)).toEqual([]);
   }, 120_000);
+
+  it("two accounts pinning the same root share its pieces and watch rows: the first unpin deletes nothing and keeps the rows (reported to the other account), the last one deletes exactly those pieces once and drops the rows", async () => {
+    const first = await storedPin("foc-share-a", 2303, "foc-share");
+    const second = await storedPin("foc-share-b", 2303, "foc-share");
+    // The same DAG on the same backend: the same data sets, piece ids and remote id (the SDK finds the pieces committed).
+    expect(second.cid).toBe(first.cid);
+    expect(second.remoteId).toBe(first.remoteId);
+    expect(second.copies.map((c) => [c.providerId, c.dataSetId, c.pieceIds])).toEqual(first.copies.map((c) => [c.providerId, c.dataSetId, c.pieceIds]));
+    const { cid, remoteId, copies } = first;
+    const watchIds = copies.map((c) => `foc-share|${remoteId}|${c.dataSetId}/${c.pieceIds[0]}`).sort();
+    const rows = async () => (await filecoinWatch(env).copies(cid)).map((w) => [w.id, w.account, w.state]).sort();
+    // One row per piece, reported to the account that registered last.
+    expect(await rows()).toEqual(watchIds.map((id) => [id, second.a.account, "stored"]));
+    const backend = await createFilecoinBackend({
+      name: "foc-share", env, secret: (f) => ({ SESSION_KEY: FOC_SESSION_KEY, PAYER: FOC_PAYER })[f],
+      settings: { type: "filecoin", chain: "calibration", rpcUrl: base + "/rpc", copies: 2, rpcTimeoutMs: 5000, source: "share" },
+    });
+    // A record that does not say whose it is (stored before details.account) removes nothing of a row two accounts own.
+    const { account: _account, ...unowned } = replicaOf(await rootStatus(first.a.token, cid), "foc-share").details;
+    await backend.remove({ backend: "foc-share", remoteId, details: unowned });
+    expect(await deletionsOf(copies)).toEqual([]);
+    expect(await rows()).toEqual(watchIds.map((id) => [id, second.a.account, "stored"]));
+
+    // The second account unpins: nothing deleted, rows kept and now reported to the first account, whose copy is stored.
+    await unpinAndRemove(second.a, cid, second.requestid, "foc-share");
+    expect(await deletionsOf(copies)).toEqual([]);
+    for (const c of copies) expect(await scheduledRemovals(c)).toEqual([]);
+    expect(await rows()).toEqual(watchIds.map((id) => [id, first.a.account, "stored"]));
+    for (const id of watchIds) {
+      expect((await filecoinWatch(env).actions(id)).map((x) => [x.kind, x.reason, x.result]).slice(-1)).toEqual([
+        ["release", "removal requested by the engine", `account ${second.a.account} released it; still held by ${first.a.account}`],
+      ]);
+    }
+    const kept = replicaOf(await rootStatus(first.a.token, cid), "foc-share");
+    expect([kept.state, kept.remoteId]).toEqual(["stored", remoteId]);
+
+    // The first (last) account unpins: exactly these pieces, once, and the rows go.
+    await unpinAndRemove(first.a, cid, first.requestid, "foc-share");
+    expect(await deletionsOf(copies)).toEqual(copies.map((c) => [c.providerId, c.dataSetId, c.pieceIds[0]!, session, "scheduled"]));
+    for (const c of copies) expect(await scheduledRemovals(c)).toEqual(c.pieceIds);
+    expect(await filecoinWatch(env).copies(cid)).toEqual([]);
+    for (const id of watchIds) {
+      expect((await filecoinWatch(env).actions(id)).map((x) => [x.kind, x.reason, x.result]).slice(-1)).toEqual([["unwatch", "removal requested by the engine", "removed"]]);
+    }
+  }, 180_000);
 });

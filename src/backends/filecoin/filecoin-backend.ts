@@ -244,7 +244,8 @@ export class FilecoinBackend implements ReplicationBackend {
       const replica: ReplicaRef = {
         backend: this.name,
         remoteId: copyRemoteId(plan.pieces[0]!.pieceCid, copies),
-        details: { chain: this.#o.chain.chain, carSize: plan.carSize, copies: copies as unknown as Json[] },
+        // The account: remove() releases only its own ownership of copies other accounts may share (FilecoinWatch.release).
+        details: { chain: this.#o.chain.chain, carSize: plan.carSize, copies: copies as unknown as Json[], account: dag.account === "" ? null : dag.account },
       };
       await this.#watch(dag.account, dag.root.toString(), replica, copies);
       return { state: "stored", replica, bytes: plan.carSize };
@@ -303,11 +304,14 @@ export class FilecoinBackend implements ReplicationBackend {
    * (idempotent: a retry after a partial failure asks only for the rest),
    * a piece another copy of this backend still holds (the Filecoin watch
    * lists it under another remote id: a repair keeps a healthy provider's
-   * data set), and every piece of a data set that is terminated
+   * data set; or another account owns the same watch row: two accounts
+   * pinning one root share its pieces), and every piece of a data set that is terminated
    * (`pdpEndEpoch` set: it ends by itself, nothing more is paid) or gone.
    * The copies come from the replica's details, else from its remote id
    * (`copyRemoteId`); a record with neither (a remote id that is a piece
-   * CID alone and no details) has nothing to delete.
+   * CID alone and no details) has nothing to delete. The watch rows are
+   * released for this replica's account (`details.account`), dropped only
+   * when no other account owns them (FilecoinWatch.release).
    */
   async remove(replica: ReplicaRef): Promise<void> {
     const recorded = copiesOf(replica);
@@ -318,7 +322,9 @@ export class FilecoinBackend implements ReplicationBackend {
       const sets = await reader.dataSets([...new Set(copies.map((c) => BigInt(c.dataSetId)))]);
       const live = await reader.piecesLive(copies.flatMap((c) => c.pieceIds.map((p) => ({ dataSetId: BigInt(c.dataSetId), pieceId: BigInt(p) }))));
       const watch = this.#o.env.FILECOIN_WATCH.get(this.#o.env.FILECOIN_WATCH.idFromName("filecoin-watch"));
-      const held = new Set(await watch.heldByOthers(this.name, replica.remoteId, copies.flatMap((c) => c.pieceIds.map((p) => `${c.dataSetId}/${p}`))));
+      // Whose replica this is (store() records it; undefined for records stored before: see FilecoinWatch.release).
+      const account = typeof replica.details.account === "string" || replica.details.account === null ? replica.details.account : undefined;
+      const held = new Set(await watch.heldByOthers(this.name, replica.remoteId, copies.flatMap((c) => c.pieceIds.map((p) => `${c.dataSetId}/${p}`)), account));
       let synapse: Synapse | undefined;
       for (const c of copies) {
         const set = sets.get(BigInt(c.dataSetId));
@@ -336,7 +342,7 @@ export class FilecoinBackend implements ReplicationBackend {
       }
       for (const c of copies) {
         for (const pieceId of c.pieceIds) {
-          await watch.unwatch(`${this.name}|${replica.remoteId}|${c.dataSetId}/${pieceId}`, "removal requested by the engine");
+          await watch.release(`${this.name}|${replica.remoteId}|${c.dataSetId}/${pieceId}`, account, "removal requested by the engine");
         }
       }
     } catch (err) {

@@ -15,6 +15,12 @@
  *   never leads to a second deposit for the same shortfall.
  * - 2: `copies_piece`: a piece's watch rows (FilecoinBackend.remove() asks
  *   whether another copy still holds a piece before deleting it).
+ * - 3: `copy_owners`: every account whose replica is a watch row (two
+ *   accounts pinning the same root on the same backend get the same data
+ *   sets, piece ids, remote id, hence the same row; `copies.account` is only
+ *   the one reported to). `''` stands for no account. Back-filled from
+ *   `copies.account`. A row and its pieces go when its last owner releases
+ *   it (FilecoinBackend.remove(), docs/filecoin.md "Removal").
  */
 export const FILECOIN_WATCH_MIGRATIONS: readonly string[] = [
   `CREATE TABLE copies (
@@ -65,4 +71,10 @@ export const FILECOIN_WATCH_MIGRATIONS: readonly string[] = [
      message TEXT
    );`,
   `CREATE INDEX copies_piece ON copies (data_set_id, piece_id);`,
+  `CREATE TABLE copy_owners (
+     copy_id TEXT NOT NULL,
+     account TEXT NOT NULL,
+     PRIMARY KEY (copy_id, account)
+   ) WITHOUT ROWID;
+   INSERT INTO copy_owners (copy_id, account) SELECT id, COALESCE(account, '') FROM copies;`,
 ];
