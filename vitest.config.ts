@@ -62,6 +62,8 @@ export default defineConfig({
             // Repair end to end (test/filecoin/repair-end-to-end.test.ts): its own data sets (source), which it terminates.
             "foc-repair": { type: "filecoin", chain: "calibration", rpcUrl: inject<string>("filecoinBase") + "/rpc", copies: 2, rpcTimeoutMs: 5000, source: "repair" },
             // Two accounts pinning one root (test/filecoin/remove-end-to-end.test.ts): its own data sets, so no other file's piece ids move.
+            // Removal end to end (test/filecoin/remove-end-to-end.test.ts): its own data sets, so repair-end-to-end's piece ids do not depend on file order.
+            "foc-remove": { type: "filecoin", chain: "calibration", rpcUrl: inject<string>("filecoinBase") + "/rpc", copies: 2, rpcTimeoutMs: 5000, source: "remove" },
             "foc-share": { type: "filecoin", chain: "calibration", rpcUrl: inject<string>("filecoinBase") + "/rpc", copies: 2, rpcTimeoutMs: 5000, source: "share" },
           }),
           // test/servers/s3-server.ts and kubo-rpc-server.ts test credentials; the Filecoin payer above, a throwaway session key.
@@ -78,6 +80,8 @@ export default defineConfig({
           BACKEND_FOC_NOKEY_PAYER: FOC_PAYER,
           BACKEND_FOC_REPAIR_SESSION_KEY: FOC_SESSION_KEY,
           BACKEND_FOC_REPAIR_PAYER: FOC_PAYER,
+          BACKEND_FOC_REMOVE_SESSION_KEY: FOC_SESSION_KEY,
+          BACKEND_FOC_REMOVE_PAYER: FOC_PAYER,
           BACKEND_FOC_SHARE_SESSION_KEY: FOC_SESSION_KEY,
           BACKEND_FOC_SHARE_PAYER: FOC_PAYER,
           BACKEND_PLAIN_TOKEN: "psa-secret",
@@ -100,6 +104,7 @@ export default defineConfig({
               { when: { meta: { tier: "foc-split" } }, backends: ["r2", "foc-split"] },
               { when: { meta: { tier: "foc-nokey" } }, backends: ["r2", "foc-nokey"] },
               { when: { meta: { tier: "foc-repair" } }, backends: ["r2", "foc-repair"] },
+              { when: { meta: { tier: "foc-remove" } }, backends: ["r2", "foc-remove"] },
               { when: { meta: { tier: "foc-share" } }, backends: ["r2", "foc-share"] },
             ],
           }),

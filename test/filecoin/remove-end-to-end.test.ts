@@ -14,7 +14,7 @@ import { FOC_PAYER, FOC_SESSION_KEY, FOC_SESSION_KEY_ADDRESS } from "./foc-test-
  * chain (test/servers/filecoin-chain-server.ts + filecoin-storage-chain.ts)
  * and its two PDP providers (test/servers/pdp-provider-server.ts, which
  * play Curio's `DELETE /pdp/data-sets/{id}/pieces/{pieceId}` and apply
- * PDPVerifier `schedulePieceDeletions` to the chain). Backend `foc-repair`
+ * PDPVerifier `schedulePieceDeletions` to the chain). Backend `foc-remove`
  * (2 copies: vitest.config.ts); its data sets are shared with other files'
  * pins, so every assertion names this copy's data set and piece ids; the
  * two-account test uses `foc-share` (its own data sets: no piece id of
@@ -44,8 +44,8 @@ async function deletionsOf(copies: Copy[]): Promise<Array<[string, string, strin
   return out;
 }
 
-/** A new account's pin replicated to foc-repair and stored on both providers. */
-async function storedPin(name: string, seed: number, backend = "foc-repair"): Promise<{ a: { token: string; account: string }; cid: string; requestid: string; remoteId: string; copies: Copy[] }> {
+/** A new account's pin replicated to foc-remove and stored on both providers. */
+async function storedPin(name: string, seed: number, backend = "foc-remove"): Promise<{ a: { token: string; account: string }; cid: string; requestid: string; remoteId: string; copies: Copy[] }> {
   const a = await newAccount(name);
   const { root, requestid } = await pinInR2(a.token, a.account, seed, { tier: backend }, 3300);
   const cid = root.toString();
@@ -57,7 +57,7 @@ async function storedPin(name: string, seed: number, backend = "foc-repair"): Pr
 }
 
 /** Unpins, lets the grace period pass, runs the engine until the root is gone from the account. */
-async function unpinAndRemove(a: { token: string; account: string }, cid: string, requestid: string, backend = "foc-repair"): Promise<void> {
+async function unpinAndRemove(a: { token: string; account: string }, cid: string, requestid: string, backend = "foc-remove"): Promise<void> {
   expect((await call("DELETE", `/psa/pins/${requestid}`, { token: a.token })).status).toBe(202);
   expect(replicaOf(await rootStatus(a.token, cid), backend).state).toBe("removing");
   for (const b of [backend, "r2"]) await makeDue(a.account, b);
@@ -71,13 +71,13 @@ describe("FilecoinBackend.remove() on unpin (engine, local chain and PDP provide
     const { a, cid, requestid, remoteId, copies } = await storedPin("foc-unpin", 2301);
     const piece = copies[0]!.pieceCids[0]!;
     expect(remoteId).toBe(`${piece}@${copies.map((c) => `${c.dataSetId}:${c.pieceIds.join(",")}`).join("+")}`);
-    const watchIds = copies.map((c) => `foc-repair|${remoteId}|${c.dataSetId}/${c.pieceIds[0]}`);
+    const watchIds = copies.map((c) => `foc-remove|${remoteId}|${c.dataSetId}/${c.pieceIds[0]}`);
     expect((await filecoinWatch(env).copies(cid)).map((w) => w.id).sort()).toEqual([...watchIds].sort());
 
     // Unpinned: nothing is deleted during the grace period, then exactly these pieces.
     expect((await call("DELETE", `/psa/pins/${requestid}`, { token: a.token })).status).toBe(202);
     expect(await deletionsOf(copies)).toEqual([]);
-    for (const b of ["foc-repair", "r2"]) await makeDue(a.account, b);
+    for (const b of ["foc-remove", "r2"]) await makeDue(a.account, b);
     await runUntil(a.account, async () => (await call("GET", `/api/v1/pins/${cid}`, { token: a.token })).status === 404, 30_000);
     const asked = copies.map((c) => [c.providerId, c.dataSetId, c.pieceIds[0]!, session, "scheduled"]);
     expect(await deletionsOf(copies)).toEqual(asked);
@@ -94,12 +94,12 @@ describe("FilecoinBackend.remove() on unpin (engine, local chain and PDP provide
 
     // Idempotent: remove() again (an answer lost, a retry) finds the pieces scheduled for removal and asks nothing.
     const backend = await createFilecoinBackend({
-      name: "foc-repair", env, secret: (f) => ({ SESSION_KEY: FOC_SESSION_KEY, PAYER: FOC_PAYER })[f],
-      settings: { type: "filecoin", chain: "calibration", rpcUrl: base + "/rpc", copies: 2, rpcTimeoutMs: 5000, source: "repair" },
+      name: "foc-remove", env, secret: (f) => ({ SESSION_KEY: FOC_SESSION_KEY, PAYER: FOC_PAYER })[f],
+      settings: { type: "filecoin", chain: "calibration", rpcUrl: base + "/rpc", copies: 2, rpcTimeoutMs: 5000, source: "remove" },
     });
-    await backend.remove({ backend: "foc-repair", remoteId, details: { copies: copies as never } });
+    await backend.remove({ backend: "foc-remove", remoteId, details: { copies: copies as never } });
     // A record with no details: the remote id alone names the pieces; still nothing more to ask.
-    await backend.remove({ backend: "foc-repair", remoteId, details: {} });
+    await backend.remove({ backend: "foc-remove", remoteId, details: {} });
     expect(await deletionsOf(copies)).toEqual(asked);
   }, 120_000);
 
@@ -108,7 +108,7 @@ describe("FilecoinBackend.remove() on unpin (engine, local chain and PDP provide
     const piece = copies[0]!.pieceCids[0]!;
     // What an older version left: the replica's remote id is the first piece CID, and the watch's rows carry it.
     await runInDurableObject(registryStub(env, a.account), (_i: PinRegistry, state) => {
-      state.storage.sql.exec("UPDATE replicas SET remote_id = ? WHERE root = ? AND backend = 'foc-repair'", piece, cid);
+      state.storage.sql.exec("UPDATE replicas SET remote_id = ? WHERE root = ? AND backend = 'foc-remove'", piece, cid);
     });
     const watched = await filecoinWatch(env).copies(cid);
     expect(watched).toHaveLength(2);
@@ -116,9 +116,9 @@ describe("FilecoinBackend.remove() on unpin (engine, local chain and PDP provide
       await filecoinWatch(env).unwatch(w.id, "test: re-keyed as an older version did");
       await filecoinWatch(env).watch({ ...w, account: w.account, remoteId: piece });
     }
-    const oldIds = copies.map((c) => `foc-repair|${piece}|${c.dataSetId}/${c.pieceIds[0]}`);
+    const oldIds = copies.map((c) => `foc-remove|${piece}|${c.dataSetId}/${c.pieceIds[0]}`);
     expect((await filecoinWatch(env).copies(cid)).map((w) => w.id).sort()).toEqual([...oldIds].sort());
-    expect(replicaOf(await rootStatus(a.token, cid), "foc-repair").remoteId).toBe(piece);
+    expect(replicaOf(await rootStatus(a.token, cid), "foc-remove").remoteId).toBe(piece);
     expect(remoteId).not.toBe(piece);
 
     await unpinAndRemove(a, cid, requestid);
