@@ -220,7 +220,7 @@ describe("backends API (operator)", () => {
     const res = await call("GET", "/api/v1/backends", { token: "test-admin-token" });
     expect(res.status).toBe(200);
     const body = (await res.json()) as { backends: { name: string; type: string }[] };
-    expect(body.backends.map((b) => `${b.name}:${b.type}`)).toEqual(["r2:r2", "remote:psa", "backup:psa", "flaky:psa", "limited:psa", "wrongkey:psa", "plain:psa", "archive-s3:s3", "home-kubo:kubo", "fil:filecoin", "foc:filecoin", "foc-split:filecoin", "foc-nokey:filecoin", "foc-repair:filecoin"]);
+    expect(body.backends.map((b) => `${b.name}:${b.type}`)).toEqual(["r2:r2", "remote:psa", "backup:psa", "flaky:psa", "limited:psa", "wrongkey:psa", "plain:psa", "archive-s3:s3", "home-kubo:kubo", "fil:filecoin", "foc:filecoin", "foc-split:filecoin", "foc-nokey:filecoin", "foc-repair:filecoin", "foc-remove:filecoin", "foc-share:filecoin"]);
 
     const ok = await call("POST", "/api/v1/backends/remote/test", { token: "test-admin-token" });
     expect(ok.status).toBe(200);
