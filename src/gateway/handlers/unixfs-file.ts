@@ -1,6 +1,7 @@
 import type { CID } from "multiformats/cid";
 import type { VerifiedBlock } from "../blocks/block";
 import type { BufferPool } from "../blocks/buffer-pool";
+import { concat } from "../car/car-encoder";
 import type { DecodedNode } from "../dag/decode-node";
 import { resolveEntityBytes } from "../request/dag-scope";
 import type { GatewayRequest } from "../request/gateway-request";
@@ -71,7 +72,7 @@ export async function serveUnixfsFile(
         head.push(next.value);
         have += next.value.length;
       }
-      contentType = sniffContentType(concat(head), complete);
+      contentType = sniffHead(head, complete);
     }
     rangedBody(undefined, size, contentType).apply(headers);
     async function* all(): AsyncGenerator<Uint8Array> {
@@ -85,7 +86,7 @@ export async function serveUnixfsFile(
   // HEAD or Range: the type needs at most the first SNIFF_BYTES, read on their own.
   if (!contentType) {
     const head = await collect(walk([0, Math.min(SNIFF_BYTES, size) - 1]));
-    contentType = sniffContentType(concat(head), size <= SNIFF_BYTES);
+    contentType = sniffHead(head, size <= SNIFF_BYTES);
   }
   const body = rangedBody(ranges, size, contentType);
   body.apply(headers);
@@ -170,13 +171,7 @@ async function collect(chunks: AsyncIterable<Uint8Array>): Promise<Uint8Array[]>
   return out;
 }
 
-function concat(parts: Uint8Array[]): Uint8Array {
-  if (parts.length === 1) return parts[0]!;
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
+/** The Content-Type sniffed from the file's first chunks (one chunk, usually a whole leaf, is read as it is, not copied). */
+function sniffHead(head: Uint8Array[], complete: boolean): string {
+  return sniffContentType(head.length === 1 ? head[0]! : concat(head), complete);
 }

@@ -13,7 +13,7 @@ import { sha256 } from "multiformats/hashes/sha2";
 import { describe, expect, it } from "vitest";
 import { BufferPool } from "../../../src/gateway/blocks/buffer-pool";
 import type { VerifiedBlock } from "../../../src/gateway/blocks/block";
-import { SECTION_PREFIX_ROOM } from "../../../src/gateway/car/car-encoder";
+import { concat, SECTION_PREFIX_ROOM } from "../../../src/gateway/car/car-encoder";
 import { carBody } from "../../../src/gateway/handlers/car-stream";
 import { encodeCar } from "../../servers/car-encode";
 import { pseudoRandomBytes } from "../../helpers/pseudo-random";
@@ -41,15 +41,6 @@ async function readChunks(stream: ReadableStream<Uint8Array>): Promise<Uint8Arra
   }
 }
 
-function joined(chunks: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
-}
 
 describe("carBody", () => {
   it("one chunk per section, the header with the first, pooled prefixes in the headroom; exact CARv1 bytes; buffers back in the pool", async () => {
@@ -65,7 +56,7 @@ describe("carBody", () => {
     }
     const chunks = await readChunks(carBody(root.cid, blocks(), false, (ok) => (completed = ok), pool, new TransformStream()));
     expect(chunks).toHaveLength(4);
-    expect(joined(chunks)).toEqual(expected);
+    expect(concat(chunks)).toEqual(expected);
     expect(completed).toBe(true);
     // Every leaf buffer was given back once written: the pool hands them out again.
     const again = [pool.acquire(20_000), pool.acquire(20_000), pool.acquire(7)].map((v) => v.buffer);
@@ -83,7 +74,7 @@ describe("carBody", () => {
     const chunks = await readChunks(carBody(big.cid, blocks(), false, () => undefined, undefined, new TransformStream()));
     // header + prefix, the big block, the small section
     expect(chunks.map((c) => c.length)).toEqual([expected(big.cid, []).length + prefixLength(big), 40_000, prefixLength(small) + 10]);
-    expect(joined(chunks)).toEqual(encodeCar([big.cid], [big, small]));
+    expect(concat(chunks)).toEqual(encodeCar([big.cid], [big, small]));
   });
 });
 
