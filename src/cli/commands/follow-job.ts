@@ -1,12 +1,32 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { CliFailure } from "../cli-error";
+import type { OptionValues } from "../command";
 import type { Output } from "../output";
-import type { ServiceClient } from "../service-client";
+import { parseInteger } from "../parse-values";
+import { ServiceClient } from "../service-client";
+import { resolveService } from "../service-config";
 
 /** What `followJob` needs of a job: `GET /api/v1/migrate/{id}` answers with one (a migration or a Storacha import). */
 export interface FollowedJob {
   id: string;
   state: string;
+}
+
+/**
+ * Starts a job: `POST /api/v1/migrate` with `body` (and `dryRun: true`
+ * under `--dry-run`). Returns the service's answer (the job, or the dry
+ * run's list), the client to follow it with and `--timeout` in seconds
+ * (default 3600).
+ */
+export async function startJob<A>(options: OptionValues, body: Record<string, unknown>): Promise<{ answer: A; client: ServiceClient; timeoutS: number }> {
+  const timeoutS = parseInteger((options.timeout as string | undefined) ?? "3600", "--timeout", 1, 30 * 86400);
+  const client = new ServiceClient(await resolveService(options, true));
+  const answer = await client.json<A>("/api/v1/migrate", {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify(options["dry-run"] === true ? { ...body, dryRun: true } : body),
+  });
+  return { answer, client, timeoutS };
 }
 
 /**

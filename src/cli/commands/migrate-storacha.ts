@@ -1,9 +1,7 @@
 import type { StorachaJobProgress as StorachaJob } from "../../legacy/storacha-job-progress";
 import type { Command } from "../command";
-import { parseInteger } from "../parse-values";
-import { ServiceClient } from "../service-client";
-import { resolveService, serviceOptions } from "../service-config";
-import { followJob } from "./follow-job";
+import { serviceOptions } from "../service-config";
+import { followJob, startJob } from "./follow-job";
 
 /**
  * `migrate storacha`: pins every root of the service's Storacha legacy
@@ -40,14 +38,7 @@ export const migrateStoracha: Command = {
     "POST /api/v1/migrate {from: \"storacha\"} (the account must be in the service's STORACHA_ACCOUNTS), then GET /api/v1/migrate/{id} until done; progress lines (`<id>\\t<state>\\tlisted n\\tcreated n\\treused n\\tpinned n\\tdeals n\\tfailed n`) go to stderr, the last to stdout. A root already pinned in the account is reused, never pinned twice. --json: the job; with --dry-run {dryRun, source, space, roots, more}. Exit 1 if the job failed (delegation refused) or roots failed, or --timeout passed.",
   examples: ["ipfs-kit migrate storacha --dry-run", "ipfs-kit migrate storacha --json"],
   async run({ options, out }) {
-    const timeout = parseInteger((options.timeout as string | undefined) ?? "3600", "--timeout", 1, 30 * 86400);
-    const client = new ServiceClient(await resolveService(options, true));
-    const dryRun = options["dry-run"] === true;
-    const answer = await client.json<StorachaJob | StorachaDryRun>("/api/v1/migrate", {
-      method: "POST",
-      headers: { "Content-Type": "application/json" },
-      body: JSON.stringify(dryRun ? { from: "storacha", dryRun: true } : { from: "storacha" }),
-    });
+    const { answer, client, timeoutS: timeout } = await startJob<StorachaJob | StorachaDryRun>(options, { from: "storacha" });
     if ("dryRun" in answer) {
       const more = answer.more ? "\n(more in the space: the dry run lists the first 100)" : "";
       out.result(answer, `${answer.roots.join("\n")}${answer.roots.length ? "\n" : ""}${answer.roots.length} root${answer.roots.length === 1 ? "" : "s"} of ${answer.space} would be pinned${more}`);

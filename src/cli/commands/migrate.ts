@@ -3,10 +3,9 @@ import { CliFailure, UsageError } from "../cli-error";
 import type { Command, OptionValues } from "../command";
 import type { Output } from "../output";
 import type { MigrateProgress as MigrateJob } from "../../replication/migrate-progress";
-import { parseCid, parseInteger, parseSize } from "../parse-values";
-import { ServiceClient } from "../service-client";
-import { resolveService, serviceOptions } from "../service-config";
-import { followJob } from "./follow-job";
+import { parseCid, parseSize } from "../parse-values";
+import { serviceOptions } from "../service-config";
+import { followJob, startJob } from "./follow-job";
 
 /**
  * `migrate content|batch`: copy or move pins between replication backends
@@ -99,14 +98,7 @@ function settledWithFailures(job: MigrateJob): boolean {
  * keeps retrying them.
  */
 async function runMigration(body: Record<string, unknown>, options: OptionValues, out: Output): Promise<number> {
-  const timeout = parseInteger((options.timeout as string | undefined) ?? "3600", "--timeout", 1, 30 * 86400);
-  const client = new ServiceClient(await resolveService(options, true));
-  const dryRun = options["dry-run"] === true;
-  const answer = await client.json<MigrateJob | DryRun>("/api/v1/migrate", {
-    method: "POST",
-    headers: { "Content-Type": "application/json" },
-    body: JSON.stringify(dryRun ? { ...body, dryRun: true } : body),
-  });
+  const { answer, client, timeoutS: timeout } = await startJob<MigrateJob | DryRun>(options, body);
   if ("dryRun" in answer) {
     const more = answer.count > answer.roots.length ? `\n(${answer.count - answer.roots.length} more not listed)` : "";
     out.result(answer, `${answer.roots.join("\n")}${answer.roots.length ? "\n" : ""}${answer.count} pin${answer.count === 1 ? "" : "s"} would be migrated${more}`);
