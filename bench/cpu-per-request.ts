@@ -6,7 +6,7 @@
  *   node --import ./bench/resolve-ts.mjs bench/cpu-per-request.ts [--seconds 6] [--rounds 2]
  *
  * Starts the local upstream, the gateway (its upstream 5 ms away: slow-5),
- * the hello-world Worker and the pass-through Worker, then runs autocannon
+ * the hello-world Worker and the pass-through Worker, then runs the load client (bench/load-client.mjs)
  * (8 connections) on: hello-world, a gateway 404, the pass-through Worker
  * fetching the 200 KiB file's CAR, and the gateway's CAR of the same file
  * (never cached). For each it prints req/s, p50/p99 and the CPU
@@ -21,7 +21,7 @@ import { loadavg } from "node:os";
 import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
 import { startTrustlessGatewayServer } from "../test/servers/trustless-gateway-server.ts";
-import { autocannon, type LoadRoute } from "./figure-load.ts";
+import { loadRun, type LoadRoute } from "./figure-load.ts";
 import { cpuSeconds, ownCpuSeconds } from "./stats.ts";
 import { buildFile } from "./synthetic-dag.ts";
 import { bundleWorker, startWranglerDev, type WranglerDev } from "./wrangler-dev.ts";
@@ -51,7 +51,7 @@ try {
     [passthrough, { label: "pass-through, the 200 KiB file's CAR", url: `${passthrough.url}/ipfs/${small.root}?format=car&dag-scope=all`, headers: car }],
     [gateway, { label: "gateway CAR of the 200 KiB file (an edge-cache hit after the first request)", url: `${gateway.url}/ipfs/${small.root}?format=car`, headers: car }],
   ];
-  for (const [, route] of routes) await autocannon(route, CONNECTIONS, 1); // warm-up, untimed
+  for (const [, route] of routes) await loadRun(route, CONNECTIONS, 1); // warm-up, untimed
   console.log(`| request | req/s | p50 / p99 ms | workerd ms | proxy ms | upstream (bench) ms | load |`);
   console.log(`|---|---|---|---|---|---|---|`);
   for (let round = 0; round < Number(values.rounds); round++) {
@@ -59,7 +59,7 @@ try {
       const w0 = cpuSeconds(worker.workerdPid);
       const p0 = cpuSeconds(worker.proxyPid);
       const o0 = ownCpuSeconds();
-      const run = await autocannon(route, CONNECTIONS, Number(values.seconds));
+      const run = await loadRun(route, CONNECTIONS, Number(values.seconds));
       const per = (seconds: number) => ((1000 * seconds) / Math.max(1, run.requests)).toFixed(2);
       const bad = route.label === "gateway 404" ? "" : run.errors + run.non2xx > 0 ? ` (${run.errors + run.non2xx} errors)` : "";
       console.log(

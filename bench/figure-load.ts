@@ -2,16 +2,17 @@
  * Figure 8: requests per second under loopback load, 8 connections for 5 s
  * per route, against a hello-world Worker on the same `wrangler dev` in the
  * same run (bench/hello-worker.ts; measured before and after the routes,
- * the baseline is the mean of both), after 1 s of untimed load on each. The load client is autocannon's CLI
- * in its own process (keep-alive connections), so it competes neither with
- * the upstream server nor with the bench's event loop; the hello-world row
- * shows it is faster than the worker (FACTS.md: wrangler dev itself costs
- * ~10 ms a request here).
+ * the baseline is the mean of both), after 1 s of untimed load on each. The load client is
+ * bench/load-client.mjs in its own process (keep-alive connections, bytes
+ * counted, never decoded), so it competes neither with the upstream server
+ * nor with the bench's event loop; its own row against a Node server
+ * sending the same 256 KiB block shows it is far faster than any worker
+ * route (FACTS.md: wrangler dev itself costs ~10 ms a request here).
  */
 import { execFile } from "node:child_process";
 import { fileURLToPath } from "node:url";
 
-const AUTOCANNON = fileURLToPath(new URL("../node_modules/autocannon/autocannon.js", import.meta.url));
+const LOAD_CLIENT = fileURLToPath(new URL("./load-client.mjs", import.meta.url));
 
 export interface LoadRun {
   label: string;
@@ -51,35 +52,39 @@ export interface LoadRoute {
 /** One timed run of a route, with the CPU its serving processes spent per request when `route.cpu` is given. */
 async function timed(route: LoadRoute, connections: number, seconds: number): Promise<LoadRun> {
   const cpu0 = route.cpu?.();
-  const run = await autocannon(route, connections, seconds);
+  const run = await loadRun(route, connections, seconds);
   const cpu = cpu0 === undefined ? undefined : route.cpu!() - cpu0;
   return { ...run, yardstick: route.yardstick, cpuMsPerRequest: cpu === undefined || run.requests === 0 ? undefined : (cpu * 1000) / run.requests };
 }
 
-interface AutocannonJson {
-  requests: { average: number; total: number };
-  latency: { p50: number; p99: number };
+/** What bench/load-client.mjs prints. */
+interface LoadClientJson {
+  requests: number;
+  seconds: number;
+  p50Ms: number;
+  p99Ms: number;
   errors: number;
-  timeouts: number;
   non2xx: number;
+  bytes: number;
 }
 
-export function autocannon(route: LoadRoute, connections: number, seconds: number, method = "GET"): Promise<LoadRun> {
-  const args = [AUTOCANNON, "-j", "-c", String(connections), "-d", String(seconds), "-m", method];
-  for (const [k, v] of Object.entries(route.headers ?? {})) args.push("-H", `${k}=${v}`);
+/** One run of the load client on a route: `connections` keep-alive connections for `seconds`. */
+export function loadRun(route: LoadRoute, connections: number, seconds: number, method = "GET"): Promise<LoadRun> {
+  const args = [LOAD_CLIENT, "--connections", String(connections), "--seconds", String(seconds), "--method", method];
+  for (const [k, v] of Object.entries(route.headers ?? {})) args.push("--header", `${k}=${v}`);
   args.push(route.url);
   return new Promise((resolve, reject) => {
-    execFile(process.execPath, args, { encoding: "utf8", maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
-      if (error) return reject(new Error(`autocannon ${route.url}: ${error.message} ${stderr}`));
-      const r = JSON.parse(stdout) as AutocannonJson;
+    execFile(process.execPath, args, { encoding: "utf8" }, (error, stdout, stderr) => {
+      if (error) return reject(new Error(`load client ${route.url}: ${error.message} ${stderr}`));
+      const r = JSON.parse(stdout) as LoadClientJson;
       resolve({
         label: route.label,
         url: route.url,
-        requestsPerSecond: r.requests.total / seconds,
-        p50Ms: r.latency.p50,
-        p99Ms: r.latency.p99,
-        requests: r.requests.total,
-        errors: r.errors + r.timeouts,
+        requestsPerSecond: r.requests / r.seconds,
+        p50Ms: r.p50Ms,
+        p99Ms: r.p99Ms,
+        requests: r.requests,
+        errors: r.errors,
         non2xx: r.non2xx,
       });
     });
@@ -91,7 +96,7 @@ export async function loadFigure(hello: string, routes: LoadRoute[], log: (m: st
   const helloRuns: LoadRun[] = [];
   const helloRoute: LoadRoute = { label: "hello-world Worker", url: hello, cpu: helloCpu };
   // Warm-up, untimed: 1 s of load on every route (JIT, isolate-local state such as the denylist matcher and health view).
-  for (const route of [helloRoute, ...routes]) await autocannon(route, connections, 1);
+  for (const route of [helloRoute, ...routes]) await loadRun(route, connections, 1);
   helloRuns.push(await timed(helloRoute, connections, seconds));
   log(`  hello-world: ${helloRuns[0]!.requestsPerSecond.toFixed(0)} req/s`);
   for (const route of routes) {
@@ -112,7 +117,7 @@ export function formatLoad(f: LoadFigure): string {
   const row = (r: LoadRun, ratio: string, target: string, verdict: string) =>
     `| ${r.label} | ${r.requestsPerSecond.toFixed(0)} | ${r.p50Ms} / ${r.p99Ms} | ${r.errors + r.non2xx} |${cpu(r)} ${ratio} | ${target} | ${verdict} |`;
   const lines = [
-    `8. Requests per second, ${f.connections} connections × ${f.seconds} s per route (autocannon, keep-alive), against a hello-world Worker on the same wrangler dev:`,
+    `8. Requests per second, ${f.connections} connections × ${f.seconds} s per route (bench/load-client.mjs, keep-alive), against a hello-world Worker on the same wrangler dev:`,
     "",
     `| route | req/s | p50 / p99 ms | errors + non-2xx |${withCpu ? " CPU ms / request (wrangler + proxy + runtime) |" : ""} of hello-world | target | |`,
     `|---|---|---|---|${withCpu ? "---|" : ""}---|---|---|`,
