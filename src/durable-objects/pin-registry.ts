@@ -19,6 +19,7 @@ import { ReplicaEngine, PER_BACKEND } from "../replication/replica-engine";
 import type { ReplicaCheck } from "../backends/replication-backend";
 import type { ReplicaFilter, ReplicaView, RootStatus } from "../replication/replica-types";
 import { MigrateJobs, type MigrateProgress, type MigrateSpec } from "../replication/migrate-jobs";
+import { pinStatus } from "../psa/pin-status";
 
 /** Wall-clock budget of one pin step inside an alarm, well under the alarm's limit. */
 const STEP_MS = 20_000;
@@ -192,7 +193,7 @@ export class PinRegistry extends DurableObject<Env> {
     const rows = this.#sql
       .exec<PinRow>(`SELECT p.* FROM pins p WHERE ${where.sql} ORDER BY p.created DESC LIMIT ?`, ...where.params, filter.limit)
       .toArray();
-    return { count, results: rows.map((r) => this.#record(r)) };
+    return { count, results: this.#records(rows) };
   }
 
   /** `DELETE /pins/{requestid}`; false when there is no such pin. */
@@ -259,12 +260,17 @@ export class PinRegistry extends DurableObject<Env> {
   }
 
   /**
-   * `listPins` for the holder of a token, or null when `sha256` is not one
-   * of this account's live tokens: the PSA list's token check and listing
-   * in one RPC (src/accounts/auth.ts `requireMintedToken`).
+   * The PSA list's body (PinResults, JSON) for the holder of a token, or
+   * null when `sha256` is not one of this account's live tokens: the token
+   * check and the listing in one RPC (src/accounts/auth.ts
+   * `requireMintedToken`). `delegates`: the PinStatus delegates
+   * (src/psa/delegates.ts).
    */
-  listPinsWithToken(sha256: string, filter: PinFilter): { count: number; results: PinRecord[] } | null {
-    return this.hasToken(sha256) ? this.listPins(filter) : null;
+  listPinsWithToken(sha256: string, filter: PinFilter, delegates: string[]): string | null {
+    if (!this.hasToken(sha256)) return null;
+    const list = this.listPins(filter);
+    // The PSA PinResults body itself: a string crosses the RPC boundary far cheaper than the records' object graph.
+    return JSON.stringify({ count: list.count, results: list.results.map((r) => pinStatus(r, delegates)) });
   }
 
   addToken(id: string, sha256: string): void {
@@ -579,9 +585,17 @@ export class PinRegistry extends DurableObject<Env> {
   }
 
   #record(row: PinRow): PinRecord {
-    const record = toRecord(row);
-    Object.assign(record.info, this.#replicas.summary(row.root, row.status));
-    return record;
+    return this.#records([row])[0]!;
+  }
+
+  /** Records with their replication `info` lines, in two queries for the whole page (ReplicaEngine.summaries). */
+  #records(rows: PinRow[]): PinRecord[] {
+    const summaries = this.#replicas.summaries(rows.map((r) => ({ root: r.root, pinState: r.status })));
+    return rows.map((row, i) => {
+      const record = toRecord(row);
+      Object.assign(record.info, summaries[i]);
+      return record;
+    });
   }
 
   // ---- replication (issue 9; the logic lives in src/replication/) ----------

@@ -31,10 +31,9 @@ psaRoutes.get("/pins", requireMintedToken, async (c) => {
     if (!(await registry(c).hasToken(c.get("tokenHash")))) throw refusedToken();
     throw err;
   }
-  const list = await registry(c).listPinsWithToken(c.get("tokenHash"), filter);
-  if (list === null) throw refusedToken();
-  const delegates = await delegatesOf(c);
-  return c.json({ count: list.count, results: list.results.map((r) => pinStatus(r, delegates)) });
+  const body = await registry(c).listPinsWithToken(c.get("tokenHash"), filter, await delegatesOf(c));
+  if (body === null) throw refusedToken();
+  return new Response(body, { headers: { "Content-Type": "application/json" } });
 });
 
 psaRoutes.use("*", requireToken);

@@ -475,10 +475,34 @@ export class ReplicaEngine {
 
   /** PSA `info` lines of a root: `replicas` ("r2=stored remote=replicating") and the aggregate. */
   summary(root: string, pinState: string): Record<string, string> {
-    const rows = this.#rowsOf(root).filter((r) => r.wanted === 1);
-    if (rows.length === 0) return {};
-    const plan = this.#sql.exec<{ plan: string }>("SELECT plan FROM replica_roots WHERE root = ?", root).toArray()[0];
-    const minCopies = plan === undefined ? 1 : (JSON.parse(plan.plan) as { minCopies: number }).minCopies;
+    return this.summaries([{ root, pinState }])[0]!;
+  }
+
+  /**
+   * `summary` of each pin of a page (the PSA list), in two queries whatever
+   * the page's length: the wanted replicas of all its roots, then the plans
+   * of the roots that have any.
+   */
+  summaries(pins: readonly { root: string; pinState: string }[]): Record<string, string>[] {
+    const roots = JSON.stringify([...new Set(pins.map((p) => p.root))]);
+    const byRoot = new Map<string, ReplicaRow[]>();
+    for (const r of this.#sql.exec<ReplicaRow>("SELECT * FROM replicas WHERE wanted = 1 AND root IN (SELECT value FROM json_each(?)) ORDER BY root, backend", roots)) {
+      const list = byRoot.get(r.root);
+      if (list) list.push(r);
+      else byRoot.set(r.root, [r]);
+    }
+    if (byRoot.size === 0) return pins.map(() => ({}));
+    const minCopies = new Map<string, number>();
+    for (const r of this.#sql.exec<{ root: string; plan: string }>("SELECT root, plan FROM replica_roots WHERE root IN (SELECT value FROM json_each(?))", JSON.stringify([...byRoot.keys()]))) {
+      minCopies.set(r.root, (JSON.parse(r.plan) as { minCopies: number }).minCopies);
+    }
+    return pins.map((p) => {
+      const rows = byRoot.get(p.root);
+      return rows === undefined ? {} : this.#summaryOf(rows, p.pinState, minCopies.get(p.root) ?? 1);
+    });
+  }
+
+  #summaryOf(rows: ReplicaRow[], pinState: string, minCopies: number): Record<string, string> {
     const info: Record<string, string> = {
       replicas: rows.map((r) => `${r.backend}=${r.state}`).join(" "),
       replication: aggregateState(pinState, rows.map((r) => ({ state: r.state, wanted: true })), minCopies),
