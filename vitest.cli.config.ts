@@ -8,7 +8,8 @@ import { defineConfig } from "vitest/config";
  */
 export default defineConfig({
   test: {
-    include: ["test/cli/**/*.test.ts"],
+    // test/bench/: the bench's own tools that decide a figure (its load client), in Node too.
+    include: ["test/cli/**/*.test.ts", "test/bench/**/*.test.ts"],
     globalSetup: ["./test/cli/global-setup.ts"],
     environment: "node",
     testTimeout: 120_000,
