@@ -119,6 +119,8 @@ export default defineConfig({
           STORACHA_PROOF: inject<{ proof: string }>("storachaFixture").proof,
           // Pages of 2 uploads: the space's 3 take two steps (the cursor is exercised).
           STORACHA_IMPORT_BATCH: "2",
+          // A Storacha call bounded at 5 s (production 30 s): the import job's timeout test waits for it once.
+          STORACHA_TIMEOUT_MS: "5000",
         },
       },
     })),
@@ -133,6 +135,6 @@ export default defineConfig({
     onConsoleLog: (log) => !log.startsWith('{"ts":'),
     hookTimeout: 60_000,
     // @storacha/client hangs when the pool loads its many small modules one by one; pre-bundled it loads (FACTS.md).
-    deps: { optimizer: { ssr: { enabled: true, include: ["@storacha/client", "@storacha/client/stores/memory", "@storacha/client/principal/ed25519", "@storacha/client/proof", "@storacha/client/service", "@storacha/client/delegation"] } } },
+    deps: { optimizer: { ssr: { enabled: true, include: ["@storacha/client", "@storacha/client/stores/memory", "@storacha/client/principal/ed25519", "@storacha/client/proof", "@storacha/client/service", "@storacha/client/delegation", "@ucanto/client", "@ucanto/transport"] } } },
   },
 });

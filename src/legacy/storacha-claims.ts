@@ -5,7 +5,6 @@ import { StorachaError } from "./storacha-space";
 
 /** Bytes of a claims answer read at most (a shard has a handful of claims, each a few KB). */
 const MAX_CLAIMS_BYTES = 1 << 20;
-const TIMEOUT_MS = 10_000;
 
 /**
  * The piece CID of a CAR shard: Storacha's storefront publishes an
@@ -18,13 +17,15 @@ const TIMEOUT_MS = 10_000;
  * `filecoin/info` the Storacha service, which is authoritative, answers.
  * Null when no claim names a piece.
  */
-export async function pieceOfShard(claimsUrl: string, shard: CID): Promise<string | null> {
+export async function pieceOfShard(claimsUrl: string, shard: CID, timeoutMs: number): Promise<string | null> {
   const url = new URL(`/claims/multihash/${base58btc.encode(shard.multihash.bytes)}`, claimsUrl);
+  // Bounds the answer's headers and body (STORACHA_TIMEOUT_MS).
+  const signal = AbortSignal.timeout(timeoutMs);
   let response: Response;
   try {
-    response = await fetch(url, { signal: AbortSignal.timeout(TIMEOUT_MS) });
+    response = await fetch(url, { signal });
   } catch (err) {
-    throw new StorachaError("unavailable", `content claims unreachable: ${err instanceof Error ? err.name : "fetch failed"}`);
+    throw claimsFailure(err, timeoutMs);
   }
   if (response.status === 404) return (await response.body?.cancel(), null);
   if (!response.ok) {
@@ -33,7 +34,12 @@ export async function pieceOfShard(claimsUrl: string, shard: CID): Promise<strin
   }
   const length = Number(response.headers.get("Content-Length") ?? "0");
   if (length > MAX_CLAIMS_BYTES) throw new StorachaError("unavailable", "content claims answer too large");
-  const bytes = new Uint8Array(await response.arrayBuffer());
+  let bytes: Uint8Array;
+  try {
+    bytes = new Uint8Array(await response.arrayBuffer());
+  } catch (err) {
+    throw claimsFailure(err, timeoutMs);
+  }
   if (bytes.length > MAX_CLAIMS_BYTES) throw new StorachaError("unavailable", "content claims answer too large");
   if (bytes.length === 0) return null;
   const { extract } = await import("@storacha/client/delegation");
@@ -57,6 +63,12 @@ export async function pieceOfShard(claimsUrl: string, shard: CID): Promise<strin
     }
   }
   return null;
+}
+
+function claimsFailure(err: unknown, timeoutMs: number): StorachaError {
+  const name = err instanceof Error ? err.name : "fetch failed";
+  if (name === "TimeoutError") return new StorachaError("unavailable", `content claims did not answer within ${timeoutMs} ms (STORACHA_TIMEOUT_MS)`);
+  return new StorachaError("unavailable", `content claims unreachable: ${name}`);
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {

@@ -9,17 +9,26 @@ import { StorachaError, type StorachaFilecoinInfo, type StorachaSpace, type Stor
  * space's delegation `STORACHA_PROOF`, talking UCAN over HTTP to
  * `STORACHA_SERVICE_URL`. The SDK is loaded with `import()` here only, on
  * the Storacha routes and the import job: the gateway never evaluates it.
+ *
+ * Every request is bounded by `STORACHA_TIMEOUT_MS`: the SDK's own
+ * connections (`@storacha/client/service`) take no `fetch` and no signal, so
+ * they are built here the same way (ucanto's `connect` over its HTTP
+ * channel, CAR codec, the SDK's `X-Client` header) with a `fetch` that
+ * carries an `AbortSignal.timeout`; the signal also bounds reading the
+ * answer's body. A timeout is `unavailable` (retry later).
  */
 export async function openStorachaSpace(config: StorachaConfig): Promise<StorachaSpace> {
   if (config.key === undefined || config.proof === undefined) {
     throw new StorachaError("misconfigured", "STORACHA_KEY and STORACHA_PROOF must be set (wrangler secret put) to read a Storacha space");
   }
-  const [{ create }, { StoreMemory }, Signer, Proof, Service] = await Promise.all([
+  const [{ create }, { StoreMemory }, Signer, Proof, Service, { connect }, { CAR, HTTP }] = await Promise.all([
     import("@storacha/client"),
     import("@storacha/client/stores/memory"),
     import("@storacha/client/principal/ed25519"),
     import("@storacha/client/proof"),
     import("@storacha/client/service"),
+    import("@ucanto/client"),
+    import("@ucanto/transport"),
   ]);
   let principal;
   try {
@@ -36,15 +45,23 @@ export async function openStorachaSpace(config: StorachaConfig): Promise<Storach
   // The service's identity (a did:web); invocations are addressed to it.
   const id = { did: () => config.serviceDid } as never;
   const url = new URL(config.serviceUrl);
+  const timeoutMs = config.timeoutMs;
+  // As Service.uploadServiceConnection({ id, url }) builds it, with the bounded fetch.
+  const connection = () =>
+    connect({
+      id,
+      codec: CAR.outbound,
+      channel: HTTP.open<Record<string, never>>({ url, method: "POST", headers: Service.defaultHeaders, fetch: (href: string, init: RequestInit) => fetch(href, { ...init, signal: AbortSignal.timeout(timeoutMs) }) }),
+    }) as never;
   const client = await create({
     principal,
     store: new StoreMemory(),
     serviceConf: {
-      access: Service.accessServiceConnection({ id, url }),
-      upload: Service.uploadServiceConnection({ id, url }),
-      filecoin: Service.filecoinServiceConnection({ id, url }),
+      access: connection(),
+      upload: connection(),
+      filecoin: connection(),
       // Only `authorizeContentServe` uses it, never called here.
-      gateway: Service.uploadServiceConnection({ id, url }) as never,
+      gateway: connection(),
     },
     receiptsEndpoint: new URL("/receipt/", url),
   });
@@ -67,7 +84,7 @@ export async function openStorachaSpace(config: StorachaConfig): Promise<Storach
       try {
         page = await client.capability.upload.list({ ...(cursor === undefined ? {} : { cursor }), size });
       } catch (err) {
-        throw toStorachaError("upload/list", err);
+        throw toStorachaError("upload/list", err, timeoutMs);
       }
       const results: StorachaUpload[] = (page.results as unknown as { root: CID; shards?: CID[]; insertedAt: string; updatedAt: string }[]).map((u) => ({
         root: u.root.toString(),
@@ -78,17 +95,17 @@ export async function openStorachaSpace(config: StorachaConfig): Promise<Storach
       return page.cursor && results.length === size ? { results, cursor: page.cursor } : { results };
     },
     async pieceOf(shard) {
-      return pieceOfShard(config.claimsUrl, CID.parse(shard));
+      return pieceOfShard(config.claimsUrl, CID.parse(shard), timeoutMs);
     },
     async filecoinInfo(piece) {
       let receipt;
       try {
         receipt = await client.capability.filecoin.info(CID.parse(piece) as never);
       } catch (err) {
-        throw toStorachaError("filecoin/info", err);
+        throw toStorachaError("filecoin/info", err, timeoutMs);
       }
       const out = receipt.out as { ok?: FilecoinInfoOk; error?: { name?: string; message?: string } };
-      if (out.error) throw toStorachaError("filecoin/info", Object.assign(new Error("failed filecoin/info invocation"), { cause: out.error }));
+      if (out.error) throw toStorachaError("filecoin/info", Object.assign(new Error("failed filecoin/info invocation"), { cause: out.error }), timeoutMs);
       const ok = out.ok!;
       const info: StorachaFilecoinInfo = {
         piece: ok.piece.toString(),
@@ -112,10 +129,14 @@ const AUTH_FAILURES = /Unauthorized|InvalidAudience|Expired|NotValidBefore|Inval
 /**
  * The SDK throws `Error("failed <ability> invocation", { cause })` when the
  * service answered with an error receipt, and the transport's errors
- * (fetch failures, `HTTPError` with a status) otherwise.
+ * (fetch failures, `HTTPError` with a status, the signal's `TimeoutError`
+ * when the service did not answer in time) otherwise.
  */
-function toStorachaError(ability: string, err: unknown): StorachaError {
+function toStorachaError(ability: string, err: unknown, timeoutMs: number): StorachaError {
   if (err instanceof StorachaError) return err;
+  if ((err as { name?: string } | null)?.name === "TimeoutError") {
+    return new StorachaError("unavailable", `Storacha service did not answer ${ability} within ${timeoutMs} ms (STORACHA_TIMEOUT_MS)`);
+  }
   const cause = (err as { cause?: { name?: string; message?: string } })?.cause;
   const text = `${cause?.name ?? ""} ${cause?.message ?? ""} ${err instanceof Error ? err.message : ""}`;
   if (AUTH_FAILURES.test(text)) return new StorachaError("unauthorized", `Storacha refused ${ability}: ${firstLine(cause?.message ?? err)}`);

@@ -9,6 +9,8 @@ export type StorachaConfig = {
   claimsUrl: string;
   /** A trustless gateway that has the space's blocks, given to migrated pins as an origin; "" = none (UPSTREAMS only). */
   gatewayUrl: string;
+  /** Bound of every request to the service and to the claims service (`STORACHA_TIMEOUT_MS`): one that never answers fails as `unavailable`. */
+  timeoutMs: number;
   key: string | undefined;
   proof: string | undefined;
 };
@@ -20,9 +22,18 @@ export function storachaConfig(env: Env): StorachaConfig {
     serviceDid: vars.STORACHA_SERVICE_DID || "did:web:up.storacha.network",
     claimsUrl: vars.STORACHA_CLAIMS_URL || "https://claims.web3.storage",
     gatewayUrl: vars.STORACHA_GATEWAY_URL ?? "",
+    timeoutMs: timeoutMs(vars.STORACHA_TIMEOUT_MS),
     key: vars.STORACHA_KEY || undefined,
     proof: vars.STORACHA_PROOF || undefined,
   };
+}
+
+/** Default bound of one Storacha request: `upload/list` of 50 uploads and `filecoin/info` answer in well under a second. */
+export const STORACHA_TIMEOUT_MS = 30_000;
+
+function timeoutMs(raw: string | undefined): number {
+  const n = Number(raw);
+  return raw !== undefined && raw !== "" && Number.isInteger(n) && n >= 1 && n <= 600_000 ? n : STORACHA_TIMEOUT_MS;
 }
 
 /**

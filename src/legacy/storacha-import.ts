@@ -140,9 +140,32 @@ export class StorachaImport extends DurableObject<Env> {
       this.#failedStep(job, err);
       return;
     }
+    try {
+      await this.#importPage(job, account, space, page.results);
+    } catch (err) {
+      // The service stopped answering in the middle of the page (a timeout, 5xx): the cursor stays, the page is
+      // run again after the backoff, its roots already done are skipped.
+      if (!(err instanceof StorachaError && err.kind === "unavailable")) throw err;
+      this.#failedStep(job, err);
+      return;
+    }
+    const now = Date.now();
+    if (page.cursor === undefined) {
+      this.#sql.exec("UPDATE jobs SET state = 'done', next_at = NULL, attempts = 0, last_error = NULL, updated = ? WHERE id = ?", now, job.id);
+    } else {
+      this.#sql.exec("UPDATE jobs SET cursor = ?, next_at = ?, attempts = 0, last_error = NULL, updated = ? WHERE id = ?", page.cursor, now, now, job.id);
+    }
+  }
+
+  /**
+   * The roots of one page. Throws the `unavailable` StorachaError of a claims or `filecoin/info` call (the
+   * service is down: every other root of the page would meet it too, each after a full timeout), having first
+   * recorded it on its root, so that a rerun of the page takes that root again.
+   */
+  async #importPage(job: JobRow, account: string, space: StorachaSpace, uploads: { root: string; shards: string[] }[]): Promise<void> {
     const registry = registryStub(this.env, account);
     const origins = storachaConfig(this.env).gatewayUrl === "" ? [] : [storachaConfig(this.env).gatewayUrl];
-    for (const upload of page.results) {
+    for (const upload of uploads) {
       const root = CID.parse(upload.root).toV1().toString();
       const row = this.#sql.exec<{ requestid: string | null; error: string | null }>("SELECT requestid, error FROM job_roots WHERE job = ? AND root = ?", job.id, root).toArray()[0];
       if (row !== undefined && row.requestid !== null && row.error === null) continue; // done by an earlier, interrupted run of this step
@@ -178,15 +201,13 @@ export class StorachaImport extends DurableObject<Env> {
           }
         } catch (err) {
           error = `shard ${shard}: ${err instanceof Error ? err.message : String(err)}`.slice(0, 300);
+          if (err instanceof StorachaError && err.kind === "unavailable") {
+            this.#sql.exec("UPDATE job_roots SET deals = ?, error = ? WHERE job = ? AND root = ?", JSON.stringify(deals), error, job.id, root);
+            throw err;
+          }
         }
       }
       this.#sql.exec("UPDATE job_roots SET deals = ?, error = ? WHERE job = ? AND root = ?", JSON.stringify(deals), error, job.id, root);
-    }
-    const now = Date.now();
-    if (page.cursor === undefined) {
-      this.#sql.exec("UPDATE jobs SET state = 'done', next_at = NULL, attempts = 0, last_error = NULL, updated = ? WHERE id = ?", now, job.id);
-    } else {
-      this.#sql.exec("UPDATE jobs SET cursor = ?, next_at = ?, attempts = 0, last_error = NULL, updated = ? WHERE id = ?", page.cursor, now, now, job.id);
     }
   }
 

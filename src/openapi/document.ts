@@ -486,7 +486,7 @@ const PATHS: Record<string, Json> = {
         },
       },
       responses: {
-        "201": json("Watched", { type: "object", required: ["id"], properties: { id: { type: "string", description: "The watched copy's id" } } }),
+        "201": json("Watched", { type: "object", required: ["id"], properties: { id: { type: "string", description: "The watched copy's id: one per deal and root, the same for the same deal and root" } } }),
         ...operatorErrors,
         "413": text("Body larger than 4 KiB"),
       },

@@ -156,6 +156,37 @@ describe("pin add of a CID the upstream has", () => {
     expect(status.pin.cid).toBe(block.cid.toString());
   });
 
+  test("--timeout: a pin still unsettled when it passes is exit 1 naming it (stderr, or the --json error); the pin stays on the service", async () => {
+    // A block no upstream has: the service keeps trying (PIN_DEADLINE_MS is a day), the pin stays queued or pinning.
+    const bytes = pseudoRandom(1000, 23);
+    const absent = CID.createV1(raw.code, await sha256.digest(bytes)).toString();
+    const started = Date.now();
+    const r = await ipfsKit(["pin", "add", absent, "--name", "absent", "--timeout", "1"], { env });
+    const elapsed = Date.now() - started;
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe("");
+    const [held] = await pinsOf(absent);
+    expect(held).toMatchObject({ pin: { cid: absent, name: "absent" } });
+    const lines = r.stderr.split("\n");
+    expect(lines[0]).toMatch(new RegExp(`^${held!.requestid}: (queued|pinning) ${absent}$`));
+    expect(lines.at(-2)).toMatch(new RegExp(`^ipfs-kit: pin ${held!.requestid} still (queued|pinning) after 1 s; see it with: ipfs-kit pin status ${held!.requestid}$`));
+    // The deadline is kept: 1 s and at most one more poll (the delays double from 250 ms: 250, 500, 1000).
+    expect(elapsed).toBeGreaterThanOrEqual(1000);
+    expect(elapsed).toBeLessThan(8000);
+    expect(["queued", "pinning"]).toContain(held!.status);
+
+    const json = await ipfsKit(["pin", "add", absent, "--timeout", "1", "--json"], { env });
+    expect(json.code).toBe(1);
+    const failure = JSON.parse(json.stdout) as { error: { kind: string; message: string } };
+    expect(failure.error.kind).toBe("timeout");
+    expect(failure.error.message).toMatch(/^pin \S+ still (queued|pinning) after 1 s; see it with: ipfs-kit pin status \S+$/);
+    // Both pins are left to the service (two requests for the CID), then removed here.
+    const left = await pinsOf(absent);
+    expect(left).toHaveLength(2);
+    expect((await ipfsKit(["pin", "rm", absent], { env })).code).toBe(0);
+    expect(await pinsOf(absent)).toEqual([]);
+  });
+
   test("a bad argument: neither CID nor path, exit 1", async () => {
     const r = await ipfsKit(["pin", "add", "not-a-cid-nor-file"], { env });
     expect(r.code).toBe(1);

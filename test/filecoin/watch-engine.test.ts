@@ -246,7 +246,7 @@ describe("Filecoin watch → the account's PinRegistry (ReplicaSink wired to rep
     const status = await rootStatus(a.token, cid);
     expect(status.plan).toMatchObject({ backends: ["r2", "fil"], rule: "default + migration" });
     const fil = replicaOf(status, "fil");
-    expect(fil.log.map((l) => [l.action, l.message]).slice(0, 2)).toEqual([["planned", "policy default + migration"], ["renew deal", `deal-9101 at_risk: ${reason}`]]);
+    expect(fil.log.map((l) => [l.action, l.message]).slice(0, 2)).toEqual([["planned", "policy default + migration"], ["renew deal", `deal-9101/${cid} at_risk: ${reason}`]]);
     // The new copy is attempted by the account's alarm (it cannot complete here: no provider).
     await runUntil(a.account, async () => replicaOf(await rootStatus(a.token, cid), "fil").attempts >= 1, 20_000);
     // The root of the other deal is not pinned by the account: the report fails, the deal keeps its state, retried next run.

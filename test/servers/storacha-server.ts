@@ -27,7 +27,11 @@
  * also added to the local trustless gateway, where a migration fetches them.
  *
  * Control: `POST /__down` (every request answered 503 until `POST /__up`),
- * `GET /__log` (abilities invoked, in order), `POST /__reset`.
+ * `POST /__hang[?ability=<can> | ?path=<prefix>]` (hostile: every request,
+ * or only UCAN invocations of that ability, or only requests under that
+ * path, is read and then never answered, its connection held open, until
+ * `POST /__up` closes them),
+ * `GET /__log` (abilities invoked, in order, hung ones too), `POST /__reset`.
  */
 import * as http from "node:http";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
@@ -87,25 +91,42 @@ export async function startStorachaServer(gateway: { addBlock(cid: CID, bytes: U
   const context = await Context.createContext({ http, requirePaymentPlan: false } as Parameters<typeof Context.createContext>[0]);
   const log: string[] = [];
   let down = false;
+  /** `/__hang`: null = answer; "*" = hang every request; "/…" = requests under that path; else the one ability whose invocations hang. */
+  let hang: string | null = null;
+  const held = new Set<ServerResponse>();
+  const hold = (res: ServerResponse) => {
+    held.add(res);
+    res.on("close", () => held.delete(res));
+  };
 
   const server = createServer(async (req: IncomingMessage, res: ServerResponse) => {
     try {
       const url = new URL(req.url ?? "/", "http://localhost");
       const method = req.method ?? "GET";
       if (url.pathname === "/__down" && method === "POST") return void ((down = true), res.writeHead(204).end());
-      if (url.pathname === "/__up" && method === "POST") return void ((down = false), res.writeHead(204).end());
+      if (url.pathname === "/__up" && method === "POST") {
+        down = false;
+        hang = null;
+        for (const r of held) r.destroy();
+        return void res.writeHead(204).end();
+      }
+      if (url.pathname === "/__hang" && method === "POST") return void ((hang = url.searchParams.get("ability") ?? url.searchParams.get("path") ?? "*"), res.writeHead(204).end());
       if (url.pathname === "/__log" && method === "GET") return void res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(log));
       if (url.pathname === "/__reset" && method === "POST") return void ((log.length = 0), res.writeHead(204).end());
       if (down) return void res.writeHead(503, { "content-type": "text/plain" }).end("service unavailable\n");
+      if ((hang === "*" || (hang?.startsWith("/") && url.pathname.startsWith(hang))) && !(url.pathname === "/" && method === "POST")) return void (await readBody(req), hold(res));
       if (url.pathname === "/" && method === "POST") {
         const body = await readBody(req);
         const channel = (context.connection as unknown as { channel: { request(r: { headers: Record<string, string>; body: Uint8Array }): Promise<{ status?: number; headers: Record<string, string>; body: Uint8Array }> } }).channel;
+        const abilities: string[] = [];
         try {
           const message = await CAR.request.decode({ headers: req.headers as Record<string, string>, body });
-          for (const inv of message.invocations) log.push(...inv.capabilities.map((c: { can: string }) => c.can));
+          for (const inv of message.invocations) abilities.push(...inv.capabilities.map((c: { can: string }) => c.can));
         } catch {
           // Not a valid message: the server's own answer says so.
         }
+        log.push(...abilities);
+        if (hang === "*" || (hang !== null && abilities.includes(hang))) return void hold(res);
         const answer = await channel.request({ headers: req.headers as Record<string, string>, body });
         res.writeHead(answer.status ?? 200, answer.headers);
         return void res.end(answer.body);
@@ -235,6 +256,7 @@ export async function startStorachaServer(gateway: { addBlock(cid: CID, bytes: U
       deal: { dealId: "111", provider: "f11111" },
     },
     async close() {
+      for (const r of held) r.destroy();
       await close();
       await Context.cleanupContext(context);
     },

@@ -3,7 +3,8 @@
  * upload-api test context served over HTTP (test/servers/storacha-server.ts):
  * listing with filecoin/info, migration into pins (bytes through the
  * gateway's upstream, deals under the Filecoin watch), idempotence,
- * resumption after the service was down, forged delegations refused.
+ * resumption after the service was down or stopped answering (every call
+ * bounded by STORACHA_TIMEOUT_MS), forged delegations refused.
  */
 import { createExecutionContext, runDurableObjectAlarm } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
@@ -31,7 +32,7 @@ async function call(method: string, path: string, init: { token?: string; body?:
 async function storachaLog(): Promise<string[]> {
   return (await fetch(`${storacha}/__log`)).json();
 }
-async function control(path: "__down" | "__up" | "__reset"): Promise<void> {
+async function control(path: "__down" | "__up" | "__reset" | `__hang${string}`): Promise<void> {
   expect((await fetch(`${storacha}/${path}`, { method: "POST" })).status).toBe(204);
 }
 
@@ -199,6 +200,79 @@ describe("Storacha legacy space: POST /api/v1/migrate {from: storacha}", () => {
       await new Promise((r) => setTimeout(r, Math.max(0, Date.parse(waiting.nextAttempt!) - Date.now()) + 50));
       const done = await runImport(account, job.id, (p) => p.state === "done", token, vars);
       expect(done).toMatchObject({ listed: 3, created: 3, pins: { pinned: 3 }, attempts: 0, lastError: null });
+    } finally {
+      await control("__up");
+    }
+  }, 90_000);
+});
+
+describe("Storacha legacy space: a service that accepts the connection and never answers", () => {
+  it("the listing gives up after STORACHA_TIMEOUT_MS: 502 naming the call, for UCAN (upload/list) and for the claims service", async () => {
+    const vars = { STORACHA_TIMEOUT_MS: "300" } as Partial<Env>;
+    await control("__reset");
+    await control("__hang");
+    try {
+      const started = Date.now();
+      const res = await call("GET", "/api/v1/storacha/uploads?size=2", { token: ADMIN, vars });
+      const elapsed = Date.now() - started;
+      expect(res.status).toBe(502);
+      expect(res.headers.get("Content-Type")).toBe("text/plain; charset=utf-8");
+      expect(await res.text()).toBe("Storacha service did not answer upload/list within 300 ms (STORACHA_TIMEOUT_MS)\n");
+      expect(elapsed).toBeGreaterThanOrEqual(290);
+      expect(elapsed).toBeLessThan(4000);
+      // The service received the invocation (and held it).
+      expect(await storachaLog()).toEqual(["upload/list"]);
+
+      // upload/list answered, the claims service silent: the first shard's claims read times out.
+      await control("__up");
+      await control("__reset");
+      await control("__hang?path=/claims/");
+      const claims = await call("GET", "/api/v1/storacha/uploads?size=2", { token: ADMIN, vars });
+      expect(claims.status).toBe(502);
+      expect(await claims.text()).toBe("content claims did not answer within 300 ms (STORACHA_TIMEOUT_MS)\n");
+      expect(await storachaLog()).toEqual(["upload/list"]);
+    } finally {
+      await control("__up");
+    }
+    // Answered again, the same listing works.
+    expect((await call("GET", "/api/v1/storacha/uploads?size=2", { token: ADMIN, vars: { STORACHA_TIMEOUT_MS: "10000" } as Partial<Env> })).status).toBe(200);
+  });
+
+  it("filecoin/info never answered mid-page: the step gives up after STORACHA_TIMEOUT_MS (5 s here), keeps its cursor, retries after the backoff and finishes with every deal watched", async () => {
+    const { token, account } = await newAccount();
+    const vars = { STORACHA_ACCOUNTS: account } as Partial<Env>;
+    await control("__reset");
+    await control("__hang?ability=filecoin/info");
+    try {
+      const res = await call("POST", "/api/v1/migrate", { token, vars, body: { from: "storacha" } });
+      expect(res.status).toBe(202);
+      const job = (await res.json()) as Progress;
+      const waiting = await runImport(account, job.id, (p) => p.attempts === 1, token, vars);
+      expect(waiting).toMatchObject({ state: "listing", listed: 1, created: 1, dealsWatched: 0, failed: 1, attempts: 1 });
+      expect(waiting.lastError).toBe("Storacha service did not answer filecoin/info within 5000 ms (STORACHA_TIMEOUT_MS)");
+      expect(Date.parse(waiting.nextAttempt!)).toBeGreaterThan(Date.now());
+      // The root whose first shard's filecoin/info hung carries the error until the page is run again.
+      const [hung] = waiting.errors as { root: string; error: string }[];
+      const upload = fixture.uploads.find((u) => u.root === hung!.root)!;
+      expect(hung!.error).toBe(`shard ${upload.shards[0]}: Storacha service did not answer filecoin/info within 5000 ms (STORACHA_TIMEOUT_MS)`);
+      // What the service received: the route's probe, the step's page, one filecoin/info (held): nothing after it.
+      expect(await storachaLog()).toEqual(["upload/list", "upload/list", "filecoin/info"]);
+      const before = (await (await call("GET", `/api/v1/filecoin/copies?root=${hung!.root}`, { token: ADMIN })).json()) as { copies: { account: string }[] };
+      expect(before.copies.filter((c) => c.account === account)).toEqual([]);
+
+      await control("__up");
+      await new Promise((r) => setTimeout(r, Math.max(0, Date.parse(waiting.nextAttempt!) - Date.now()) + 50));
+      const done = await runImport(account, job.id, (p) => p.state === "done", token, vars);
+      expect(done).toMatchObject({ listed: 3, created: 3, reused: 0, pins: { pinned: 3, failed: 0 }, dealsWatched: 3, failed: 0, errors: [], attempts: 0, lastError: null });
+      const log = await storachaLog();
+      // The page run again (and the second page), then one filecoin/info per shard besides the one that hung.
+      expect(log.filter((a) => a === "upload/list")).toHaveLength(4);
+      expect(log.filter((a) => a === "filecoin/info")).toHaveLength(fixture.uploads.reduce((n, u) => n + u.shards.length, 0) + 1);
+      expect(((await (await call("GET", "/psa/pins?limit=1000", { token })).json()) as { count: number }).count).toBe(3);
+      for (const u of fixture.uploads) {
+        const copies = (await (await call("GET", `/api/v1/filecoin/copies?root=${u.root}`, { token: ADMIN })).json()) as { copies: { account: string; dealId: string }[] };
+        expect(copies.copies.filter((c) => c.account === account).map((c) => c.dealId)).toEqual([fixture.deal.dealId]);
+      }
     } finally {
       await control("__up");
     }

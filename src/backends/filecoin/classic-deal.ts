@@ -5,6 +5,9 @@ import { filecoinWatch } from "../../cron/filecoin-watch";
  * watch: the one path for `POST /api/v1/filecoin/deals` and for deals found
  * in a migrated Storacha space (docs/filecoin.md "Operator API",
  * docs/storacha.md). Idempotent: the same remoteId and deal is one copy.
+ * The default remote id is `deal-<dealId>/<root>`: one copy per deal and
+ * root, since an aggregate deal holds many roots (copies stored as
+ * `deal-<dealId>` before are renamed by FilecoinWatch migration 4).
  */
 export function watchClassicDeal(
   env: Env,
@@ -15,7 +18,7 @@ export function watchClassicDeal(
     root: deal.root,
     backend: "filecoin-deal",
     // The watch's copy id is backend|remoteId|deal: an aggregate deal holding several roots needs one remoteId per root.
-    remoteId: deal.remoteId ?? `deal-${deal.dealId}`,
+    remoteId: deal.remoteId ?? `deal-${deal.dealId}/${deal.root}`,
     dealId: deal.dealId,
     account: deal.account,
     ...(deal.providerId === undefined ? {} : { providerId: deal.providerId }),

@@ -4,7 +4,8 @@
  *
  * - `POST /deals` `{ "root": CID, "dealId": n, "account"?: id }` → 201
  *   `{ "id" }`: a classic deal holding `root` goes under watch (renewed by
- *   the engine before it ends).
+ *   the engine before it ends). One copy per deal and root (an aggregate
+ *   deal holds many roots); the same deal and root again is the same copy.
  * - `GET /copies?root=CID` → `{ "copies": [...] }` every watched copy of
  *   the root (provider, data set, piece, proof, state, last and next check)
  *   with its actions.

@@ -21,6 +21,12 @@
  *   the one reported to). `''` stands for no account. Back-filled from
  *   `copies.account`. A row and its pieces go when its last owner releases
  *   it (FilecoinBackend.remove(), docs/filecoin.md "Removal").
+ * - 4: classic deals entered by the operator (`POST /api/v1/filecoin/deals`)
+ *   were one row per deal, remote id `deal-<dealId>`: the same deal entered
+ *   for a second root (an aggregate deal holds many) overwrote the first's
+ *   row. Remote ids are now `deal-<dealId>/<root>` (classic-deal.ts); the
+ *   old rows are renamed to that (id, owners and actions follow), so the
+ *   same deal and root entered again is the same row.
  */
 export const FILECOIN_WATCH_MIGRATIONS: readonly string[] = [
   `CREATE TABLE copies (
@@ -77,4 +83,10 @@ export const FILECOIN_WATCH_MIGRATIONS: readonly string[] = [
      PRIMARY KEY (copy_id, account)
    ) WITHOUT ROWID;
    INSERT INTO copy_owners (copy_id, account) SELECT id, COALESCE(account, '') FROM copies;`,
+  `UPDATE copy_owners SET copy_id = (SELECT c.backend || '|deal-' || c.deal_id || '/' || c.root || '|deal-' || c.deal_id FROM copies c WHERE c.id = copy_owners.copy_id)
+     WHERE copy_id IN (SELECT id FROM copies WHERE backend = 'filecoin-deal' AND kind = 'deal' AND remote_id = 'deal-' || deal_id);
+   UPDATE actions SET copy_id = (SELECT c.backend || '|deal-' || c.deal_id || '/' || c.root || '|deal-' || c.deal_id FROM copies c WHERE c.id = actions.copy_id)
+     WHERE copy_id IN (SELECT id FROM copies WHERE backend = 'filecoin-deal' AND kind = 'deal' AND remote_id = 'deal-' || deal_id);
+   UPDATE copies SET remote_id = 'deal-' || deal_id || '/' || root, id = backend || '|deal-' || deal_id || '/' || root || '|deal-' || deal_id
+     WHERE backend = 'filecoin-deal' AND kind = 'deal' AND remote_id = 'deal-' || deal_id;`,
 ];

@@ -30,10 +30,10 @@ export async function startJob<A>(options: OptionValues, body: Record<string, un
 }
 
 /**
- * Polls `GET /api/v1/migrate/{id}` until `finished(job)`, every 250 ms
- * doubling to 5 s; the job's `progressLine` goes to stderr first and
- * whenever it changes. Throws a `timeout` CliFailure once `timeoutS`
- * seconds have passed: the service carries on with the job.
+ * Polls `GET /api/v1/migrate/{id}` until `finished(job)` (`pollUntil`); the
+ * job's `progressLine` goes to stderr first and whenever it changes. Throws
+ * a `timeout` CliFailure once `timeoutS` seconds have passed: the service
+ * carries on with the job.
  */
 export async function followJob<J extends FollowedJob>(
   client: ServiceClient,
@@ -43,18 +43,41 @@ export async function followJob<J extends FollowedJob>(
   progressLine: (job: J) => string,
   finished: (job: J) => boolean,
 ): Promise<J> {
-  const deadline = Date.now() + timeoutS * 1000;
+  out.info(progressLine(job));
+  return pollUntil(job, {
+    next: (j) => client.json<J>(`/api/v1/migrate/${encodeURIComponent(j.id)}`),
+    finished,
+    line: progressLine,
+    out,
+    timeoutS,
+    timedOut: (j, last) => `migration ${j.id} still ${j.state} after ${timeoutS} s (${last}); the service carries on with it`,
+  });
+}
+
+/**
+ * The CLI's one wait for something the service works on (a migration job,
+ * a pin): until `finished(value)`, `next(value)` is asked again every
+ * 250 ms doubling to 5 s, and `line(value)` goes to stderr whenever it
+ * differs from the previous value's line (the first value's line is the
+ * caller's to print or not). Throws a `timeout` CliFailure (exit 1) with
+ * `timedOut(value, its line)` once `timeoutS` seconds have passed and the
+ * last value is still not finished.
+ */
+export async function pollUntil<T>(
+  value: T,
+  poll: { next: (value: T) => Promise<T>; finished: (value: T) => boolean; line: (value: T) => string; out: Output; timeoutS: number; timedOut: (value: T, line: string) => string },
+): Promise<T> {
+  const deadline = Date.now() + poll.timeoutS * 1000;
   let delay = 250;
-  let last = progressLine(job);
-  out.info(last);
-  while (!finished(job)) {
-    if (Date.now() > deadline) throw new CliFailure(`migration ${job.id} still ${job.state} after ${timeoutS} s (${last}); the service carries on with it`, "timeout");
+  let last = poll.line(value);
+  while (!poll.finished(value)) {
+    if (Date.now() > deadline) throw new CliFailure(poll.timedOut(value, last), "timeout");
     await sleep(delay);
     delay = Math.min(delay * 2, 5000);
-    job = await client.json<J>(`/api/v1/migrate/${encodeURIComponent(job.id)}`);
-    const line = progressLine(job);
-    if (line !== last) out.info(line);
+    value = await poll.next(value);
+    const line = poll.line(value);
+    if (line !== last) poll.out.info(line);
     last = line;
   }
-  return job;
+  return value;
 }

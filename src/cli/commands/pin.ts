@@ -1,6 +1,5 @@
 import { open, stat } from "node:fs/promises";
 import { join } from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
 import { CliFailure, UsageError } from "../cli-error";
 import type { Command, OptionValues } from "../command";
 import type { Output } from "../output";
@@ -9,6 +8,7 @@ import { ServiceClient } from "../service-client";
 import { withTempDir } from "../temp-dir";
 import { resolveService, serviceOptions } from "../service-config";
 import { createCarFile, packOptions, readPackOptions } from "./car-create";
+import { pollUntil } from "./follow-job";
 import { fileByteStream } from "../../car/file-stream";
 import { replicaLines, rootStatus } from "./replication";
 
@@ -40,20 +40,19 @@ function readMeta(values: OptionValues): Record<string, string> | undefined {
   return meta;
 }
 
-/** Polls a pin until it is pinned or failed (as `ipfs pin remote add` waits), at most `timeoutS` seconds. */
-async function waitForPin(client: ServiceClient, status: PinStatus, out: Output, timeoutS: number): Promise<PinStatus> {
-  const deadline = Date.now() + timeoutS * 1000;
-  let delay = 250;
-  let last = status.status;
-  while (status.status === "queued" || status.status === "pinning") {
-    if (Date.now() > deadline) throw new CliFailure(`pin ${status.requestid} still ${status.status} after ${timeoutS} s; see it with: ipfs-kit pin status ${status.requestid}`, "timeout");
-    await sleep(delay);
-    delay = Math.min(delay * 2, 5000);
-    status = await client.json<PinStatus>(`/psa/pins/${encodeURIComponent(status.requestid)}`);
-    if (status.status !== last) out.info(`${status.requestid}: ${status.status}`);
-    last = status.status;
-  }
-  return status;
+/**
+ * Polls a pin until it is pinned or failed (as `ipfs pin remote add` waits), at most `timeoutS` seconds
+ * (`pollUntil`: a line `<requestid>: <status>` on each change of status).
+ */
+function waitForPin(client: ServiceClient, status: PinStatus, out: Output, timeoutS: number): Promise<PinStatus> {
+  return pollUntil(status, {
+    next: (s) => client.json<PinStatus>(`/psa/pins/${encodeURIComponent(s.requestid)}`),
+    finished: (s) => s.status !== "queued" && s.status !== "pinning",
+    line: (s) => `${s.requestid}: ${s.status}`,
+    out,
+    timeoutS,
+    timedOut: (s) => `pin ${s.requestid} still ${s.status} after ${timeoutS} s; see it with: ipfs-kit pin status ${s.requestid}`,
+  });
 }
 
 export const pinAdd: Command = {
