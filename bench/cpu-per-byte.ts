@@ -11,7 +11,6 @@
  */
 import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
-import { mkdirSync, rmSync } from "node:fs";
 import { loadavg } from "node:os";
 import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
@@ -20,36 +19,16 @@ import { curlGet } from "./curl-get.ts";
 import { CAR_ACCEPT } from "./figure-car-throughput.ts";
 import { cpuSeconds, mbPerSecond, median, MIB } from "./stats.ts";
 import { buildFile, leafBytes } from "./synthetic-dag.ts";
-import { bundleWorker, startWranglerDev } from "./wrangler-dev.ts";
+import { startBenchWorker } from "./wrangler-dev.ts";
 
 const WORK = fileURLToPath(new URL("./.work/", import.meta.url));
 const { values } = parseArgs({ options: { size: { type: "string", default: String(256 * MIB) }, block: { type: "string", default: String(MIB) }, rounds: { type: "string", default: "5" } } });
 const size = Number(values.size);
-for (const dir of ["cpb-gateway", "cpb-passthrough"]) rmSync(`${WORK}state/${dir}`, { recursive: true, force: true });
-mkdirSync(`${WORK}state`, { recursive: true });
 const file = buildFile({ size, chunkSize: Number(values.block), seed: 31, keepLeaves: true });
 const server = await startTrustlessGatewayServer({ fixturesDir: null });
 server.addBlockSource(file.getter);
-const [gatewayScript, passthroughScript] = await Promise.all([
-  bundleWorker("wrangler.toml", `${WORK}build/cpb-gateway`, `${WORK}bundle-cpb-gateway.log`),
-  bundleWorker("bench/passthrough.wrangler.toml", `${WORK}build/cpb-passthrough`, `${WORK}bundle-cpb-passthrough.log`),
-]);
-const gateway = await startWranglerDev({
-  name: "cpb-gateway",
-  config: "wrangler.toml",
-  script: gatewayScript,
-  vars: { UPSTREAMS: `${server.base}/honest~cpb`, ADMIN_TOKEN: `cpb-${process.pid}`, PROVIDER_ROUTERS: "", EDGE_CACHE_MAX_BYTES: String(2 * 1024 * MIB) },
-  persistTo: `${WORK}state/cpb-gateway`,
-  logFile: `${WORK}cpb-gateway.log`,
-});
-const passthrough = await startWranglerDev({
-  name: "cpb-passthrough",
-  config: "bench/passthrough.wrangler.toml",
-  script: passthroughScript,
-  vars: { UPSTREAM: `${server.base}/honest~cpbpt` },
-  persistTo: `${WORK}state/cpb-passthrough`,
-  logFile: `${WORK}cpb-passthrough.log`,
-});
+const gateway = await startBenchWorker("cpb-gateway", "wrangler.toml", { UPSTREAMS: `${server.base}/honest~cpb`, ADMIN_TOKEN: `cpb-${process.pid}`, PROVIDER_ROUTERS: "", EDGE_CACHE_MAX_BYTES: String(2 * 1024 * MIB) });
+const passthrough = await startBenchWorker("cpb-passthrough", "bench/passthrough.wrangler.toml", { UPSTREAM: `${server.base}/honest~cpbpt` });
 const rows = ["passthrough", "car", "fileMiss", "rangeMiss"] as const;
 const mbs: Record<string, number[]> = {};
 const cpu: Record<string, number[]> = {};

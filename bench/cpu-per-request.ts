@@ -16,33 +16,27 @@
  * CPU per request is steadier than req/s on a shared machine, but it too
  * rises with the load average: compare runs of similar load.
  */
-import { mkdirSync } from "node:fs";
 import { loadavg } from "node:os";
 import { parseArgs } from "node:util";
-import { fileURLToPath } from "node:url";
 import { startTrustlessGatewayServer } from "../test/servers/trustless-gateway-server.ts";
 import { loadRun, type LoadRoute } from "./figure-load.ts";
 import { cpuSeconds, ownCpuSeconds } from "./stats.ts";
 import { buildFile } from "./synthetic-dag.ts";
-import { bundleWorker, startWranglerDev, type WranglerDev } from "./wrangler-dev.ts";
+import { startBenchWorker, type WranglerDev } from "./wrangler-dev.ts";
 
-const WORK = fileURLToPath(new URL("./.work/", import.meta.url));
 const { values } = parseArgs({ options: { seconds: { type: "string", default: "6" }, rounds: { type: "string", default: "2" } } });
 const CONNECTIONS = 8;
 
-mkdirSync(`${WORK}state`, { recursive: true });
 const server = await startTrustlessGatewayServer({ fixturesDir: null });
 const small = buildFile({ size: 200 * 1024, chunkSize: 64 * 1024, seed: 32, keepLeaves: true });
 server.addBlockSource(small.getter);
-const start = async (name: string, config: string, vars: Record<string, string>) =>
-  startWranglerDev({ name, config, script: await bundleWorker(config, `${WORK}build/${name}`, `${WORK}bundle-${name}.log`), vars, persistTo: `${WORK}state/${name}-${Date.now()}`, logFile: `${WORK}${name}.log` });
 const workers: WranglerDev[] = [];
 try {
-  const gateway = await start("cpu-gateway", "wrangler.toml", { UPSTREAMS: `${server.base}/slow-5~cpu`, ADMIN_TOKEN: `cpu-${process.pid}`, PROVIDER_ROUTERS: "" });
+  const gateway = await startBenchWorker("cpu-gateway", "wrangler.toml", { UPSTREAMS: `${server.base}/slow-5~cpu`, ADMIN_TOKEN: `cpu-${process.pid}`, PROVIDER_ROUTERS: "" });
   workers.push(gateway);
-  const hello = await start("cpu-hello", "bench/hello.wrangler.toml", {});
+  const hello = await startBenchWorker("cpu-hello", "bench/hello.wrangler.toml", {});
   workers.push(hello);
-  const passthrough = await start("cpu-passthrough", "bench/passthrough.wrangler.toml", { UPSTREAM: `${server.base}/slow-5~cpupt` });
+  const passthrough = await startBenchWorker("cpu-passthrough", "bench/passthrough.wrangler.toml", { UPSTREAM: `${server.base}/slow-5~cpupt` });
   workers.push(passthrough);
   const car = { Accept: "application/vnd.ipld.car" };
   const routes: [WranglerDev, LoadRoute][] = [

@@ -5,16 +5,14 @@
  *
  *   node --import ./bench/resolve-ts.mjs bench/load.ts [--seconds 5] [--profile route-label]
  */
-import { mkdirSync, rmSync } from "node:fs";
 import { loadavg } from "node:os";
 import { parseArgs } from "node:util";
-import { fileURLToPath } from "node:url";
 import { startTrustlessGatewayServer } from "../test/servers/trustless-gateway-server.ts";
 import { formatLoad, loadFigure } from "./figure-load.ts";
 import { cpuSeconds } from "./stats.ts";
 import { loadRoutes } from "./load-routes.ts";
 import { buildFile } from "./synthetic-dag.ts";
-import { bundleWorker, descendants, startWranglerDev } from "./wrangler-dev.ts";
+import { descendants, startBenchWorker, type WranglerDev } from "./wrangler-dev.ts";
 
 /** A process that exited meanwhile counts nothing. */
 const cpuOrZero = (pid: number): number => {
@@ -24,45 +22,23 @@ const cpuOrZero = (pid: number): number => {
     return 0;
   }
 };
-const WORK = fileURLToPath(new URL("./.work/", import.meta.url));
 const { values } = parseArgs({ options: { seconds: { type: "string", default: "5" } } });
 const log = (m: string) => process.stderr.write(`[load ${(performance.now() / 1000).toFixed(1)}s] ${m}\n`);
 
 const loadStart = loadavg();
-for (const dir of ["load-gateway", "load-hello", "load-passthrough"]) rmSync(`${WORK}state/${dir}`, { recursive: true, force: true });
-mkdirSync(`${WORK}state`, { recursive: true });
 const server = await startTrustlessGatewayServer({ fixturesDir: null });
 const block = buildFile({ size: 256 * 1024, chunkSize: 256 * 1024, seed: 31, keepLeaves: true });
 const small = buildFile({ size: 200 * 1024, chunkSize: 64 * 1024, seed: 32, keepLeaves: true });
 server.addBlockSource(block.getter);
 server.addBlockSource(small.getter);
 const adminToken = `load-${process.pid}-${Date.now()}`;
-const [gatewayScript, helloScript, passthroughScript] = await Promise.all([
-  bundleWorker("wrangler.toml", `${WORK}build/load-gateway`, `${WORK}bundle-load-gateway.log`),
-  bundleWorker("bench/hello.wrangler.toml", `${WORK}build/load-hello`, `${WORK}bundle-load-hello.log`),
-  bundleWorker("bench/passthrough.wrangler.toml", `${WORK}build/load-passthrough`, `${WORK}bundle-load-passthrough.log`),
-]);
-const gateway = await startWranglerDev({
-  name: "load-gateway",
-  config: "wrangler.toml",
-  script: gatewayScript,
-  vars: { UPSTREAMS: `${server.base}/slow-5~load`, ADMIN_TOKEN: adminToken, PROVIDER_ROUTERS: "" },
-  persistTo: `${WORK}state/load-gateway`,
-  logFile: `${WORK}load-gateway.log`,
-});
-let hello: Awaited<ReturnType<typeof startWranglerDev>> | undefined;
-let passthrough: Awaited<ReturnType<typeof startWranglerDev>> | undefined;
+const gateway = await startBenchWorker("load-gateway", "wrangler.toml", { UPSTREAMS: `${server.base}/slow-5~load`, ADMIN_TOKEN: adminToken, PROVIDER_ROUTERS: "" });
+let hello: WranglerDev | undefined;
+let passthrough: WranglerDev | undefined;
 try {
-  hello = await startWranglerDev({ name: "load-hello", config: "bench/hello.wrangler.toml", script: helloScript, vars: {}, persistTo: `${WORK}state/load-hello`, logFile: `${WORK}load-hello.log` });
+  hello = await startBenchWorker("load-hello", "bench/hello.wrangler.toml", {});
   // The CAR yardstick: the same upstream, 5 ms away, asked every time (bench/load-routes.ts).
-  passthrough = await startWranglerDev({
-    name: "load-passthrough",
-    config: "bench/passthrough.wrangler.toml",
-    script: passthroughScript,
-    vars: { UPSTREAM: `${server.base}/slow-5~loadpt` },
-    persistTo: `${WORK}state/load-passthrough`,
-    logFile: `${WORK}load-passthrough.log`,
-  });
+  passthrough = await startBenchWorker("load-passthrough", "bench/passthrough.wrangler.toml", { UPSTREAM: `${server.base}/slow-5~loadpt` });
   // CPU per request of the processes serving each route: wrangler (Node, it also receives every console.log line), its proxy and runtime workerd.
   const cpuOf = (w: { pid: number }) => () => [w.pid, ...descendants(w.pid).map((d) => d.pid)].reduce((sum, pid) => sum + cpuOrZero(pid), 0);
   const helloLog = { label: "hello-world Worker + one console.log line (yardstick)", url: `${hello.url}/log`, cpu: cpuOf(hello), yardstick: true };

@@ -14,7 +14,6 @@
  * peak falls far below `npm run bench`'s, the growth is garbage not yet
  * collected rather than live data.
  */
-import { mkdirSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
 import { startTrustlessGatewayServer } from "../test/servers/trustless-gateway-server.ts";
@@ -24,7 +23,7 @@ import { timedGet } from "./http-get.ts";
 import { rssBytes, sampleRss } from "./rss-sampler.ts";
 import { cpuSeconds, mbPerSecond, MIB } from "./stats.ts";
 import { buildFile } from "./synthetic-dag.ts";
-import { bundleWorker, startWranglerDev } from "./wrangler-dev.ts";
+import { startBenchWorker } from "./wrangler-dev.ts";
 
 const WORK = fileURLToPath(new URL("./.work/", import.meta.url));
 
@@ -39,21 +38,13 @@ const chunkSize = Number(values.block);
 const size = Number(values.size);
 const gcEveryMs = values["gc-every-ms"] === undefined ? undefined : Number(values["gc-every-ms"]);
 
-mkdirSync(`${WORK}state`, { recursive: true });
 const file = buildFile({ size, chunkSize, seed: 11, keepLeaves: size <= 512 * MIB });
 // Warm-up: a 16 MiB file of the same block size (JIT and code paths), small enough not to grow the heap much.
 const warmUpFile = buildFile({ size: 16 * MIB, chunkSize, seed: 12, keepLeaves: true });
 const server = await startTrustlessGatewayServer({ fixturesDir: null });
 server.addBlockSource(file.getter);
 server.addBlockSource(warmUpFile.getter);
-const worker = await startWranglerDev({
-  name: "gateway-profile",
-  config: "wrangler.toml",
-  script: await bundleWorker("wrangler.toml", `${WORK}build/gateway-profile`, `${WORK}bundle-gateway-profile.log`),
-  vars: { UPSTREAMS: `${server.base}/honest~profile`, ADMIN_TOKEN: `profile-${process.pid}` },
-  persistTo: `${WORK}state/profile`,
-  logFile: `${WORK}gateway-profile.log`,
-});
+const worker = await startBenchWorker("gateway-profile", "wrangler.toml", { UPSTREAMS: `${server.base}/honest~profile`, ADMIN_TOKEN: `profile-${process.pid}` });
 try {
   const url = `${worker.url}/ipfs/${file.root}?format=car`;
   const warm = await timedGet(`${worker.url}/ipfs/${warmUpFile.root}?format=car`, { Accept: CAR_ACCEPT });

@@ -10,7 +10,6 @@
  * Protocol through wrangler's inspector port), prints the functions with
  * the most self time and writes bench/.work/gateway-load.cpuprofile.
  */
-import { mkdirSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
 import { startTrustlessGatewayServer } from "../test/servers/trustless-gateway-server.ts";
@@ -19,7 +18,7 @@ import { loadRun } from "./figure-load.ts";
 import { loadRoutes } from "./load-routes.ts";
 import { cpuSeconds } from "./stats.ts";
 import { buildFile } from "./synthetic-dag.ts";
-import { bundleWorker, startWranglerDev } from "./wrangler-dev.ts";
+import { startBenchWorker } from "./wrangler-dev.ts";
 
 const WORK = fileURLToPath(new URL("./.work/", import.meta.url));
 
@@ -28,21 +27,13 @@ const { values } = parseArgs({ options: { route: { type: "string", default: "raw
 const which = ROUTES.indexOf(values.route);
 if (which < 0) throw new Error(`--route: one of ${ROUTES.join(", ")}`);
 
-mkdirSync(`${WORK}state`, { recursive: true });
 const server = await startTrustlessGatewayServer({ fixturesDir: null });
 const block = buildFile({ size: 256 * 1024, chunkSize: 256 * 1024, seed: 31, keepLeaves: true });
 const small = buildFile({ size: 200 * 1024, chunkSize: 64 * 1024, seed: 32, keepLeaves: true });
 server.addBlockSource(block.getter);
 server.addBlockSource(small.getter);
 const adminToken = `profile-${process.pid}`;
-const worker = await startWranglerDev({
-  name: "gateway-profile-load",
-  config: "wrangler.toml",
-  script: await bundleWorker("wrangler.toml", `${WORK}build/gateway-profile-load`, `${WORK}bundle-gateway-profile-load.log`),
-  vars: { UPSTREAMS: `${server.base}/slow-5~profile`, ADMIN_TOKEN: adminToken, PROVIDER_ROUTERS: "" },
-  persistTo: `${WORK}state/profile-load-${Date.now()}`,
-  logFile: `${WORK}gateway-profile-load.log`,
-});
+const worker = await startBenchWorker("gateway-profile-load", "wrangler.toml", { UPSTREAMS: `${server.base}/slow-5~profile`, ADMIN_TOKEN: adminToken, PROVIDER_ROUTERS: "" });
 try {
   const route = (await loadRoutes(worker, adminToken, block, small))[which]!;
   await loadRun(route, 8, 2); // warm-up

@@ -9,7 +9,7 @@
  * whenever someone edits a source file during the run.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { createWriteStream, readdirSync, readFileSync, rmSync } from "node:fs";
+import { createWriteStream, mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
@@ -147,6 +147,24 @@ export async function bundleWorker(config: string, outdir: string, logFile: stri
   const script = readdirSync(outdir).find((name) => name.endsWith(".js") || name.endsWith(".mjs"));
   if (!script) throw new Error(`bundling ${config} wrote no .js into ${outdir}`);
   return `${outdir}/${script}`;
+}
+
+const WORK = fileURLToPath(new URL("./.work/", import.meta.url));
+
+/**
+ * Bundles the worker of `config` and starts it under `name`, the way every
+ * bench sets up its workers: its bundle in `bench/.work/build/<name>`, its
+ * log `bench/.work/<name>.log`, its DO/R2/Cache state in a fresh
+ * `bench/.work/state/<name>`.
+ *
+ * @example await startBenchWorker("load-gateway", "wrangler.toml", { UPSTREAMS: `${server.base}/slow-5~load` })
+ */
+export async function startBenchWorker(name: string, config: string, vars: Record<string, string>): Promise<WranglerDev> {
+  const persistTo = `${WORK}state/${name}`;
+  rmSync(persistTo, { recursive: true, force: true });
+  mkdirSync(persistTo, { recursive: true });
+  const script = await bundleWorker(config, `${WORK}build/${name}`, `${WORK}bundle-${name}.log`);
+  return startWranglerDev({ name, config, script, vars, persistTo, logFile: `${WORK}${name}.log` });
 }
 
 export async function startWranglerDev(options: WranglerDevOptions): Promise<WranglerDev> {
