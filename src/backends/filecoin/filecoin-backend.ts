@@ -12,10 +12,11 @@ import {
   type StoreOutcome,
 } from "../replication-backend";
 import { parseChainSettings, resolveChain, type FilecoinChainSettings } from "./chain-config";
-import { createChainReader, pieceKey, RPC_TIMEOUT_MS } from "./chain-reader";
+import { createChainReader, pieceKey, RPC_TIMEOUT_MS, type DataSetState } from "./chain-reader";
 import { MAX_PIECE_BYTES, MIN_PIECE_BYTES, pieceStream, planPieces, type PiecePlan } from "./piece-plan";
 import { pdpVerdict } from "./watch-verdict";
 import { uploadPiece } from "./piece-upload";
+import { PIECE_BEING_DELETED } from "../../durable-objects/filecoin-watch";
 
 /**
  * Filecoin Onchain Cloud (PDP warm storage through FWSS) as a replication
@@ -211,7 +212,8 @@ export class FilecoinBackend implements ReplicationBackend {
         if (late()) return { state: "pending", replica: pendingRef(), retryAfterMs: 0, next: "store" };
         // A commit that landed before an interruption (or whose answer was wrong) is not made twice.
         let dataSetId = context.dataSetId;
-        let pieceIds = dataSetId === undefined ? undefined : await committedIds(await onChain(dataSetId));
+        // Pieces whose deletion is scheduled on chain or claimed in the watch (another account's removal) are not reused.
+        let pieceIds = dataSetId === undefined ? undefined : committedIds(await onChain(dataSetId), await this.#going(dataSetId));
         if (!pieceIds) {
           const committed = await context.commit({
             pieces: pieceCids.map((pieceCid) => ({ pieceCid, pieceMetadata: { ipfsRootCID: dag.root.toString() } })),
@@ -247,7 +249,15 @@ export class FilecoinBackend implements ReplicationBackend {
         // The account: remove() releases only its own ownership of copies other accounts may share (FilecoinWatch.release).
         details: { chain: this.#o.chain.chain, carSize: plan.carSize, copies: copies as unknown as Json[], account: dag.account === "" ? null : dag.account },
       };
-      await this.#watch(dag.account, dag.root.toString(), replica, copies);
+      try {
+        await this.#watch(dag.account, dag.root.toString(), replica, copies);
+      } catch (err) {
+        // A piece found committed is being deleted by its last owner's removal (FilecoinWatch.claimRemoval): commit again.
+        if (!String((err as Error)?.message).includes(PIECE_BEING_DELETED)) throw err;
+        delete progress.commits;
+        await save();
+        throw new BackendError("retryable", `${(err as Error).message.split("\n")[0]}; the pieces are committed again on the next attempt`);
+      }
       return { state: "stored", replica, bytes: plan.carSize };
     } catch (err) {
       throw toBackendError(err);
@@ -322,29 +332,33 @@ export class FilecoinBackend implements ReplicationBackend {
       const sets = await reader.dataSets([...new Set(copies.map((c) => BigInt(c.dataSetId)))]);
       const live = await reader.piecesLive(copies.flatMap((c) => c.pieceIds.map((p) => ({ dataSetId: BigInt(c.dataSetId), pieceId: BigInt(p) }))));
       const watch = this.#o.env.FILECOIN_WATCH.get(this.#o.env.FILECOIN_WATCH.idFromName("filecoin-watch"));
-      // Whose replica this is (store() records it; undefined for records stored before: see FilecoinWatch.release).
+      // Whose replica this is (store() records it; undefined for records stored before: the watch resolves the owners).
       const account = typeof replica.details.account === "string" || replica.details.account === null ? replica.details.account : undefined;
-      const held = new Set(await watch.heldByOthers(this.name, replica.remoteId, copies.flatMap((c) => c.pieceIds.map((p) => `${c.dataSetId}/${p}`)), account));
-      let synapse: Synapse | undefined;
       for (const c of copies) {
         const set = sets.get(BigInt(c.dataSetId));
         if (!set || set instanceof Error) throw new BackendError("retryable", `data set ${c.dataSetId}: ${set?.message ?? "no answer"}`);
-        if (!set.live || set.pdpEndEpoch !== 0n) continue;
-        const todo = c.pieceIds.filter((p) => {
+        for (const p of c.pieceIds) {
           const l = live.get(pieceKey(BigInt(c.dataSetId), BigInt(p)));
-          if (l instanceof Error) throw new BackendError("retryable", `piece ${p}: ${l.message}`);
-          return l === true && !set.scheduledRemovals.includes(BigInt(p)) && !held.has(`${c.dataSetId}/${p}`);
-        });
+          if (set.live && l instanceof Error) throw new BackendError("retryable", `piece ${p}: ${l.message}`);
+        }
+      }
+      // Release and decide in one step of the watch: a piece goes only when no other account or copy holds it, and a
+      // new owner arriving from now on commits the piece again instead of keeping this id (FilecoinWatch.claimRemoval).
+      const keys = copies.flatMap((c) => c.pieceIds.map((p) => `${c.dataSetId}/${p}`));
+      const reason = "removal requested by the engine";
+      const { remove } = await watch.claimRemoval(this.name, replica.remoteId, keys, account, reason);
+      const doomed = new Set(remove);
+      let synapse: Synapse | undefined;
+      for (const c of copies) {
+        const set = sets.get(BigInt(c.dataSetId)) as DataSetState;
+        if (!set.live || set.pdpEndEpoch !== 0n) continue;
+        const todo = c.pieceIds.filter((p) => live.get(pieceKey(BigInt(c.dataSetId), BigInt(p))) === true && !set.scheduledRemovals.includes(BigInt(p)) && doomed.has(`${c.dataSetId}/${p}`));
         if (todo.length === 0) continue;
         synapse ??= await this.#client();
         const context = await synapse.storage.createContext({ dataSetId: BigInt(c.dataSetId) });
         for (const p of todo) await context.deletePiece({ piece: BigInt(p) });
       }
-      for (const c of copies) {
-        for (const pieceId of c.pieceIds) {
-          await watch.release(`${this.name}|${replica.remoteId}|${c.dataSetId}/${pieceId}`, account, "removal requested by the engine");
-        }
-      }
+      await watch.finishRemoval(this.name, replica.remoteId, remove, reason);
     } catch (err) {
       throw toBackendError(err);
     }
@@ -427,24 +441,33 @@ export class FilecoinBackend implements ReplicationBackend {
     })();
   }
 
-  /** Puts every piece of every copy under the Filecoin watch (cron monitoring and renewal). */
+  /**
+   * Puts every piece of every copy under the Filecoin watch (cron monitoring and renewal), all in one call: the watch
+   * refuses them all if one is being deleted (PIECE_BEING_DELETED), so no row is left under a remote id never returned.
+   */
   async #watch(account: string, root: string, replica: ReplicaRef, copies: CopyDetails[]): Promise<void> {
     const watch = this.#o.env.FILECOIN_WATCH.get(this.#o.env.FILECOIN_WATCH.idFromName("filecoin-watch"));
-    for (const c of copies) {
-      for (const [i, pieceCid] of c.pieceCids.entries()) {
-        await watch.watch({
-          kind: "pdp", account: account === "" ? null : account, root, backend: this.name, remoteId: replica.remoteId,
-          pieceCid, dataSetId: c.dataSetId, pieceId: c.pieceIds[i]!, providerId: c.providerId,
-          retrievalUrl: c.retrievalUrls[i]!, addedEpoch: c.addedEpoch,
-        });
-      }
-    }
+    await watch.watchMany(copies.flatMap((c) => c.pieceCids.map((pieceCid, i) => ({
+      kind: "pdp" as const, account: account === "" ? null : account, root, backend: this.name, remoteId: replica.remoteId,
+      pieceCid, dataSetId: c.dataSetId, pieceId: c.pieceIds[i]!, providerId: c.providerId,
+      retrievalUrl: c.retrievalUrls[i]!, addedEpoch: c.addedEpoch,
+    }))));
+  }
+
+  /** Piece ids of a data set that are going: scheduled for removal on chain, or claimed for deletion in the watch. */
+  async #going(dataSetId: bigint): Promise<Set<bigint>> {
+    const reader = await createChainReader(this.#o.chain, this.#o.rpcTimeoutMs);
+    const set = (await reader.dataSets([dataSetId])).get(dataSetId);
+    if (!set || set instanceof Error) throw new BackendError("retryable", `data set ${dataSetId}: ${set?.message ?? "no answer"}`);
+    const watch = this.#o.env.FILECOIN_WATCH.get(this.#o.env.FILECOIN_WATCH.idFromName("filecoin-watch"));
+    return new Set([...set.scheduledRemovals, ...(await watch.deletingPieces(dataSetId.toString())).map(BigInt)]);
   }
 }
 
-/** The first live id of every piece, or undefined unless the data set holds them all. */
-function committedIds(found: ReadonlyArray<readonly bigint[]>): bigint[] | undefined {
-  return found.every((ids) => ids.length > 0) ? found.map((ids) => ids[0]!) : undefined;
+/** The first live id of every piece that is not `going`, or undefined unless the data set holds them all. */
+function committedIds(found: ReadonlyArray<readonly bigint[]>, going: ReadonlySet<bigint>): bigint[] | undefined {
+  const usable = found.map((ids) => ids.filter((id) => !going.has(id)));
+  return usable.every((ids) => ids.length > 0) ? usable.map((ids) => ids[0]!) : undefined;
 }
 
 /**

@@ -21,6 +21,18 @@
  *   the one reported to). `''` stands for no account. Back-filled from
  *   `copies.account`. A row and its pieces go when its last owner releases
  *   it (FilecoinBackend.remove(), docs/filecoin.md "Removal").
+ * - 4: `copy_owners.known`: 1 when the owner was registered by `watch()`
+ *   from now on (its replica records `details.account`, so its removal
+ *   names it); 0 for every owner recorded before (back-filled from the one
+ *   `copies.account`, possibly incomplete for a row two accounts shared
+ *   before migration 3) and for owners found by asking the engines: a row
+ *   with such an owner has its owners resolved again (every replicating
+ *   account's PinRegistry asked) before its pieces may be deleted.
+ *   `copy_owners.reported`: the state last reported to that owner (every
+ *   owner hears each change, not only `copies.account`); back-filled with
+ *   the row's state for `copies.account`, `stored` for the others (they
+ *   were never told anything else). A row whose pieces are being deleted
+ *   has `removal_requested = 1` and no owner: `watch()` refuses it.
  */
 export const FILECOIN_WATCH_MIGRATIONS: readonly string[] = [
   `CREATE TABLE copies (
@@ -77,4 +89,8 @@ export const FILECOIN_WATCH_MIGRATIONS: readonly string[] = [
      PRIMARY KEY (copy_id, account)
    ) WITHOUT ROWID;
    INSERT INTO copy_owners (copy_id, account) SELECT id, COALESCE(account, '') FROM copies;`,
+  `ALTER TABLE copy_owners ADD COLUMN known INTEGER NOT NULL DEFAULT 0;
+   ALTER TABLE copy_owners ADD COLUMN reported TEXT NOT NULL DEFAULT 'stored';
+   UPDATE copy_owners SET reported = COALESCE(
+     (SELECT c.state FROM copies c WHERE c.id = copy_owners.copy_id AND COALESCE(c.account, '') = copy_owners.account), 'stored');`,
 ];
