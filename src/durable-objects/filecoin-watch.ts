@@ -48,6 +48,13 @@ const MAINNET_GENESIS_SEC = 1_598_306_400;
 /** Owners of a legacy row are resolved by asking at most this many replicating accounts, this many at once. */
 const RESOLVE_MAX_ACCOUNTS = 1_000;
 const RESOLVE_PAGE = 50;
+/**
+ * The rows a run checks: stored or at risk, and lost ones an owner has not
+ * heard about yet (its report failed: the others were told, the row is
+ * lost), never a row whose pieces are being deleted.
+ */
+const CHECKED = `removal_requested = 0 AND (state IN ('stored', 'at_risk')
+  OR (state = 'lost' AND EXISTS (SELECT 1 FROM copy_owners o WHERE o.copy_id = copies.id AND o.account != '' AND o.reported = 'stored')))`;
 /** How `watch()` refuses a piece whose deletion is claimed (FilecoinBackend.store() looks for it). */
 export const PIECE_BEING_DELETED = "piece being deleted";
 
@@ -457,7 +464,7 @@ export class FilecoinWatch extends DurableObject<Env> {
     while (Date.now() - started < RUN_BUDGET_MS && counters.subrequests < cfg.runSubrequests) {
       const rows = this.#sql
         .exec<CopyRow>(
-          "SELECT * FROM copies WHERE state IN ('stored', 'at_risk') AND removal_requested = 0 AND next_check_at <= ? ORDER BY next_check_at, id LIMIT ?",
+          `SELECT * FROM copies WHERE ${CHECKED} AND next_check_at <= ? ORDER BY next_check_at, id LIMIT ?`,
           now, STEP_COPIES,
         )
         .toArray();
@@ -488,7 +495,7 @@ export class FilecoinWatch extends DurableObject<Env> {
     await this.#verifySample(cfg, now, fetcher, counters);
 
     const remaining = this.#sql
-      .exec<{ n: number }>("SELECT COUNT(*) AS n FROM copies WHERE state IN ('stored', 'at_risk') AND removal_requested = 0 AND next_check_at <= ?", now)
+      .exec<{ n: number }>(`SELECT COUNT(*) AS n FROM copies WHERE ${CHECKED} AND next_check_at <= ?`, now)
       .one().n;
     if (remaining > 0) await this.ctx.storage.setAlarm(Date.now() + 1_000);
     return { ...counters, remaining, funding };
@@ -623,10 +630,12 @@ export class FilecoinWatch extends DurableObject<Env> {
     const to = accounts.length > 1 ? ` (to ${heard.join(", ")})` : "";
     if (failed.length > 0) {
       counters.failed++;
-      this.#log(row.id, now, kind, reason, `report to the engine failed, retried next run: ${failed.length === 1 && accounts.length <= 1 ? failed[0]!.replace(/^[^:]*: /, "") : failed.join("; ")}${heard.length > 0 ? `; reported${to}` : ""}`);
+      // One owner: its error as it came; several: each prefixed by its account.
+      const why = accounts.length <= 1 ? failed[0]!.slice(failed[0]!.indexOf(": ") + 2) : failed.join("; ");
+      this.#log(row.id, now, kind, reason, `report to the engine failed, retried next run: ${why}${heard.length > 0 ? `; reported${to}` : ""}`);
       this.#sql.exec(
         "UPDATE copies SET last_check_at = ?, next_check_at = ?, last_error = ? WHERE id = ?",
-        now, now + RETRY_BASE_MS, `report failed: ${failed.join("; ")}`, row.id,
+        now, now + RETRY_BASE_MS, `report failed: ${why}`, row.id,
       );
       if (heard.length === 0) return;
     }
