@@ -310,18 +310,19 @@ export class FilecoinBackend implements ReplicationBackend {
    * Schedules the deletion of the copy's pieces (Curio `DELETE
    * /pdp/data-sets/{id}/pieces/{pieceId}`, signed `SchedulePieceRemovals`;
    * PDPVerifier drops them at the next proving period) and stops watching
-   * them. Skipped, piece by piece: a piece not live or already scheduled
-   * (idempotent: a retry after a partial failure asks only for the rest),
-   * a piece another copy of this backend still holds (the Filecoin watch
-   * lists it under another remote id: a repair keeps a healthy provider's
-   * data set; or another account owns the same watch row: two accounts
-   * pinning one root share its pieces), and every piece of a data set that is terminated
-   * (`pdpEndEpoch` set: it ends by itself, nothing more is paid) or gone.
-   * The copies come from the replica's details, else from its remote id
-   * (`copyRemoteId`); a record with neither (a remote id that is a piece
-   * CID alone and no details) has nothing to delete. The watch rows are
-   * released for this replica's account (`details.account`), dropped only
-   * when no other account owns them (FilecoinWatch.release).
+   * them. Which pieces go is the watch's decision, made in one step with
+   * the release of this replica's ownership (FilecoinWatch.claimRemoval):
+   * never a piece another account still owns (two accounts pinning one
+   * root share its pieces), another copy of this backend holds under
+   * another remote id (a repair keeps a healthy provider's data set), or
+   * whose owners cannot be resolved (a record stored before
+   * `details.account`). Skipped besides: a piece not live or already
+   * scheduled (idempotent: a retry asks only for the rest), and every piece
+   * of a data set that is terminated (`pdpEndEpoch` set: it ends by itself,
+   * nothing more is paid) or gone. The copies come from the replica's
+   * details, else from its remote id (`copyRemoteId`); a record with
+   * neither has nothing to delete. Once the deletions were sent the claimed
+   * rows leave the watch (FilecoinWatch.finishRemoval).
    */
   async remove(replica: ReplicaRef): Promise<void> {
     const recorded = copiesOf(replica);
