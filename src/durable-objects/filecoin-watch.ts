@@ -323,7 +323,7 @@ export class FilecoinWatch extends DurableObject<Env> {
         kept.push(key);
         if (row !== undefined) {
           this.#sql.exec("DELETE FROM copies WHERE id = ?", id);
-          this.#log(id, now, "unwatch", reason, "removed; the piece is kept: another copy holds it");
+          this.#log(id, now, "unwatch", reason, "removed"); // the piece stays: another copy holds it
         }
       } else {
         remove.push(key);
