@@ -55,6 +55,8 @@ const RESOLVE_PAGE = 50;
  */
 const CHECKED = `removal_requested = 0 AND (state IN ('stored', 'at_risk')
   OR (state = 'lost' AND EXISTS (SELECT 1 FROM copy_owners o WHERE o.copy_id = copies.id AND o.account != '' AND o.reported = 'stored')))`;
+/** A deleted piece is refused by `watch()` this long after its deletion was sent (the chain shows it by then). */
+const TOMBSTONE_MS = 30 * 24 * 60 * 60_000;
 /** How `watch()` refuses a piece whose deletion is claimed (FilecoinBackend.store() looks for it). */
 export const PIECE_BEING_DELETED = "piece being deleted";
 
@@ -224,9 +226,9 @@ export class FilecoinWatch extends DurableObject<Env> {
     }
     if (input.kind === "deal" && !/^\d+$/.test(input.dealId ?? "")) throw new Error("a deal copy needs a numeric dealId");
     if (input.kind === "pdp") {
-      const going = this.#sql
-        .exec("SELECT 1 FROM copies WHERE kind = 'pdp' AND data_set_id = ? AND piece_id = ? AND removal_requested = 1 LIMIT 1", input.dataSetId!, input.pieceId!)
-        .toArray().length > 0;
+      const going =
+        this.#sql.exec("SELECT 1 FROM copies WHERE kind = 'pdp' AND data_set_id = ? AND piece_id = ? AND removal_requested = 1 LIMIT 1", input.dataSetId!, input.pieceId!).toArray().length > 0 ||
+        this.#sql.exec("SELECT 1 FROM deleted_pieces WHERE data_set_id = ? AND piece_id = ?", input.dataSetId!, input.pieceId!).toArray().length > 0;
       if (going) throw new Error(`${PIECE_BEING_DELETED}: piece ${input.pieceId} of data set ${input.dataSetId} (its last owner removed it); store it again`);
     }
     return id;
@@ -336,10 +338,19 @@ export class FilecoinWatch extends DurableObject<Env> {
     return { remove, kept };
   }
 
-  /** The deletions `claimRemoval` decided were sent: their rows leave the watch. */
+  /**
+   * The deletions `claimRemoval` decided were sent: their rows leave the
+   * watch, and each piece is remembered as deleted (`deleted_pieces`, 30
+   * days) so that `watch()` still refuses it while the chain may not show
+   * its removal yet.
+   */
   async finishRemoval(backend: string, remoteId: string, pieces: string[], reason: string): Promise<void> {
     const roots = new Set<string>();
+    const now = Date.now();
+    this.#sql.exec("DELETE FROM deleted_pieces WHERE at < ?", now - TOMBSTONE_MS);
     for (const key of pieces) {
+      const [dataSetId, pieceId] = key.split("/");
+      this.#sql.exec("INSERT OR REPLACE INTO deleted_pieces (data_set_id, piece_id, at) VALUES (?, ?, ?)", dataSetId, pieceId, now);
       const id = `${backend}|${remoteId}|${key}`;
       const row = this.#sql.exec<{ root: string }>("SELECT root FROM copies WHERE id = ? AND removal_requested = 1", id).toArray()[0];
       if (row === undefined || this.#owners(id).length > 0) continue;
@@ -350,10 +361,14 @@ export class FilecoinWatch extends DurableObject<Env> {
     await this.#syncHolders([...roots]);
   }
 
-  /** Piece ids of data set `dataSetId` whose deletion was claimed here and not finished (store() never reuses them). */
+  /** Piece ids of data set `dataSetId` whose deletion was claimed or sent here (store() never reuses them). */
   async deletingPieces(dataSetId: string): Promise<string[]> {
     return this.#sql
-      .exec<{ piece_id: string }>("SELECT DISTINCT piece_id FROM copies WHERE kind = 'pdp' AND data_set_id = ? AND removal_requested = 1 ORDER BY piece_id", dataSetId)
+      .exec<{ piece_id: string }>(
+        `SELECT piece_id FROM copies WHERE kind = 'pdp' AND data_set_id = ? AND removal_requested = 1
+         UNION SELECT piece_id FROM deleted_pieces WHERE data_set_id = ? ORDER BY piece_id`,
+        dataSetId, dataSetId,
+      )
       .toArray()
       .map((r) => r.piece_id);
   }

@@ -22,6 +22,7 @@ describe("Filecoin watch: owners of a copy", () => {
     const owners = await runInDurableObject(stub, (_w: FilecoinWatch, state) => {
       const sql = state.storage.sql;
       sql.exec("DROP TABLE copy_owners");
+      sql.exec("DROP TABLE deleted_pieces");
       sql.exec("UPDATE _schema_version SET version = 2");
       sql.exec("INSERT INTO copies (id, kind, account, root, backend, remote_id, data_set_id, piece_id, state, next_check_at, created_at) VALUES ('fil|r1|77/1', 'pdp', 'acct-a', ?, 'fil', 'r1', '77', '1', 'at_risk', 0, 0)", ROOT);
       sql.exec("INSERT INTO copies (id, kind, account, root, backend, remote_id, data_set_id, piece_id, next_check_at, created_at) VALUES ('fil|r2|77/2', 'pdp', NULL, ?, 'fil', 'r2', '77', '2', 0, 0)", ROOT);
@@ -58,7 +59,10 @@ describe("Filecoin watch: owners of a copy", () => {
     expect(await stub.claimRemoval("fil", "r1", ["77/1"], "acct-b", "retry")).toEqual({ remove: ["77/1"], kept: [] });
     await stub.finishRemoval("fil", "r1", ["77/1"], "test");
     expect((await stub.copies(ROOT)).map((c) => c.id)).toEqual(["fil|r2|77/2"]);
-    expect(await stub.deletingPieces("77")).toEqual([]);
+    // The row is gone, the piece remembered as deleted (the chain may not show its removal yet): still refused.
+    expect(await stub.deletingPieces("77")).toEqual(["1"]);
+    expect(await refused(stub.watch(pdp("r1", "1", "acct-c")))).toBe(`${PIECE_BEING_DELETED}: piece 1 of data set 77 (its last owner removed it); store it again`);
+    expect((await stub.copies(ROOT)).map((c) => c.id)).toEqual(["fil|r2|77/2"]);
 
     // Two known owners: the first removal keeps the piece and hands the report account over; the last one claims it.
     await stub.watch(pdp("r3", "3", "acct-a"));
@@ -82,7 +86,11 @@ describe("Filecoin watch: owners of a copy", () => {
     await stub.finishRemoval("fil", "r2", ["77/2"], "test");
     await stub.unwatch("fil|r5|77/4");
     expect(await stub.copies(ROOT)).toEqual([]);
-    const left = await runInDurableObject(stub, (_w: FilecoinWatch, state) => state.storage.sql.exec("SELECT * FROM copy_owners").toArray());
-    expect(left).toEqual([]);
+    const left = await runInDurableObject(stub, (_w: FilecoinWatch, state) => ({
+      owners: state.storage.sql.exec("SELECT * FROM copy_owners").toArray(),
+      deleted: state.storage.sql.exec("SELECT data_set_id, piece_id FROM deleted_pieces ORDER BY piece_id").toArray(),
+    }));
+    // 77/4 was kept (another copy held it): no tombstone.
+    expect(left).toEqual({ owners: [], deleted: [{ data_set_id: "77", piece_id: "1" }, { data_set_id: "77", piece_id: "2" }, { data_set_id: "77", piece_id: "3" }] });
   });
 });

@@ -33,6 +33,10 @@
  *   the row's state for `copies.account`, `stored` for the others (they
  *   were never told anything else). A row whose pieces are being deleted
  *   has `removal_requested = 1` and no owner: `watch()` refuses it.
+ *   `deleted_pieces`: pieces whose deletion was sent (the claimed rows are
+ *   gone by then, the chain may not show the removal yet): `watch()`
+ *   refuses them too, and `store()` never reuses them. A piece id is never
+ *   reused in a data set, so a tombstone stays true; kept 30 days.
  */
 export const FILECOIN_WATCH_MIGRATIONS: readonly string[] = [
   `CREATE TABLE copies (
@@ -92,5 +96,11 @@ export const FILECOIN_WATCH_MIGRATIONS: readonly string[] = [
   `ALTER TABLE copy_owners ADD COLUMN known INTEGER NOT NULL DEFAULT 0;
    ALTER TABLE copy_owners ADD COLUMN reported TEXT NOT NULL DEFAULT 'stored';
    UPDATE copy_owners SET reported = COALESCE(
-     (SELECT c.state FROM copies c WHERE c.id = copy_owners.copy_id AND COALESCE(c.account, '') = copy_owners.account), 'stored');`,
+     (SELECT c.state FROM copies c WHERE c.id = copy_owners.copy_id AND COALESCE(c.account, '') = copy_owners.account), 'stored');
+   CREATE TABLE deleted_pieces (
+     data_set_id TEXT NOT NULL,
+     piece_id TEXT NOT NULL,
+     at INTEGER NOT NULL,
+     PRIMARY KEY (data_set_id, piece_id)
+   ) WITHOUT ROWID;`,
 ];
