@@ -3,7 +3,10 @@ import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, inject, it } from "vitest";
 import { filecoinWatch } from "../../src/cron/filecoin-watch";
 import { registryStub, type PinRegistry } from "../../src/durable-objects/pin-registry";
-import type { FilecoinWatch } from "../../src/durable-objects/filecoin-watch";
+import { PIECE_BEING_DELETED, type FilecoinWatch } from "../../src/durable-objects/filecoin-watch";
+import type { Json } from "../../src/backends/replication-backend";
+import { syntheticDag } from "../../bench/replication-dag";
+import { rejectionOf } from "../backends/server-control";
 import { create as createFilecoinBackend } from "../../src/backends/filecoin/filecoin-backend";
 import type { ProviderLog } from "../servers/pdp-provider-server";
 import { call, newAccount } from "../pinning/helpers";
@@ -257,4 +260,54 @@ describe("FilecoinBackend.remove() on unpin (engine, local chain and PDP provide
     expect(rows).toEqual([[now.remoteId, "stored"], [now.remoteId, "stored"]]);
     expect(now.state).toBe("stored");
   }, 180_000);
+
+  it("a store that found the pieces committed before the last owner's removal decided, and registers them after: the watch refuses the doomed piece ids, the store drops its commits and commits the pieces again; nothing of the new copy is deleted", async () => {
+    // Direct backend calls (as the engine's alarm makes them), so B's store can stop between its commits and its registration.
+    const backend = () => createFilecoinBackend({
+      name: "foc-share", env, secret: (f) => ({ SESSION_KEY: FOC_SESSION_KEY, PAYER: FOC_PAYER })[f],
+      settings: { type: "filecoin", chain: "calibration", rpcUrl: base + "/rpc", copies: 2, rpcTimeoutMs: 5000, source: "share" },
+    });
+    const dag = await syntheticDag(4, 1900);
+    const cid = dag.root.toString();
+    const a = await (await backend()).store({ ...dag, account: "acct-late-a" }, { checkpoint: async () => undefined, deadline: Date.now() + 60_000 });
+    expect(a.state).toBe("stored");
+    const aRef = (a as { replica: { backend: string; remoteId: string; details: Record<string, unknown> } }).replica;
+    const aCopies = aRef.details.copies as unknown as Copy[];
+    expect(aCopies.map((c) => c.providerId)).toEqual(["1", "2"]);
+
+    // B stores the same DAG; its step runs out of time once provider 1's commit is recorded: it found A's piece there.
+    let progress: Json | undefined;
+    const checkpoint = async (p: Json) => void (progress = structuredClone(p));
+    const commits = () => (progress as { commits?: Record<string, { dataSetId: string; pieceIds: string[] }> } | undefined)?.commits;
+    const b1 = await (await backend()).store({ ...dag, account: "acct-late-b" }, { checkpoint, get deadline() { return Object.keys(commits() ?? {}).length >= 1 ? 0 : Date.now() + 60_000; } });
+    expect(b1).toMatchObject({ state: "pending", next: "store" });
+    expect(commits()).toEqual({ "1": { dataSetId: aCopies[0]!.dataSetId, pieceIds: aCopies[0]!.pieceIds, epoch: expect.any(String) } });
+
+    // A, the only owner, removes its copy: both pieces deleted, its rows gone.
+    await (await backend()).remove(aRef as never);
+    const aDeleted = aCopies.map((c) => [c.providerId, c.dataSetId, c.pieceIds[0]!, session, "scheduled"]);
+    expect(await deletionsOf(aCopies)).toEqual(aDeleted);
+    expect(await filecoinWatch(env).copies(cid)).toEqual([]);
+
+    // B resumes: provider 2's piece is scheduled for removal, so it commits it again; then the watch refuses provider
+    // 1's recorded piece id (deleted): nothing registered, the commits dropped, a retryable error.
+    const b2 = await rejectionOf((await backend()).store({ ...dag, account: "acct-late-b" }, { progress: progress!, checkpoint, deadline: Date.now() + 60_000 }));
+    expect(b2.kind).toBe("retryable");
+    expect(b2.message).toBe(`${PIECE_BEING_DELETED}: piece ${aCopies[0]!.pieceIds[0]} of data set ${aCopies[0]!.dataSetId} (its last owner removed it); store it again; the pieces are committed again on the next attempt`);
+    expect(commits()).toBeUndefined();
+    expect(await filecoinWatch(env).copies(cid)).toEqual([]);
+
+    // The next attempt commits provider 1's piece again (a new id) and keeps provider 2's new one (found on chain).
+    const b3 = await (await backend()).store({ ...dag, account: "acct-late-b" }, { progress: progress!, checkpoint, deadline: Date.now() + 60_000 });
+    expect(b3.state).toBe("stored");
+    const bRef = (b3 as { replica: { remoteId: string; details: Record<string, unknown> } }).replica;
+    const bCopies = bRef.details.copies as unknown as Copy[];
+    expect(bCopies.map((c) => c.dataSetId)).toEqual(aCopies.map((c) => c.dataSetId));
+    for (const [i, c] of bCopies.entries()) expect(BigInt(c.pieceIds[0]!)).toBeGreaterThan(BigInt(aCopies[i]!.pieceIds[0]!));
+    for (const c of bCopies) expect(await scheduledRemovals(c)).toEqual([]);
+    expect(await deletionsOf(bCopies)).toEqual([]);
+    expect(await deletionsOf(aCopies)).toEqual(aDeleted);
+    expect((await filecoinWatch(env).copies(cid)).map((w) => [w.remoteId, w.account, w.state])).toEqual([[bRef.remoteId, "acct-late-b", "stored"], [bRef.remoteId, "acct-late-b", "stored"]]);
+    await (await backend()).remove(bRef as never);
+  }, 120_000);
 });
