@@ -205,9 +205,18 @@ export class FilecoinWatch extends DurableObject<Env> {
       )
       .toArray();
     for (const old of replaced) {
+      // The registering account's replacement exists; another account sharing the old copy may still be making its own.
+      this.#sql.exec("DELETE FROM copy_owners WHERE copy_id = ? AND account = ?", old.id, input.account ?? "");
+      const left = this.#owners(old.id).filter((o) => o !== "");
+      const why = `replaced by new copy ${id} (old copy was ${old.state})`;
+      if (left.length > 0) {
+        this.#sql.exec("UPDATE copies SET account = ? WHERE id = ? AND COALESCE(account, '') NOT IN (SELECT account FROM copy_owners WHERE copy_id = ?)", left[0], old.id, old.id);
+        this.#log(old.id, now, "release", why, `account ${input.account ?? "(none)"} released it; still held by ${left.join(", ")}`);
+        continue;
+      }
       this.#sql.exec("DELETE FROM copies WHERE id = ?", old.id);
       this.#sql.exec("DELETE FROM copy_owners WHERE copy_id = ?", old.id);
-      this.#log(old.id, now, "drop", `replaced by new copy ${id} (old copy was ${old.state})`, "dropped from the watch");
+      this.#log(old.id, now, "drop", why, "dropped from the watch");
     }
     return id;
   }

@@ -93,4 +93,21 @@ describe("Filecoin watch: owners of a copy", () => {
     // 77/4 was kept (another copy held it): no tombstone.
     expect(left).toEqual({ owners: [], deleted: [{ data_set_id: "77", piece_id: "1" }, { data_set_id: "77", piece_id: "2" }, { data_set_id: "77", piece_id: "3" }] });
   });
+
+  it("a lost copy two accounts share stays watched until each account registered its replacement: the first one releases it, the last one drops it", async () => {
+    const stub = env.FILECOIN_WATCH.get(env.FILECOIN_WATCH.idFromName("watch-owners-replaced"));
+    const old = await stub.watch(pdp("r1", "1", "acct-a"));
+    await stub.watch(pdp("r1", "1", "acct-b"));
+    await runInDurableObject(stub, (_w: FilecoinWatch, state) => void state.storage.sql.exec("UPDATE copies SET state = 'lost' WHERE id = ?", old));
+    // acct-a's engine stored a new copy: acct-b (which heard the same report) has not yet; its copy stays watched.
+    const newA = await stub.watch(pdp("r2", "2", "acct-a"));
+    expect((await stub.copies(ROOT)).map((c) => [c.id, c.account, c.state])).toEqual([[old, "acct-b", "lost"], [newA, "acct-a", "stored"]]);
+    expect((await stub.actions(old)).map((a) => [a.kind, a.reason, a.result])).toEqual([
+      ["release", `replaced by new copy ${newA} (old copy was lost)`, "account acct-a released it; still held by acct-b"],
+    ]);
+    // acct-b's replacement: the old copy goes.
+    const newB = await stub.watch(pdp("r3", "3", "acct-b"));
+    expect((await stub.copies(ROOT)).map((c) => c.id)).toEqual([newA, newB]);
+    expect((await stub.actions(old)).map((a) => [a.kind, a.result]).at(-1)).toEqual(["drop", "dropped from the watch"]);
+  });
 });
