@@ -281,7 +281,7 @@ export class FilecoinWatch extends DurableObject<Env> {
    * the rows once the deletions were sent.
    *
    * Owners whose removal may not name them (`known = 0`: recorded before
-   * migration 4, or found by a resolution) and a removal that does not say
+   * the owners migration, or found by a resolution) and a removal that does not say
    * whose it is (`account` undefined: a replica stored before
    * `details.account`) are resolved first: every replicating account's
    * PinRegistry is asked whether it still holds the replica (or stores the

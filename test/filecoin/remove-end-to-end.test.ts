@@ -183,7 +183,7 @@ describe("FilecoinBackend.remove() on unpin (engine, local chain and PDP provide
     const { cid, remoteId, copies } = first;
     const watchIds = copies.map((c) => `foc-share|${remoteId}|${c.dataSetId}/${c.pieceIds[0]}`).sort();
     // What an older version left: migration 3 back-filled the one copies.account (the last registrant, `second`) as the
-    // only owner, not known (migration 4); neither replica record says whose it is.
+    // only owner, not known (the owners migration); neither replica record says whose it is.
     const watchStub = env.FILECOIN_WATCH.get(env.FILECOIN_WATCH.idFromName("filecoin-watch"));
     await runInDurableObject(watchStub, (_w: FilecoinWatch, state) => {
       for (const id of watchIds) {

@@ -6,7 +6,7 @@ import { FILECOIN_WATCH_MIGRATIONS } from "../../src/backends/filecoin/watch-sch
 import { migrate } from "../../src/durable-objects/sql-migrations";
 
 /**
- * The watch's `copy_owners` (watch-schema migrations 3 and 4): back-filled
+ * The watch's `copy_owners` (watch-schema migration 3 and the owners migration after it): back-filled
  * from `copies.account` on an object migrated before them, filled by
  * `watch()`, and `claimRemoval()` lets a piece go only with its last owner. A watch object of
  * its own (not the deployment's "filecoin-watch"), so no other file's rows.
@@ -16,7 +16,7 @@ const pdp = (remoteId: string, pieceId: string, account: string | null) =>
   ({ kind: "pdp", account, root: ROOT, backend: "fil", remoteId, pieceCid: "bafkzcibpiece", dataSetId: "77", pieceId }) as const;
 
 describe("Filecoin watch: owners of a copy", () => {
-  it("migrations 3 and 4 back-fill one owner per row from copies.account (no account: ''), not known, reported the row's state; watch() adds known owners; claimRemoval() keeps a row until its last owner, then marks it and watch() refuses its piece until finishRemoval() drops it", async () => {
+  it("the owner migrations back-fill one owner per row from copies.account (no account: ''), not known, reported the row's state; watch() adds known owners; claimRemoval() keeps a row until its last owner, then marks it and watch() refuses its piece until finishRemoval() drops it", async () => {
     const stub = env.FILECOIN_WATCH.get(env.FILECOIN_WATCH.idFromName("watch-owners-test"));
     // An object at schema version 2 (before copy_owners) with two rows, then migrated.
     const owners = await runInDurableObject(stub, (_w: FilecoinWatch, state) => {
@@ -33,7 +33,7 @@ describe("Filecoin watch: owners of a copy", () => {
       };
     });
     expect(owners).toEqual({
-      version: 4,
+      version: FILECOIN_WATCH_MIGRATIONS.length,
       rows: [{ copy_id: "fil|r1|77/1", account: "acct-a", known: 0, reported: "at_risk" }, { copy_id: "fil|r2|77/2", account: "", known: 0, reported: "stored" }],
     });
     const ownerRows = () => runInDurableObject(stub, (_w: FilecoinWatch, state) => state.storage.sql.exec("SELECT copy_id, account, known FROM copy_owners ORDER BY copy_id, account").toArray());
