@@ -370,6 +370,17 @@ export class FilecoinWatch extends DurableObject<Env> {
     await this.#syncHolders([...roots]);
   }
 
+  /**
+   * A removal left data set `dataSetId` of `backend` without a piece that
+   * stays (FilecoinBackend.remove()): logged for the operator (kind
+   * `data set`, no copy). It is not deleted: docs/filecoin.md "Not done".
+   */
+  async noteEmptiedDataSet(backend: string, dataSetId: string, providerId: string): Promise<void> {
+    const reason = `data set ${dataSetId} of provider ${providerId} (${backend}) has no piece left after this removal`;
+    this.#log(null, Date.now(), "data set", reason, "not deleted: ending it takes FWSS terminateService from the payer's wallet; a later store reuses it");
+    console.warn(`filecoin watch: ${reason}; it stays live at FWSS's minimum rate until terminated or reused`);
+  }
+
   /** Piece ids of data set `dataSetId` whose deletion was claimed or sent here (store() never reuses them). */
   async deletingPieces(dataSetId: string): Promise<string[]> {
     return this.#sql

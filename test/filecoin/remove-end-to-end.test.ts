@@ -310,4 +310,38 @@ describe("FilecoinBackend.remove() on unpin (engine, local chain and PDP provide
     expect((await filecoinWatch(env).copies(cid)).map((w) => [w.remoteId, w.account, w.state])).toEqual([[bRef.remoteId, "acct-late-b", "stored"], [bRef.remoteId, "acct-late-b", "stored"]]);
     await (await backend()).remove(bRef as never);
   }, 120_000);
+
+  it("a removal that leaves a data set without a piece that stays logs it for the operator (not deleted: ending one is the payer's terminateService transaction); one that leaves a piece logs nothing", async () => {
+    // Its own data set: a data set namespace (`source`) no other test uses, one copy.
+    const backend = () => createFilecoinBackend({
+      name: "foc-emptied", env, secret: (f) => ({ SESSION_KEY: FOC_SESSION_KEY, PAYER: FOC_PAYER })[f],
+      settings: { type: "filecoin", chain: "calibration", rpcUrl: base + "/rpc", copies: 1, rpcTimeoutMs: 5000, source: "emptied" },
+    });
+    const stored = async (leafSize: number) => {
+      const out = await (await backend()).store({ ...(await syntheticDag(3, leafSize)), account: "acct-emptied" }, { checkpoint: async () => undefined, deadline: Date.now() + 60_000 });
+      expect(out.state).toBe("stored");
+      return (out as { replica: { backend: string; remoteId: string; details: Record<string, unknown> } }).replica;
+    };
+    const x = await stored(1800);
+    const y = await stored(1850);
+    const [cx] = x.details.copies as unknown as Copy[];
+    const [cy] = y.details.copies as unknown as Copy[];
+    // The SDK reuses the payer's data set of that namespace: both DAGs in one data set.
+    expect(cy!.dataSetId).toBe(cx!.dataSetId);
+    const notes = async () => (await filecoinWatch(env).actions()).filter((a) => a.kind === "data set" && a.reason.startsWith(`data set ${cx!.dataSetId} `)).map((a) => [a.copyId, a.reason, a.result]);
+
+    await (await backend()).remove(x as never);
+    expect(await deletionsOf([cx!])).toEqual([[cx!.providerId, cx!.dataSetId, cx!.pieceIds[0]!, session, "scheduled"]]);
+    expect(await notes()).toEqual([]);
+
+    await (await backend()).remove(y as never);
+    expect(await deletionsOf([cy!])).toEqual([[cy!.providerId, cy!.dataSetId, cy!.pieceIds[0]!, session, "scheduled"]]);
+    expect(await notes()).toEqual([[
+      null,
+      `data set ${cx!.dataSetId} of provider ${cx!.providerId} (foc-emptied) has no piece left after this removal`,
+      "not deleted: ending it takes FWSS terminateService from the payer's wallet; a later store reuses it",
+    ]]);
+    // The data set itself is untouched: still live (nothing asked of the provider or chain beyond the two piece deletions).
+    expect(await scheduledRemovals({ ...cx!, pieceIds: [cx!.pieceIds[0]!, cy!.pieceIds[0]!] })).toEqual([cx!.pieceIds[0]!, cy!.pieceIds[0]!]);
+  }, 120_000);
 });

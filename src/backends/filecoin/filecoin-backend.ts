@@ -350,6 +350,8 @@ export class FilecoinBackend implements ReplicationBackend {
       const { remove } = await watch.claimRemoval(this.name, replica.remoteId, keys, account, reason);
       const doomed = new Set(remove);
       let synapse: Synapse | undefined;
+      /** Data set → every piece id now going (scheduled before, or asked now), of the data sets we asked deletions in. */
+      const going = new Map<bigint, { providerId: string; ids: Set<bigint> }>();
       for (const c of copies) {
         const set = sets.get(BigInt(c.dataSetId)) as DataSetState;
         if (!set.live || set.pdpEndEpoch !== 0n) continue;
@@ -358,8 +360,12 @@ export class FilecoinBackend implements ReplicationBackend {
         synapse ??= await this.#client();
         const context = await synapse.storage.createContext({ dataSetId: BigInt(c.dataSetId) });
         for (const p of todo) await context.deletePiece({ piece: BigInt(p) });
+        const g = going.get(set.dataSetId) ?? { providerId: set.providerId.toString(), ids: new Set(set.scheduledRemovals) };
+        for (const p of todo) g.ids.add(BigInt(p));
+        going.set(set.dataSetId, g);
       }
       await watch.finishRemoval(this.name, replica.remoteId, remove, reason);
+      await this.#noteEmptied(reader, watch, going);
     } catch (err) {
       throw toBackendError(err);
     }
@@ -453,6 +459,27 @@ export class FilecoinBackend implements ReplicationBackend {
       pieceCid, dataSetId: c.dataSetId, pieceId: c.pieceIds[i]!, providerId: c.providerId,
       retrievalUrl: c.retrievalUrls[i]!, addedEpoch: c.addedEpoch,
     }))));
+  }
+
+  /**
+   * A data set whose every active piece is now going stays live, empty, and
+   * charged FWSS's minimum rate: it is not deleted (ending it is FWSS
+   * `terminateService`, a transaction from the payer's wallet, which the
+   * session key cannot send; docs/filecoin.md "Not done"), but the watch
+   * logs it for the operator (`FilecoinWatch.noteEmptiedDataSet`). A later
+   * store reuses it. A failed read only skips the note.
+   */
+  async #noteEmptied(reader: import("./chain-reader").FilecoinChainReader, watch: DurableObjectStub<import("../../durable-objects/filecoin-watch").FilecoinWatch>, going: Map<bigint, { providerId: string; ids: Set<bigint> }>): Promise<void> {
+    if (going.size === 0) return;
+    try {
+      const counts = await reader.activePieceCounts([...going.keys()]);
+      for (const [dataSetId, g] of going) {
+        const n = counts.get(dataSetId);
+        if (typeof n === "bigint" && n <= BigInt(g.ids.size)) await watch.noteEmptiedDataSet(this.name, dataSetId.toString(), g.providerId);
+      }
+    } catch (err) {
+      console.warn(`filecoin ${this.name}: could not tell whether the data sets emptied: ${toBackendError(err).message}`);
+    }
   }
 
   /** Piece ids of a data set that are going: scheduled for removal on chain, or claimed for deletion in the watch. */
