@@ -157,6 +157,11 @@ export class Accounts extends DurableObject<Env> {
     return batch;
   }
 
+  /** Accounts with replicas after `after` in order, `limit` at most (no cursor moved): the Filecoin watch resolves a shared copy's owners with it. */
+  replicatingAccountsAfter(after: string, limit: number): string[] {
+    return this.#sql.exec<{ account: string }>("SELECT account FROM replicating_accounts WHERE account > ? ORDER BY account LIMIT ?", after, limit).toArray().map((r) => r.account);
+  }
+
   /**
    * The service's libp2p peer ID: identity multihash of the protobuf
    * `PublicKey { Type: Ed25519 (1), Data: <32 bytes> }`, base58btc (libp2p

@@ -18,6 +18,8 @@ import type { ResumePoint } from "../gateway/traversal/block-source";
 import { loadBlock } from "../gateway/traversal/load-block";
 import { selectBlocks } from "../gateway/traversal/select-blocks";
 import { decodeNode } from "../gateway/dag/decode-node";
+import { accountsStub } from "./accounts";
+import { registryStub } from "./pin-registry";
 
 /** A checked copy is checked again after this long (the cron runs every 30 min). */
 const CHECK_INTERVAL_MS = 25 * 60_000;
@@ -43,6 +45,20 @@ const DEPOSIT_SETTLE_MS = 2 * 60 * 60_000;
 const ALERT_EVERY_MS = 24 * 60 * 60_000;
 /** Lotus classic deals are mainnet deals: genesis 2020-08-24T22:00:00Z. */
 const MAINNET_GENESIS_SEC = 1_598_306_400;
+/** Owners of a legacy row are resolved by asking at most this many replicating accounts, this many at once. */
+const RESOLVE_MAX_ACCOUNTS = 1_000;
+const RESOLVE_PAGE = 50;
+/**
+ * The rows a run checks: stored or at risk, and lost ones an owner has not
+ * heard about yet (its report failed: the others were told, the row is
+ * lost), never a row whose pieces are being deleted.
+ */
+const CHECKED = `removal_requested = 0 AND (state IN ('stored', 'at_risk')
+  OR (state = 'lost' AND EXISTS (SELECT 1 FROM copy_owners o WHERE o.copy_id = copies.id AND o.account != '' AND o.reported = 'stored')))`;
+/** A deleted piece is refused by `watch()` this long after its deletion was sent (the chain shows it by then). */
+const TOMBSTONE_MS = 30 * 24 * 60 * 60_000;
+/** How `watch()` refuses a piece whose deletion is claimed (FilecoinBackend.store() looks for it). */
+export const PIECE_BEING_DELETED = "piece being deleted";
 
 /** A copy to watch (the backend registers each piece of each copy it stored; the operator registers deals). */
 export interface WatchCopyInput {
@@ -166,11 +182,7 @@ export class FilecoinWatch extends DurableObject<Env> {
   }
 
   #watch(input: WatchCopyInput, now: number): string {
-    const id = copyId(input);
-    if (input.kind === "pdp" && !(input.pieceCid && input.dataSetId && input.pieceId)) {
-      throw new Error("a pdp copy needs pieceCid, dataSetId and pieceId");
-    }
-    if (input.kind === "deal" && !/^\d+$/.test(input.dealId ?? "")) throw new Error("a deal copy needs a numeric dealId");
+    const id = this.#checkWatchable(input);
     this.#sql.exec(
       `INSERT INTO copies (id, kind, account, root, backend, remote_id, piece_cid, data_set_id, piece_id, provider_id,
          retrieval_url, deal_id, added_epoch, next_check_at, created_at)
@@ -181,23 +193,63 @@ export class FilecoinWatch extends DurableObject<Env> {
       input.dataSetId ?? null, input.pieceId ?? null, input.providerId ?? null, input.retrievalUrl ?? null,
       input.dealId ?? null, input.addedEpoch ?? "0", now, now,
     );
-    this.#sql.exec("INSERT OR IGNORE INTO copy_owners (copy_id, account) VALUES (?, ?)", id, input.account ?? "");
+    // A registration names its account: its removal will release exactly this owner (known = 1).
+    this.#sql.exec(
+      "INSERT INTO copy_owners (copy_id, account, known, reported) VALUES (?, ?, 1, 'stored') ON CONFLICT (copy_id, account) DO UPDATE SET known = 1",
+      id, input.account ?? "",
+    );
     const replaced = this.#sql
       .exec<{ id: string; state: string }>(
-        "SELECT id, state FROM copies WHERE root = ? AND backend = ? AND id != ? AND state IN ('lost', 'at_risk')",
+        "SELECT id, state FROM copies WHERE root = ? AND backend = ? AND id != ? AND state IN ('lost', 'at_risk') AND removal_requested = 0",
         input.root, input.backend, id,
       )
       .toArray();
     for (const old of replaced) {
+      // The registering account's replacement exists; another account sharing the old copy may still be making its own.
+      this.#sql.exec("DELETE FROM copy_owners WHERE copy_id = ? AND account = ?", old.id, input.account ?? "");
+      const left = this.#owners(old.id).filter((o) => o !== "");
+      const why = `replaced by new copy ${id} (old copy was ${old.state})`;
+      if (left.length > 0) {
+        this.#sql.exec("UPDATE copies SET account = ? WHERE id = ? AND COALESCE(account, '') NOT IN (SELECT account FROM copy_owners WHERE copy_id = ?)", left[0], old.id, old.id);
+        this.#log(old.id, now, "release", why, `account ${input.account ?? "(none)"} released it; still held by ${left.join(", ")}`);
+        continue;
+      }
       this.#sql.exec("DELETE FROM copies WHERE id = ?", old.id);
       this.#sql.exec("DELETE FROM copy_owners WHERE copy_id = ?", old.id);
-      this.#log(old.id, now, "drop", `replaced by new copy ${id} (old copy was ${old.state})`, "dropped from the watch");
+      this.#log(old.id, now, "drop", why, "dropped from the watch");
     }
     return id;
   }
 
-  /** `watch` for many copies in one call (a migration, the bench); returns their ids. */
+  /**
+   * The copy's id, or a throw: a malformed copy, or a PDP piece whose
+   * deletion its last owner already claimed (`claimRemoval`): that piece is
+   * going (the deletion may be on its way to the provider), so a replica
+   * cannot keep it; the message starts with `PIECE_BEING_DELETED`, and
+   * `store()` commits the piece again under a new piece id.
+   */
+  #checkWatchable(input: WatchCopyInput): string {
+    const id = copyId(input);
+    if (input.kind === "pdp" && !(input.pieceCid && input.dataSetId && input.pieceId)) {
+      throw new Error("a pdp copy needs pieceCid, dataSetId and pieceId");
+    }
+    if (input.kind === "deal" && !/^\d+$/.test(input.dealId ?? "")) throw new Error("a deal copy needs a numeric dealId");
+    if (input.kind === "pdp") {
+      const going =
+        this.#sql.exec("SELECT 1 FROM copies WHERE kind = 'pdp' AND data_set_id = ? AND piece_id = ? AND removal_requested = 1 LIMIT 1", input.dataSetId!, input.pieceId!).toArray().length > 0 ||
+        this.#sql.exec("SELECT 1 FROM deleted_pieces WHERE data_set_id = ? AND piece_id = ?", input.dataSetId!, input.pieceId!).toArray().length > 0;
+      if (going) throw new Error(`${PIECE_BEING_DELETED}: piece ${input.pieceId} of data set ${input.dataSetId} (its last owner removed it); store it again`);
+    }
+    return id;
+  }
+
+  /**
+   * `watch` for many copies in one call (a replica's pieces, a migration,
+   * the bench); returns their ids. All or nothing: every copy is checked
+   * (`#checkWatchable`) before any is written, in one synchronous step.
+   */
   async watchMany(inputs: WatchCopyInput[], now = Date.now()): Promise<string[]> {
+    for (const input of inputs) this.#checkWatchable(input);
     const ids: string[] = [];
     for (const input of inputs) ids.push(this.#watch(input, now));
     await this.#syncHolders(inputs.filter((i) => i.kind === "pdp").map((i) => i.root));
@@ -215,42 +267,158 @@ export class FilecoinWatch extends DurableObject<Env> {
   }
 
   /**
-   * Of `pieces` (`<dataSetId>/<pieceId>`), those another replica still
-   * holds, so removing `account`'s replica `remoteId` must not delete them:
-   * a PDP copy of `backend` under another remote id (a repair reuses a
-   * healthy provider's data set), or the same watch row owned by another
-   * account too (two accounts pinning the same root get the same pieces and
-   * remote id: `copy_owners`). `account` undefined (a record that does not
-   * say whose it is): held when the row has more than one owner.
+   * `account` removes its replica `remoteId` of `backend`, whose pieces are
+   * `pieces` (`<dataSetId>/<pieceId>`): releases its ownership and decides,
+   * piece by piece, whether the piece may be deleted, in ONE synchronous
+   * step (no await between the release and the decision, so no `watch()`
+   * interleaves). A piece is kept when another copy of `backend` holds it
+   * under another remote id (a repair reuses a healthy provider's data set)
+   * or another account still owns its row (two accounts pinning one root
+   * share pieces and remote id). Otherwise its row is marked
+   * `removal_requested` with no owner, and `watch()` refuses it from then
+   * on: a new owner arriving while the deletion is sent commits the piece
+   * again (`store()`), never keeps a doomed piece id. `finishRemoval` drops
+   * the rows once the deletions were sent.
+   *
+   * Owners whose removal may not name them (`known = 0`: recorded before
+   * the owners migration, or found by a resolution) and a removal that does not say
+   * whose it is (`account` undefined: a replica stored before
+   * `details.account`) are resolved first: every replicating account's
+   * PinRegistry is asked whether it still holds the replica (or stores the
+   * root on this backend now); those that do are the owners. When that
+   * cannot be done (too many accounts, a PinRegistry not answering) the
+   * pieces are kept, never deleted on a guess.
    */
-  async heldByOthers(backend: string, remoteId: string, pieces: string[], account?: string | null): Promise<string[]> {
-    return pieces.filter((key) => {
+  async claimRemoval(backend: string, remoteId: string, pieces: string[], account: string | null | undefined, reason: string): Promise<{ remove: string[]; kept: string[] }> {
+    const keyed = pieces.map((key) => ({ key, id: `${backend}|${remoteId}|${key}` }));
+    const needs = keyed.filter(({ id }) => this.#exists(id) && (account === undefined || this.#sql.exec("SELECT 1 FROM copy_owners WHERE copy_id = ? AND known = 0 LIMIT 1", id).toArray().length > 0));
+    let resolved: Map<string, string[]> | undefined;
+    let unresolved = "";
+    if (needs.length > 0) {
+      const roots = [...new Set(needs.map(({ id }) => this.#sql.exec<{ root: string }>("SELECT root FROM copies WHERE id = ?", id).one().root))];
+      try {
+        resolved = await this.#resolveOwners(backend, remoteId, roots);
+      } catch (err) {
+        unresolved = message(err);
+      }
+    }
+    // ---- one synchronous step from here: release, resolve, decide, mark ----
+    const now = Date.now();
+    const remove: string[] = [];
+    const kept: string[] = [];
+    for (const { key, id } of keyed) {
       const [dataSetId, pieceId] = key.split("/");
+      const row = this.#sql.exec<{ root: string; account: string | null }>("SELECT root, account FROM copies WHERE id = ?", id).toArray()[0];
+      if (account !== undefined) this.#sql.exec("DELETE FROM copy_owners WHERE copy_id = ? AND account = ?", id, account ?? "");
+      if (row !== undefined && needs.some((n) => n.id === id)) {
+        if (resolved === undefined) {
+          kept.push(key);
+          this.#log(id, now, "release", reason, `kept: its owners could not be resolved (${unresolved}); nothing deleted`);
+          continue;
+        }
+        this.#sql.exec("DELETE FROM copy_owners WHERE copy_id = ? AND known = 0", id);
+        for (const a of resolved.get(row.root) ?? []) {
+          if (a !== account) this.#sql.exec("INSERT OR IGNORE INTO copy_owners (copy_id, account, known, reported) VALUES (?, ?, 0, 'stored')", id, a);
+        }
+      }
       const elsewhere = this.#sql
-        .exec("SELECT 1 FROM copies WHERE data_set_id = ? AND piece_id = ? AND kind = 'pdp' AND backend = ? AND remote_id != ? LIMIT 1", dataSetId, pieceId, backend, remoteId)
+        .exec("SELECT 1 FROM copies WHERE data_set_id = ? AND piece_id = ? AND kind = 'pdp' AND backend = ? AND remote_id != ? AND removal_requested = 0 LIMIT 1", dataSetId, pieceId, backend, remoteId)
         .toArray().length > 0;
-      if (elsewhere) return true;
-      const owners = this.#owners(`${backend}|${remoteId}|${key}`);
-      return account === undefined ? owners.length > 1 : owners.some((o) => o !== (account ?? ""));
-    });
+      const owners = row === undefined ? [] : this.#owners(id);
+      const who = account === undefined ? "an account stored before details.account" : `account ${account ?? "(none)"}`;
+      if (owners.length > 0) {
+        kept.push(key);
+        if (!owners.includes(row!.account ?? "")) this.#sql.exec("UPDATE copies SET account = ? WHERE id = ?", owners[0] || null, id);
+        this.#log(id, now, "release", reason, `${who} released it; still held by ${owners.map((o) => o || "(none)").join(", ")}`);
+      } else if (elsewhere) {
+        kept.push(key);
+        if (row !== undefined) {
+          this.#sql.exec("DELETE FROM copies WHERE id = ?", id);
+          this.#log(id, now, "unwatch", reason, "removed"); // the piece stays: another copy holds it
+        }
+      } else {
+        remove.push(key);
+        if (row !== undefined) {
+          this.#sql.exec("UPDATE copies SET removal_requested = 1, account = NULL WHERE id = ?", id);
+          this.#log(id, now, "claim", reason, `${who} released it; no owner left: the piece is deleted`);
+        }
+      }
+    }
+    return { remove, kept };
   }
 
   /**
-   * `account` no longer keeps copy `id` (its replica was removed): the row
-   * is dropped (`unwatch`) when no owner is left, else kept, reported from
-   * now on to a remaining owner. Returns whether the row was dropped.
-   * `account` undefined (unknown): dropped only if it has one owner at most.
+   * The deletions `claimRemoval` decided were sent: their rows leave the
+   * watch, and each piece is remembered as deleted (`deleted_pieces`, 30
+   * days) so that `watch()` still refuses it while the chain may not show
+   * its removal yet.
    */
-  async release(id: string, account: string | null | undefined, reason: string): Promise<boolean> {
-    if (account !== undefined) this.#sql.exec("DELETE FROM copy_owners WHERE copy_id = ? AND account = ?", id, account ?? "");
-    const owners = this.#owners(id);
-    if (owners.length === 0 || (account === undefined && owners.length === 1)) return this.unwatch(id, reason);
-    const row = this.#sql.exec<{ account: string | null }>("SELECT account FROM copies WHERE id = ?", id).toArray()[0];
-    if (row === undefined) return false;
-    if (!owners.includes(row.account ?? "")) this.#sql.exec("UPDATE copies SET account = ? WHERE id = ?", owners[0] || null, id);
-    const who = account === undefined ? "an unknown account" : `account ${account ?? "(none)"}`;
-    this.#log(id, Date.now(), "release", reason, `${who} released it; still held by ${owners.map((o) => o || "(none)").join(", ")}`);
-    return false;
+  async finishRemoval(backend: string, remoteId: string, pieces: string[], reason: string): Promise<void> {
+    const roots = new Set<string>();
+    const now = Date.now();
+    this.#sql.exec("DELETE FROM deleted_pieces WHERE at < ?", now - TOMBSTONE_MS);
+    for (const key of pieces) {
+      const [dataSetId, pieceId] = key.split("/");
+      this.#sql.exec("INSERT OR REPLACE INTO deleted_pieces (data_set_id, piece_id, at) VALUES (?, ?, ?)", dataSetId, pieceId, now);
+      const id = `${backend}|${remoteId}|${key}`;
+      const row = this.#sql.exec<{ root: string }>("SELECT root FROM copies WHERE id = ? AND removal_requested = 1", id).toArray()[0];
+      if (row === undefined || this.#owners(id).length > 0) continue;
+      this.#sql.exec("DELETE FROM copies WHERE id = ?", id);
+      this.#log(id, Date.now(), "unwatch", reason, "removed");
+      roots.add(row.root);
+    }
+    await this.#syncHolders([...roots]);
+  }
+
+  /**
+   * A removal left data set `dataSetId` of `backend` without a piece that
+   * stays (FilecoinBackend.remove()): logged for the operator (kind
+   * `data set`, no copy). It is not deleted: docs/filecoin.md "Not done".
+   */
+  async noteEmptiedDataSet(backend: string, dataSetId: string, providerId: string): Promise<void> {
+    const reason = `data set ${dataSetId} of provider ${providerId} (${backend}) has no piece left after this removal`;
+    this.#log(null, Date.now(), "data set", reason, "not deleted: ending it takes FWSS terminateService from the payer's wallet; a later store reuses it");
+    console.warn(`filecoin watch: ${reason}; it stays live at FWSS's minimum rate until terminated or reused`);
+  }
+
+  /** Piece ids of data set `dataSetId` whose deletion was claimed or sent here (store() never reuses them). */
+  async deletingPieces(dataSetId: string): Promise<string[]> {
+    return this.#sql
+      .exec<{ piece_id: string }>(
+        `SELECT piece_id FROM copies WHERE kind = 'pdp' AND data_set_id = ? AND removal_requested = 1
+         UNION SELECT piece_id FROM deleted_pieces WHERE data_set_id = ? ORDER BY piece_id`,
+        dataSetId, dataSetId,
+      )
+      .toArray()
+      .map((r) => r.piece_id);
+  }
+
+  /**
+   * Which accounts hold `remoteId` of `backend` for each root: every
+   * replicating account (Accounts `replicatingAccountsAfter`) asked in
+   * pages, its PinRegistry answering `holdsReplica`. Throws beyond
+   * RESOLVE_MAX_ACCOUNTS accounts or when one does not answer (the caller
+   * keeps the pieces).
+   */
+  async #resolveOwners(backend: string, remoteId: string, roots: string[]): Promise<Map<string, string[]>> {
+    const out = new Map<string, string[]>(roots.map((r) => [r, []]));
+    const accounts = accountsStub(this.env);
+    let seen = 0;
+    for (let after = "", page = await accounts.replicatingAccountsAfter(after, RESOLVE_PAGE); page.length > 0; after = page.at(-1)!, page = await accounts.replicatingAccountsAfter(after, RESOLVE_PAGE)) {
+      seen += page.length;
+      if (seen > RESOLVE_MAX_ACCOUNTS) throw new Error(`more than ${RESOLVE_MAX_ACCOUNTS} replicating accounts to ask`);
+      await Promise.all(
+        page.flatMap((a) => roots.map(async (root) => {
+          if (await registryStub(this.env, a).holdsReplica(root, backend, remoteId)) out.get(root)!.push(a);
+        })),
+      );
+    }
+    for (const list of out.values()) list.sort();
+    return out;
+  }
+
+  #exists(id: string): boolean {
+    return this.#sql.exec("SELECT 1 FROM copies WHERE id = ?", id).toArray().length > 0;
   }
 
   /** The accounts owning copy `id` (`''`: no account), in order. */
@@ -331,7 +499,7 @@ export class FilecoinWatch extends DurableObject<Env> {
     while (Date.now() - started < RUN_BUDGET_MS && counters.subrequests < cfg.runSubrequests) {
       const rows = this.#sql
         .exec<CopyRow>(
-          "SELECT * FROM copies WHERE state IN ('stored', 'at_risk') AND next_check_at <= ? ORDER BY next_check_at, id LIMIT ?",
+          `SELECT * FROM copies WHERE ${CHECKED} AND next_check_at <= ? ORDER BY next_check_at, id LIMIT ?`,
           now, STEP_COPIES,
         )
         .toArray();
@@ -362,7 +530,7 @@ export class FilecoinWatch extends DurableObject<Env> {
     await this.#verifySample(cfg, now, fetcher, counters);
 
     const remaining = this.#sql
-      .exec<{ n: number }>("SELECT COUNT(*) AS n FROM copies WHERE state IN ('stored', 'at_risk') AND next_check_at <= ?", now)
+      .exec<{ n: number }>(`SELECT COUNT(*) AS n FROM copies WHERE ${CHECKED} AND next_check_at <= ?`, now)
       .one().n;
     if (remaining > 0) await this.ctx.storage.setAlarm(Date.now() + 1_000);
     return { ...counters, remaining, funding };
@@ -439,17 +607,17 @@ export class FilecoinWatch extends DurableObject<Env> {
     }
   }
 
-  /** Records a verdict; a change of state is reported to the engine first (kept unchanged if that fails). */
+  /**
+   * Records a verdict. A change is reported to every owner of the row
+   * (`copy_owners`: each account pinning the root on this backend shares
+   * the copy) that has not heard it yet (`reported`); an owner whose report
+   * fails hears it again next run, the others are not told twice. The row
+   * takes the new state once at least one owner recorded it (the engine
+   * makes the new copy); if none could, it is kept unchanged.
+   */
   async #apply(row: CopyRow, verdict: Verdict, now: number, counters: RunCounters): Promise<void> {
     counters.checked++;
     const proof = verdict.state === "lost" ? row.proof : (verdict.proof ?? row.proof);
-    if (verdict.state === row.state) {
-      this.#sql.exec(
-        "UPDATE copies SET proof = ?, last_check_at = ?, next_check_at = ?, failures = 0, last_error = NULL WHERE id = ?",
-        proof, now, now + CHECK_INTERVAL_MS, row.id,
-      );
-      return;
-    }
     // One replica may be several copies (providers): while another is still stored, a lost one puts the replica at risk.
     const others =
       verdict.state === "lost"
@@ -468,32 +636,55 @@ export class FilecoinWatch extends DurableObject<Env> {
         : verdict.state === "at_risk"
           ? { state: "at_risk", message: verdict.reason, details: { proof: verdict.proof ?? null } }
           : { state: "lost", message: verdict.reason };
-    const reason = verdict.state === "stored" ? verdict.proof : verdict.reason;
-    const kind = verdict.state === "stored" ? "recovered" : "renew";
-    try {
-      await replicaSinks.forEnv(this.env).reportReplicaCheck(
-        { account: row.account, root: row.root, backend: row.backend, remoteId: row.remote_id },
-        check,
-      );
-    } catch (err) {
-      counters.failed++;
-      this.#log(row.id, now, kind, reason, `report to the engine failed, retried next run: ${message(err)}`);
+    const owners = this.#sql
+      .exec<{ account: string; reported: string }>("SELECT account, reported FROM copy_owners WHERE copy_id = ? ORDER BY account", row.id)
+      .toArray();
+    const accounts = owners.filter((o) => o.account !== "");
+    // No account to report to (a deal watched without one): the sink refuses it below, logged every run.
+    const targets = accounts.length === 0 ? (verdict.state === row.state ? [] : [null]) : accounts.filter((o) => o.reported !== check.state).map((o) => o.account);
+    if (targets.length === 0) {
       this.#sql.exec(
-        "UPDATE copies SET last_check_at = ?, next_check_at = ?, last_error = ? WHERE id = ?",
-        now, now + RETRY_BASE_MS, `report failed: ${message(err)}`, row.id,
+        "UPDATE copies SET proof = ?, last_check_at = ?, next_check_at = ?, failures = 0, last_error = NULL WHERE id = ?",
+        proof, now, now + CHECK_INTERVAL_MS, row.id,
       );
       return;
     }
+    const reason = verdict.state === "stored" ? verdict.proof : verdict.reason;
+    const kind = verdict.state === "stored" ? "recovered" : "renew";
+    const heard: string[] = [];
+    const failed: string[] = [];
+    for (const account of targets) {
+      try {
+        await replicaSinks.forEnv(this.env).reportReplicaCheck({ account, root: row.root, backend: row.backend, remoteId: row.remote_id }, check);
+        heard.push(account!);
+        this.#sql.exec("UPDATE copy_owners SET reported = ? WHERE copy_id = ? AND account = ?", check.state, row.id, account);
+      } catch (err) {
+        failed.push(`${account ?? "(no account)"}: ${message(err)}`);
+      }
+    }
+    const to = accounts.length > 1 ? ` (to ${heard.join(", ")})` : "";
+    if (failed.length > 0) {
+      counters.failed++;
+      // One owner: its error as it came; several: each prefixed by its account.
+      const why = accounts.length <= 1 ? failed[0]!.slice(failed[0]!.indexOf(": ") + 2) : failed.join("; ");
+      this.#log(row.id, now, kind, reason, `report to the engine failed, retried next run: ${why}${heard.length > 0 ? `; reported${to}` : ""}`);
+      this.#sql.exec(
+        "UPDATE copies SET last_check_at = ?, next_check_at = ?, last_error = ? WHERE id = ?",
+        now, now + RETRY_BASE_MS, `report failed: ${why}`, row.id,
+      );
+      if (heard.length === 0) return;
+    }
     counters.reported++;
     this.#sql.exec(
-      "UPDATE copies SET state = ?, proof = ?, last_check_at = ?, next_check_at = ?, failures = 0, last_error = NULL WHERE id = ?",
-      verdict.state, proof, now, now + CHECK_INTERVAL_MS, row.id,
+      `UPDATE copies SET state = ?, proof = ?, last_check_at = ?, next_check_at = ?, failures = 0${failed.length > 0 ? "" : ", last_error = NULL"} WHERE id = ?`,
+      verdict.state, proof, now, failed.length > 0 ? now + RETRY_BASE_MS : now + CHECK_INTERVAL_MS, row.id,
     );
     // A lost copy's provider stops being an upstream for the root (and a recovered one becomes one again).
     if (row.retrieval_url !== null) await this.#syncHolders([row.root]);
+    if (failed.length > 0) return;
     this.#log(
       row.id, now, kind, reason,
-      verdict.state === "stored" ? "reported stored" : `reported ${verdict.state}: the engine makes a new copy; this one stays watched until it exists`,
+      (verdict.state === "stored" ? "reported stored" : `reported ${verdict.state}: the engine makes a new copy; this one stays watched until it exists`) + to,
     );
   }
 

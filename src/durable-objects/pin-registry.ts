@@ -653,6 +653,19 @@ export class PinRegistry extends DurableObject<Env> {
     await this.#schedule();
   }
 
+  /**
+   * Whether this account still holds replica `remoteId` of `root` on
+   * `backend`, or is storing the root there now (no remote id yet: its
+   * store may find the same pieces). Removing or removed: no. The Filecoin
+   * watch asks every account before deleting a piece whose owners it cannot
+   * name (FilecoinWatch.claimRemoval).
+   */
+  holdsReplica(root: string, backend: string, remoteId: string): boolean {
+    return this.#sql
+      .exec("SELECT 1 FROM replicas WHERE root = ? AND backend = ? AND state NOT IN ('removing', 'removed') AND (remote_id = ? OR remote_id IS NULL) LIMIT 1", root, backend, remoteId)
+      .toArray().length > 0;
+  }
+
   /** The verification cron: up to `count` stored copies, least recently checked first, are checked now. */
   async scheduleReplicaChecks(count: number, minAgeMs: number): Promise<number> {
     const n = this.#replicas.scheduleChecks(count, minAgeMs);

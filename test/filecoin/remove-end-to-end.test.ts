@@ -3,6 +3,10 @@ import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, inject, it } from "vitest";
 import { filecoinWatch } from "../../src/cron/filecoin-watch";
 import { registryStub, type PinRegistry } from "../../src/durable-objects/pin-registry";
+import { PIECE_BEING_DELETED, type FilecoinWatch } from "../../src/durable-objects/filecoin-watch";
+import type { Json } from "../../src/backends/replication-backend";
+import { syntheticDag } from "../../bench/replication-dag";
+import { rejectionOf } from "../backends/server-control";
 import { create as createFilecoinBackend } from "../../src/backends/filecoin/filecoin-backend";
 import type { ProviderLog } from "../servers/pdp-provider-server";
 import { call, newAccount } from "../pinning/helpers";
@@ -171,4 +175,173 @@ describe("FilecoinBackend.remove() on unpin (engine, local chain and PDP provide
       expect((await filecoinWatch(env).actions(id)).map((x) => [x.kind, x.reason, x.result]).slice(-1)).toEqual([["unwatch", "removal requested by the engine", "removed"]]);
     }
   }, 180_000);
+
+  it("a copy two accounts shared before the owners table (one back-filled owner, records without details.account): the recorded owner's unpin asks the engines, finds the other account and deletes nothing; the other's unpin then deletes exactly those pieces once", async () => {
+    const first = await storedPin("foc-legacy-a", 2304, "foc-share");
+    const second = await storedPin("foc-legacy-b", 2304, "foc-share");
+    expect(second.remoteId).toBe(first.remoteId);
+    const { cid, remoteId, copies } = first;
+    const watchIds = copies.map((c) => `foc-share|${remoteId}|${c.dataSetId}/${c.pieceIds[0]}`).sort();
+    // What an older version left: migration 3 back-filled the one copies.account (the last registrant, `second`) as the
+    // only owner, not known (the owners migration); neither replica record says whose it is.
+    const watchStub = env.FILECOIN_WATCH.get(env.FILECOIN_WATCH.idFromName("filecoin-watch"));
+    await runInDurableObject(watchStub, (_w: FilecoinWatch, state) => {
+      for (const id of watchIds) {
+        state.storage.sql.exec("DELETE FROM copy_owners WHERE copy_id = ?", id);
+        state.storage.sql.exec("INSERT INTO copy_owners (copy_id, account, known, reported) VALUES (?, ?, 0, 'stored')", id, second.a.account);
+      }
+    });
+    for (const acct of [first.a.account, second.a.account]) {
+      await runInDurableObject(registryStub(env, acct), (_i: PinRegistry, state) => {
+        state.storage.sql.exec("UPDATE replicas SET details = json_remove(details, '$.account') WHERE root = ? AND backend = 'foc-share'", cid);
+      });
+    }
+    expect("account" in replicaOf(await rootStatus(second.a.token, cid), "foc-share").details).toBe(false);
+    const owners = () => runInDurableObject(watchStub, (_w: FilecoinWatch, state) =>
+      state.storage.sql.exec<{ copy_id: string; account: string; known: number }>("SELECT copy_id, account, known FROM copy_owners WHERE copy_id IN (?, ?) ORDER BY copy_id", watchIds[0]!, watchIds[1]!).toArray().map((r) => [r.copy_id, r.account, r.known]));
+
+    // The recorded owner unpins (before this change its removal deleted the pieces): the engines are asked, `first` holds them.
+    await unpinAndRemove(second.a, cid, second.requestid, "foc-share");
+    expect(await deletionsOf(copies)).toEqual([]);
+    for (const c of copies) expect(await scheduledRemovals(c)).toEqual([]);
+    expect(await owners()).toEqual(watchIds.map((id) => [id, first.a.account, 0]));
+    for (const id of watchIds) {
+      expect((await filecoinWatch(env).actions(id)).map((x) => [x.kind, x.result]).slice(-1)).toEqual([
+        ["release", `an account stored before details.account released it; still held by ${first.a.account}`],
+      ]);
+    }
+    expect(replicaOf(await rootStatus(first.a.token, cid), "foc-share").state).toBe("stored");
+
+    // The other unpins: nobody holds them now: each piece deleted once, the rows gone.
+    await unpinAndRemove(first.a, cid, first.requestid, "foc-share");
+    expect(await deletionsOf(copies)).toEqual(copies.map((c) => [c.providerId, c.dataSetId, c.pieceIds[0]!, session, "scheduled"]));
+    for (const c of copies) expect(await scheduledRemovals(c)).toEqual(c.pieceIds);
+    expect(await filecoinWatch(env).copies(cid)).toEqual([]);
+  }, 180_000);
+
+  it("a new owner arriving while the last owner's deletion is on its way (decided, provider not yet answered) does not keep the doomed piece ids: its store commits the pieces again under new ids, nothing of its copy is deleted", async () => {
+    const first = await storedPin("foc-race-a", 2305, "foc-share");
+    const { cid, remoteId, copies } = first;
+    // Each provider holds the deletions of its data set until the test lets them go.
+    const hold = (path: string) => Promise.all(copies.map(async (c) => {
+      const p = providers.find((x) => x.id === c.providerId)!;
+      expect((await fetch(`${p.base}/${path}`, { method: "POST", body: JSON.stringify({ dataSetId: c.dataSetId }) })).status).toBe(204);
+    }));
+    await hold("__hold-deletions");
+    let second: Awaited<ReturnType<typeof storedPin>>;
+    try {
+      // The only owner unpins; its removal decides (the watch claims the pieces) and sends the deletions, held.
+      expect((await call("DELETE", `/psa/pins/${first.requestid}`, { token: first.a.token })).status).toBe(202);
+      for (const b of ["foc-share", "r2"]) await makeDue(first.a.account, b);
+      // Pieces go one after the other: the first provider's deletion is held, the second not yet sent.
+      const held = [[copies[0]!.providerId, copies[0]!.dataSetId, copies[0]!.pieceIds[0]!, null, "held"]];
+      await runUntil(first.a.account, async () => JSON.stringify(await deletionsOf(copies)) === JSON.stringify(held), 20_000);
+      expect(await filecoinWatch(env).deletingPieces(copies[0]!.dataSetId)).toContain(copies[0]!.pieceIds[0]!);
+
+      // Meanwhile another account pins the same root on the same backend: its store finds the pieces on chain but
+      // they are being deleted, so it commits them again (new piece ids in the same data sets).
+      second = await storedPin("foc-race-b", 2305, "foc-share");
+      expect(second.cid).toBe(cid);
+      expect(second.copies.map((c) => c.dataSetId)).toEqual(copies.map((c) => c.dataSetId));
+      for (const [i, c] of second.copies.entries()) expect(c.pieceIds[0]).not.toBe(copies[i]!.pieceIds[0]);
+      expect(second.remoteId).not.toBe(remoteId);
+      expect((await filecoinWatch(env).copies(cid)).filter((w) => w.remoteId === second.remoteId).map((w) => [w.account, w.state])).toEqual([[second.a.account, "stored"], [second.a.account, "stored"]]);
+    } finally {
+      await hold("__release-deletions");
+    }
+    // The deletions go on: exactly the old pieces, once; the old rows leave the watch; the new copy is untouched.
+    await runUntil(first.a.account, async () => (await call("GET", `/api/v1/pins/${cid}`, { token: first.a.token })).status === 404, 30_000);
+    expect(await deletionsOf(copies)).toEqual(copies.map((c) => [c.providerId, c.dataSetId, c.pieceIds[0]!, session, "scheduled"]));
+    const now = replicaOf(await rootStatus(second.a.token, cid), "foc-share");
+    const newCopies = now.details.copies as unknown as Copy[];
+    expect(await deletionsOf(newCopies)).toEqual([]);
+    for (const c of newCopies) expect(await scheduledRemovals(c)).toEqual([]);
+    const rows = (await filecoinWatch(env).copies(cid)).map((w) => [w.remoteId, w.state]);
+    expect(rows).toEqual([[now.remoteId, "stored"], [now.remoteId, "stored"]]);
+    expect(now.state).toBe("stored");
+  }, 180_000);
+
+  it("a store that found the pieces committed before the last owner's removal decided, and registers them after: the watch refuses the doomed piece ids, the store drops its commits and commits the pieces again; nothing of the new copy is deleted", async () => {
+    // Direct backend calls (as the engine's alarm makes them), so B's store can stop between its commits and its registration.
+    const backend = () => createFilecoinBackend({
+      name: "foc-share", env, secret: (f) => ({ SESSION_KEY: FOC_SESSION_KEY, PAYER: FOC_PAYER })[f],
+      settings: { type: "filecoin", chain: "calibration", rpcUrl: base + "/rpc", copies: 2, rpcTimeoutMs: 5000, source: "share" },
+    });
+    const dag = await syntheticDag(4, 1900);
+    const cid = dag.root.toString();
+    const a = await (await backend()).store({ ...dag, account: "acct-late-a" }, { checkpoint: async () => undefined, deadline: Date.now() + 60_000 });
+    expect(a.state).toBe("stored");
+    const aRef = (a as { replica: { backend: string; remoteId: string; details: Record<string, unknown> } }).replica;
+    const aCopies = aRef.details.copies as unknown as Copy[];
+    expect(aCopies.map((c) => c.providerId)).toEqual(["1", "2"]);
+
+    // B stores the same DAG; its step runs out of time once provider 1's commit is recorded: it found A's piece there.
+    let progress: Json | undefined;
+    const checkpoint = async (p: Json) => void (progress = structuredClone(p));
+    const commits = () => (progress as { commits?: Record<string, { dataSetId: string; pieceIds: string[] }> } | undefined)?.commits;
+    const b1 = await (await backend()).store({ ...dag, account: "acct-late-b" }, { checkpoint, get deadline() { return Object.keys(commits() ?? {}).length >= 1 ? 0 : Date.now() + 60_000; } });
+    expect(b1).toMatchObject({ state: "pending", next: "store" });
+    expect(commits()).toEqual({ "1": { dataSetId: aCopies[0]!.dataSetId, pieceIds: aCopies[0]!.pieceIds, epoch: expect.any(String) } });
+
+    // A, the only owner, removes its copy: both pieces deleted, its rows gone.
+    await (await backend()).remove(aRef as never);
+    const aDeleted = aCopies.map((c) => [c.providerId, c.dataSetId, c.pieceIds[0]!, session, "scheduled"]);
+    expect(await deletionsOf(aCopies)).toEqual(aDeleted);
+    expect(await filecoinWatch(env).copies(cid)).toEqual([]);
+
+    // B resumes: provider 2's piece is scheduled for removal, so it commits it again; then the watch refuses provider
+    // 1's recorded piece id (deleted): nothing registered, the commits dropped, a retryable error.
+    const b2 = await rejectionOf((await backend()).store({ ...dag, account: "acct-late-b" }, { progress: progress!, checkpoint, deadline: Date.now() + 60_000 }));
+    expect(b2.kind).toBe("retryable");
+    expect(b2.message).toBe(`${PIECE_BEING_DELETED}: piece ${aCopies[0]!.pieceIds[0]} of data set ${aCopies[0]!.dataSetId} (its last owner removed it); store it again; the pieces are committed again on the next attempt`);
+    expect(commits()).toBeUndefined();
+    expect(await filecoinWatch(env).copies(cid)).toEqual([]);
+
+    // The next attempt commits provider 1's piece again (a new id) and keeps provider 2's new one (found on chain).
+    const b3 = await (await backend()).store({ ...dag, account: "acct-late-b" }, { progress: progress!, checkpoint, deadline: Date.now() + 60_000 });
+    expect(b3.state).toBe("stored");
+    const bRef = (b3 as { replica: { remoteId: string; details: Record<string, unknown> } }).replica;
+    const bCopies = bRef.details.copies as unknown as Copy[];
+    expect(bCopies.map((c) => c.dataSetId)).toEqual(aCopies.map((c) => c.dataSetId));
+    for (const [i, c] of bCopies.entries()) expect(BigInt(c.pieceIds[0]!)).toBeGreaterThan(BigInt(aCopies[i]!.pieceIds[0]!));
+    for (const c of bCopies) expect(await scheduledRemovals(c)).toEqual([]);
+    expect(await deletionsOf(bCopies)).toEqual([]);
+    expect(await deletionsOf(aCopies)).toEqual(aDeleted);
+    expect((await filecoinWatch(env).copies(cid)).map((w) => [w.remoteId, w.account, w.state])).toEqual([[bRef.remoteId, "acct-late-b", "stored"], [bRef.remoteId, "acct-late-b", "stored"]]);
+    await (await backend()).remove(bRef as never);
+  }, 120_000);
+
+  it("a removal that leaves a data set without a piece that stays logs it for the operator (not deleted: ending one is the payer's terminateService transaction); one that leaves a piece logs nothing", async () => {
+    // Its own data set: a data set namespace (`source`) no other test uses, one copy.
+    const backend = () => createFilecoinBackend({
+      name: "foc-emptied", env, secret: (f) => ({ SESSION_KEY: FOC_SESSION_KEY, PAYER: FOC_PAYER })[f],
+      settings: { type: "filecoin", chain: "calibration", rpcUrl: base + "/rpc", copies: 1, rpcTimeoutMs: 5000, source: "emptied" },
+    });
+    const stored = async (leafSize: number) => {
+      const out = await (await backend()).store({ ...(await syntheticDag(3, leafSize)), account: "acct-emptied" }, { checkpoint: async () => undefined, deadline: Date.now() + 60_000 });
+      expect(out.state).toBe("stored");
+      return (out as { replica: { backend: string; remoteId: string; details: Record<string, unknown> } }).replica;
+    };
+    const x = await stored(1800);
+    const y = await stored(1850);
+    const [cx] = x.details.copies as unknown as Copy[];
+    const [cy] = y.details.copies as unknown as Copy[];
+    // The SDK reuses the payer's data set of that namespace: both DAGs in one data set.
+    expect(cy!.dataSetId).toBe(cx!.dataSetId);
+    const notes = async () => (await filecoinWatch(env).actions()).filter((a) => a.kind === "data set" && a.reason.startsWith(`data set ${cx!.dataSetId} `)).map((a) => [a.copyId, a.reason, a.result]);
+
+    await (await backend()).remove(x as never);
+    expect(await deletionsOf([cx!])).toEqual([[cx!.providerId, cx!.dataSetId, cx!.pieceIds[0]!, session, "scheduled"]]);
+    expect(await notes()).toEqual([]);
+
+    await (await backend()).remove(y as never);
+    expect(await deletionsOf([cy!])).toEqual([[cy!.providerId, cy!.dataSetId, cy!.pieceIds[0]!, session, "scheduled"]]);
+    expect(await notes()).toEqual([[
+      null,
+      `data set ${cx!.dataSetId} of provider ${cx!.providerId} (foc-emptied) has no piece left after this removal`,
+      "not deleted: ending it takes FWSS terminateService from the payer's wallet; a later store reuses it",
+    ]]);
+    // The data set itself is untouched: still live (nothing asked of the provider or chain beyond the two piece deletions).
+    expect(await scheduledRemovals({ ...cx!, pieceIds: [cx!.pieceIds[0]!, cy!.pieceIds[0]!] })).toEqual([cx!.pieceIds[0]!, cy!.pieceIds[0]!]);
+  }, 120_000);
 });

@@ -116,6 +116,53 @@ describe("Filecoin watch → the account's PinRegistry (ReplicaSink wired to rep
     expect(other.aggregate).toBe("stored");
   }, 90_000);
 
+  it("a copy two accounts share: a terminated data set is reported to every owner, not only the row's account; an owner whose report fails hears it next run, the others are not told twice", async () => {
+    const a = await newAccount("fil-share-a");
+    const b = await newAccount("fil-share-b");
+    const c = await newAccount("fil-share-c");
+    const { root } = await pinInR2(a.token, a.account, 1205, { tier: "filecoin" });
+    const cid = root.toString();
+    await pinInR2(b.token, b.account, 1205, { tier: "filecoin" });
+    for (const x of [a, b]) {
+      await runUntil(x.account, async () => replicaOf(await rootStatus(x.token, cid), "fil").lastError !== null, 40_000);
+      await recordStoredFilecoinCopy(x.account, cid);
+    }
+    // Both accounts registered the same copy (same data set, piece, remote id: one row); c registered it too but its
+    // registry has no such replica (its report fails).
+    const copy = { kind: "pdp", root: cid, backend: "fil", remoteId: PIECE, pieceCid: PIECE, dataSetId: "501", pieceId: "7", providerId: "4", retrievalUrl: `${base}/piece/${PIECE}`, addedEpoch: String(HEAD - 5000) } as const;
+    const id = await filecoinWatch(env).watch({ ...copy, account: a.account });
+    watched.push(id);
+    expect(await filecoinWatch(env).watch({ ...copy, account: c.account })).toBe(id);
+    expect(await filecoinWatch(env).watch({ ...copy, account: b.account })).toBe(id);
+    // The same copy id was watched by an earlier test of this file: only this test's actions count.
+    const before = (await filecoinWatch(env).actions(id)).length;
+    const actions = async () => (await filecoinWatch(env).actions(id)).slice(before);
+    await scenario({ head: String(HEAD), dataSets: { "501": dataSet({ pdpEndEpoch: String(HEAD + 40) }) } });
+    const now = Date.now() + 1000;
+    await cron(now);
+
+    const reason = `data set 501 terminated (pdpEndEpoch ${HEAD + 40})`;
+    const heard = [a.account, b.account].sort();
+    const noReplica = `${c.account}: no replica ${PIECE} of ${cid} on backend fil`;
+    expect((await actions()).map((x) => [x.kind, x.reason, x.result])).toEqual([
+      ["renew", reason, `report to the engine failed, retried next run: ${noReplica}; reported (to ${heard.join(", ")})`],
+    ]);
+    // The row is lost (the engines that heard make new copies), reported to the last registrant's account as before.
+    expect((await filecoinWatch(env).copies(cid)).map((w) => [w.id, w.state, w.account])).toEqual([[id, "lost", b.account]]);
+    const lostLog = async (x: { token: string }) => replicaOf(await rootStatus(x.token, cid), "fil").log.filter((l) => l.action === "lost").map((l) => l.message);
+    for (const x of [a, b]) await runUntil(x.account, async () => (await lostLog(x)).length === 1, 10_000);
+    for (const x of [a, b]) expect(await lostLog(x)).toEqual([reason]);
+
+    // The next run (the retry is due a minute later): only c is asked again; a and b are not told twice.
+    await cron(now + 61_000);
+    expect((await actions()).map((x) => x.result).slice(1)).toEqual([`report to the engine failed, retried next run: ${noReplica}`]);
+    for (const x of [a, b]) expect(await lostLog(x)).toEqual([reason]);
+    const reported = await runInDurableObject(env.FILECOIN_WATCH.get(env.FILECOIN_WATCH.idFromName("filecoin-watch")), (_w, state) =>
+      state.storage.sql.exec<{ account: string; reported: string }>("SELECT account, reported FROM copy_owners WHERE copy_id = ? ORDER BY account", id).toArray().map((r) => [r.account, r.reported]),
+    );
+    expect(reported).toEqual([[a.account, "lost"], [b.account, "lost"], [c.account, "stored"]].sort((x, y) => x[0]!.localeCompare(y[0]!)));
+  }, 90_000);
+
   it("unified status shows the watch's view of each Filecoin copy (provider, data set, piece, proofs, checks, next action, payer runway); PSA info keeps its summary", async () => {
     const a = await newAccount("fil-status");
     const { root, requestid } = await pinInR2(a.token, a.account, 1202, { tier: "filecoin" });

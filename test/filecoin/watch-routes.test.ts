@@ -103,6 +103,10 @@ describe("Filecoin watch operator API", () => {
     // action, beside a Storacha import's copy of the same deal (its remote id already names the root: untouched).
     const migrated = await runInDurableObject(stub, (_w: FilecoinWatch, state) => {
       const sql = state.storage.sql;
+      // Undo what the migrations after 4 add (the owners migration's columns and table), then rewind to 3.
+      sql.exec("DROP TABLE copy_owners");
+      sql.exec("DROP TABLE deleted_pieces");
+      sql.exec("CREATE TABLE copy_owners (copy_id TEXT NOT NULL, account TEXT NOT NULL, PRIMARY KEY (copy_id, account)) WITHOUT ROWID");
       sql.exec("UPDATE _schema_version SET version = 3");
       const insert = "INSERT INTO copies (id, kind, account, root, backend, remote_id, deal_id, next_check_at, created_at) VALUES (?, 'deal', ?, ?, 'filecoin-deal', ?, '5150', ?, 1)";
       sql.exec(insert, oldId, "acct-old", ROOT_A, "deal-5150", later);

@@ -46,7 +46,11 @@
  * that are not the chain's). `POST /__refuse-deletions` `{dataSetId, count}`:
  * the next `count` deletions in that data set fail (503, as Curio does when
  * its message could not be sent; kept apart from `/__mode`, which other
- * test files reset). `GET /__log`: what the provider received
+ * test files reset). `POST /__hold-deletions` `{dataSetId}`: deletions in
+ * that data set wait (logged `held`) until `POST /__release-deletions`
+ * `{dataSetId}`, then go on as usual: a test makes another request while a
+ * removal is between its decision and the provider's answer (a real
+ * interleaving, not a timer). `GET /__log`: what the provider received
  * (`deletions` since the start, the rest since the last `/__mode`).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
@@ -154,6 +158,8 @@ function providerServer(chain: StorageChain, provider: LocalProvider, dir: strin
   const deletions: ProviderLog["deletions"] = [];
   /** Data set id → deletions still to refuse (`/__refuse-deletions`). */
   const refuseDeletions = new Map<string, number>();
+  /** Data set id → its held deletions' release (`/__hold-deletions`). */
+  const holds = new Map<string, { released: Promise<void>; release: () => void }>();
   let log = emptyLog();
   const uploads = new Map<string, { path: string; computed?: string; bytes?: number }>();
   /** Piece CID → file holding its bytes. */
@@ -279,6 +285,11 @@ function providerServer(chain: StorageChain, provider: LocalProvider, dir: strin
   async function deletePiece(res: ServerResponse, dataSetId: bigint, pieceId: bigint, body: { extraData: Hex }): Promise<void> {
     const entry: ProviderLog["deletions"][number] = { dataSetId: dataSetId.toString(), pieceId: pieceId.toString(), signer: null, result: "" };
     deletions.push(entry);
+    const hold = holds.get(dataSetId.toString());
+    if (hold) {
+      entry.result = "held";
+      await hold.released;
+    }
     const refuse = refuseDeletions.get(dataSetId.toString()) ?? 0;
     if (refuse > 0) {
       refuseDeletions.set(dataSetId.toString(), refuse - 1);
@@ -321,6 +332,18 @@ function providerServer(chain: StorageChain, provider: LocalProvider, dir: strin
       if (req.method === "POST" && path === "/__refuse-deletions") {
         const r = (await json(req)) as { dataSetId: string; count: number };
         refuseDeletions.set(r.dataSetId, r.count);
+        return send(res, 204);
+      }
+      if (req.method === "POST" && (path === "/__hold-deletions" || path === "/__release-deletions")) {
+        const { dataSetId } = (await json(req)) as { dataSetId: string };
+        if (path === "/__hold-deletions" && !holds.has(dataSetId)) {
+          let release!: () => void;
+          const released = new Promise<void>((r) => (release = r));
+          holds.set(dataSetId, { released, release });
+        } else if (path === "/__release-deletions") {
+          holds.get(dataSetId)?.release();
+          holds.delete(dataSetId);
+        }
         return send(res, 204);
       }
       if (req.method === "GET" && path === "/__log") return send(res, 200, { ...log, deletions });

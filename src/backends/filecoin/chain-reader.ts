@@ -21,6 +21,8 @@ export interface FilecoinChainReader {
   pdpConfig(): Promise<{ maxProvingPeriod: bigint; challengeWindowSize: bigint }>;
   dataSets(ids: bigint[]): Promise<Map<bigint, DataSetState | Error>>;
   piecesLive(pieces: Array<{ dataSetId: bigint; pieceId: bigint }>): Promise<Map<string, boolean | Error>>;
+  /** PDPVerifier `getActivePieceCount` per data set (pieces scheduled for removal still count until removed). */
+  activePieceCounts(ids: bigint[]): Promise<Map<bigint, bigint | Error>>;
   /** Filecoin Pay account of `payer` in USDFC, runway as synapse-core's `getAccountSummary` computes it. */
   account(payer: `0x${string}`): Promise<AccountState>;
 }
@@ -151,6 +153,16 @@ export async function createChainReader(
       pieces.forEach(({ dataSetId, pieceId }, i) => {
         const r = results[i];
         out.set(pieceKey(dataSetId, pieceId), r?.status === "success" ? r.result === true : (r?.error ?? new Error("missing multicall result")));
+      });
+      return out;
+    },
+
+    async activePieceCounts(ids) {
+      const results = await aggregate(ids.map((id) => ({ address: pdp.address, abi: pdp.abi, functionName: "getActivePieceCount", args: [id] })));
+      const out = new Map<bigint, bigint | Error>();
+      ids.forEach((id, i) => {
+        const r = results[i];
+        out.set(id, r?.status === "success" ? BigInt(r.result as bigint) : (r?.error ?? new Error("missing multicall result")));
       });
       return out;
     },

@@ -12,10 +12,11 @@ import {
   type StoreOutcome,
 } from "../replication-backend";
 import { parseChainSettings, resolveChain, type FilecoinChainSettings } from "./chain-config";
-import { createChainReader, pieceKey, RPC_TIMEOUT_MS } from "./chain-reader";
+import { createChainReader, pieceKey, RPC_TIMEOUT_MS, type DataSetState } from "./chain-reader";
 import { MAX_PIECE_BYTES, MIN_PIECE_BYTES, pieceStream, planPieces, type PiecePlan } from "./piece-plan";
 import { pdpVerdict } from "./watch-verdict";
 import { uploadPiece } from "./piece-upload";
+import { PIECE_BEING_DELETED } from "../../durable-objects/filecoin-watch";
 
 /**
  * Filecoin Onchain Cloud (PDP warm storage through FWSS) as a replication
@@ -211,7 +212,8 @@ export class FilecoinBackend implements ReplicationBackend {
         if (late()) return { state: "pending", replica: pendingRef(), retryAfterMs: 0, next: "store" };
         // A commit that landed before an interruption (or whose answer was wrong) is not made twice.
         let dataSetId = context.dataSetId;
-        let pieceIds = dataSetId === undefined ? undefined : await committedIds(await onChain(dataSetId));
+        // Pieces whose deletion is scheduled on chain or claimed in the watch (another account's removal) are not reused.
+        let pieceIds = dataSetId === undefined ? undefined : committedIds(await onChain(dataSetId), await this.#going(dataSetId));
         if (!pieceIds) {
           const committed = await context.commit({
             pieces: pieceCids.map((pieceCid) => ({ pieceCid, pieceMetadata: { ipfsRootCID: dag.root.toString() } })),
@@ -247,7 +249,15 @@ export class FilecoinBackend implements ReplicationBackend {
         // The account: remove() releases only its own ownership of copies other accounts may share (FilecoinWatch.release).
         details: { chain: this.#o.chain.chain, carSize: plan.carSize, copies: copies as unknown as Json[], account: dag.account === "" ? null : dag.account },
       };
-      await this.#watch(dag.account, dag.root.toString(), replica, copies);
+      try {
+        await this.#watch(dag.account, dag.root.toString(), replica, copies);
+      } catch (err) {
+        // A piece found committed is being deleted by its last owner's removal (FilecoinWatch.claimRemoval): commit again.
+        if (!String((err as Error)?.message).includes(PIECE_BEING_DELETED)) throw err;
+        delete progress.commits;
+        await save();
+        throw new BackendError("retryable", `${(err as Error).message.split("\n")[0]}; the pieces are committed again on the next attempt`);
+      }
       return { state: "stored", replica, bytes: plan.carSize };
     } catch (err) {
       throw toBackendError(err);
@@ -300,18 +310,19 @@ export class FilecoinBackend implements ReplicationBackend {
    * Schedules the deletion of the copy's pieces (Curio `DELETE
    * /pdp/data-sets/{id}/pieces/{pieceId}`, signed `SchedulePieceRemovals`;
    * PDPVerifier drops them at the next proving period) and stops watching
-   * them. Skipped, piece by piece: a piece not live or already scheduled
-   * (idempotent: a retry after a partial failure asks only for the rest),
-   * a piece another copy of this backend still holds (the Filecoin watch
-   * lists it under another remote id: a repair keeps a healthy provider's
-   * data set; or another account owns the same watch row: two accounts
-   * pinning one root share its pieces), and every piece of a data set that is terminated
-   * (`pdpEndEpoch` set: it ends by itself, nothing more is paid) or gone.
-   * The copies come from the replica's details, else from its remote id
-   * (`copyRemoteId`); a record with neither (a remote id that is a piece
-   * CID alone and no details) has nothing to delete. The watch rows are
-   * released for this replica's account (`details.account`), dropped only
-   * when no other account owns them (FilecoinWatch.release).
+   * them. Which pieces go is the watch's decision, made in one step with
+   * the release of this replica's ownership (FilecoinWatch.claimRemoval):
+   * never a piece another account still owns (two accounts pinning one
+   * root share its pieces), another copy of this backend holds under
+   * another remote id (a repair keeps a healthy provider's data set), or
+   * whose owners cannot be resolved (a record stored before
+   * `details.account`). Skipped besides: a piece not live or already
+   * scheduled (idempotent: a retry asks only for the rest), and every piece
+   * of a data set that is terminated (`pdpEndEpoch` set: it ends by itself,
+   * nothing more is paid) or gone. The copies come from the replica's
+   * details, else from its remote id (`copyRemoteId`); a record with
+   * neither has nothing to delete. Once the deletions were sent the claimed
+   * rows leave the watch (FilecoinWatch.finishRemoval).
    */
   async remove(replica: ReplicaRef): Promise<void> {
     const recorded = copiesOf(replica);
@@ -322,29 +333,39 @@ export class FilecoinBackend implements ReplicationBackend {
       const sets = await reader.dataSets([...new Set(copies.map((c) => BigInt(c.dataSetId)))]);
       const live = await reader.piecesLive(copies.flatMap((c) => c.pieceIds.map((p) => ({ dataSetId: BigInt(c.dataSetId), pieceId: BigInt(p) }))));
       const watch = this.#o.env.FILECOIN_WATCH.get(this.#o.env.FILECOIN_WATCH.idFromName("filecoin-watch"));
-      // Whose replica this is (store() records it; undefined for records stored before: see FilecoinWatch.release).
+      // Whose replica this is (store() records it; undefined for records stored before: the watch resolves the owners).
       const account = typeof replica.details.account === "string" || replica.details.account === null ? replica.details.account : undefined;
-      const held = new Set(await watch.heldByOthers(this.name, replica.remoteId, copies.flatMap((c) => c.pieceIds.map((p) => `${c.dataSetId}/${p}`)), account));
-      let synapse: Synapse | undefined;
       for (const c of copies) {
         const set = sets.get(BigInt(c.dataSetId));
         if (!set || set instanceof Error) throw new BackendError("retryable", `data set ${c.dataSetId}: ${set?.message ?? "no answer"}`);
-        if (!set.live || set.pdpEndEpoch !== 0n) continue;
-        const todo = c.pieceIds.filter((p) => {
+        for (const p of c.pieceIds) {
           const l = live.get(pieceKey(BigInt(c.dataSetId), BigInt(p)));
-          if (l instanceof Error) throw new BackendError("retryable", `piece ${p}: ${l.message}`);
-          return l === true && !set.scheduledRemovals.includes(BigInt(p)) && !held.has(`${c.dataSetId}/${p}`);
-        });
+          if (set.live && l instanceof Error) throw new BackendError("retryable", `piece ${p}: ${l.message}`);
+        }
+      }
+      // Release and decide in one step of the watch: a piece goes only when no other account or copy holds it, and a
+      // new owner arriving from now on commits the piece again instead of keeping this id (FilecoinWatch.claimRemoval).
+      const keys = copies.flatMap((c) => c.pieceIds.map((p) => `${c.dataSetId}/${p}`));
+      const reason = "removal requested by the engine";
+      const { remove } = await watch.claimRemoval(this.name, replica.remoteId, keys, account, reason);
+      const doomed = new Set(remove);
+      let synapse: Synapse | undefined;
+      /** Data set → every piece id now going (scheduled before, or asked now), of the data sets we asked deletions in. */
+      const going = new Map<bigint, { providerId: string; ids: Set<bigint> }>();
+      for (const c of copies) {
+        const set = sets.get(BigInt(c.dataSetId)) as DataSetState;
+        if (!set.live || set.pdpEndEpoch !== 0n) continue;
+        const todo = c.pieceIds.filter((p) => live.get(pieceKey(BigInt(c.dataSetId), BigInt(p))) === true && !set.scheduledRemovals.includes(BigInt(p)) && doomed.has(`${c.dataSetId}/${p}`));
         if (todo.length === 0) continue;
         synapse ??= await this.#client();
         const context = await synapse.storage.createContext({ dataSetId: BigInt(c.dataSetId) });
         for (const p of todo) await context.deletePiece({ piece: BigInt(p) });
+        const g = going.get(set.dataSetId) ?? { providerId: set.providerId.toString(), ids: new Set(set.scheduledRemovals) };
+        for (const p of todo) g.ids.add(BigInt(p));
+        going.set(set.dataSetId, g);
       }
-      for (const c of copies) {
-        for (const pieceId of c.pieceIds) {
-          await watch.release(`${this.name}|${replica.remoteId}|${c.dataSetId}/${pieceId}`, account, "removal requested by the engine");
-        }
-      }
+      await watch.finishRemoval(this.name, replica.remoteId, remove, reason);
+      await this.#noteEmptied(reader, watch, going);
     } catch (err) {
       throw toBackendError(err);
     }
@@ -427,24 +448,54 @@ export class FilecoinBackend implements ReplicationBackend {
     })();
   }
 
-  /** Puts every piece of every copy under the Filecoin watch (cron monitoring and renewal). */
+  /**
+   * Puts every piece of every copy under the Filecoin watch (cron monitoring and renewal), all in one call: the watch
+   * refuses them all if one is being deleted (PIECE_BEING_DELETED), so no row is left under a remote id never returned.
+   */
   async #watch(account: string, root: string, replica: ReplicaRef, copies: CopyDetails[]): Promise<void> {
     const watch = this.#o.env.FILECOIN_WATCH.get(this.#o.env.FILECOIN_WATCH.idFromName("filecoin-watch"));
-    for (const c of copies) {
-      for (const [i, pieceCid] of c.pieceCids.entries()) {
-        await watch.watch({
-          kind: "pdp", account: account === "" ? null : account, root, backend: this.name, remoteId: replica.remoteId,
-          pieceCid, dataSetId: c.dataSetId, pieceId: c.pieceIds[i]!, providerId: c.providerId,
-          retrievalUrl: c.retrievalUrls[i]!, addedEpoch: c.addedEpoch,
-        });
+    await watch.watchMany(copies.flatMap((c) => c.pieceCids.map((pieceCid, i) => ({
+      kind: "pdp" as const, account: account === "" ? null : account, root, backend: this.name, remoteId: replica.remoteId,
+      pieceCid, dataSetId: c.dataSetId, pieceId: c.pieceIds[i]!, providerId: c.providerId,
+      retrievalUrl: c.retrievalUrls[i]!, addedEpoch: c.addedEpoch,
+    }))));
+  }
+
+  /**
+   * A data set whose every active piece is now going stays live, empty, and
+   * charged FWSS's minimum rate: it is not deleted (ending it is FWSS
+   * `terminateService`, a transaction from the payer's wallet, which the
+   * session key cannot send; docs/filecoin.md "Not done"), but the watch
+   * logs it for the operator (`FilecoinWatch.noteEmptiedDataSet`). A later
+   * store reuses it. A failed read only skips the note.
+   */
+  async #noteEmptied(reader: import("./chain-reader").FilecoinChainReader, watch: DurableObjectStub<import("../../durable-objects/filecoin-watch").FilecoinWatch>, going: Map<bigint, { providerId: string; ids: Set<bigint> }>): Promise<void> {
+    if (going.size === 0) return;
+    try {
+      const counts = await reader.activePieceCounts([...going.keys()]);
+      for (const [dataSetId, g] of going) {
+        const n = counts.get(dataSetId);
+        if (typeof n === "bigint" && n <= BigInt(g.ids.size)) await watch.noteEmptiedDataSet(this.name, dataSetId.toString(), g.providerId);
       }
+    } catch (err) {
+      console.warn(`filecoin ${this.name}: could not tell whether the data sets emptied: ${toBackendError(err).message}`);
     }
+  }
+
+  /** Piece ids of a data set that are going: scheduled for removal on chain, or claimed for deletion in the watch. */
+  async #going(dataSetId: bigint): Promise<Set<bigint>> {
+    const reader = await createChainReader(this.#o.chain, this.#o.rpcTimeoutMs);
+    const set = (await reader.dataSets([dataSetId])).get(dataSetId);
+    if (!set || set instanceof Error) throw new BackendError("retryable", `data set ${dataSetId}: ${set?.message ?? "no answer"}`);
+    const watch = this.#o.env.FILECOIN_WATCH.get(this.#o.env.FILECOIN_WATCH.idFromName("filecoin-watch"));
+    return new Set([...set.scheduledRemovals, ...(await watch.deletingPieces(dataSetId.toString())).map(BigInt)]);
   }
 }
 
-/** The first live id of every piece, or undefined unless the data set holds them all. */
-function committedIds(found: ReadonlyArray<readonly bigint[]>): bigint[] | undefined {
-  return found.every((ids) => ids.length > 0) ? found.map((ids) => ids[0]!) : undefined;
+/** The first live id of every piece that is not `going`, or undefined unless the data set holds them all. */
+function committedIds(found: ReadonlyArray<readonly bigint[]>, going: ReadonlySet<bigint>): bigint[] | undefined {
+  const usable = found.map((ids) => ids.filter((id) => !going.has(id)));
+  return usable.every((ids) => ids.length > 0) ? usable.map((ids) => ids[0]!) : undefined;
 }
 
 /**

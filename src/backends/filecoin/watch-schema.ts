@@ -27,6 +27,22 @@
  *   row. Remote ids are now `deal-<dealId>/<root>` (classic-deal.ts); the
  *   old rows are renamed to that (id, owners and actions follow), so the
  *   same deal and root entered again is the same row.
+ * - 5: `copy_owners.known`: 1 when the owner was registered by `watch()`
+ *   from now on (its replica records `details.account`, so its removal
+ *   names it); 0 for every owner recorded before (back-filled from the one
+ *   `copies.account`, possibly incomplete for a row two accounts shared
+ *   before migration 3) and for owners found by asking the engines: a row
+ *   with such an owner has its owners resolved again (every replicating
+ *   account's PinRegistry asked) before its pieces may be deleted.
+ *   `copy_owners.reported`: the state last reported to that owner (every
+ *   owner hears each change, not only `copies.account`); back-filled with
+ *   the row's state for `copies.account`, `stored` for the others (they
+ *   were never told anything else). A row whose pieces are being deleted
+ *   has `removal_requested = 1` and no owner: `watch()` refuses it.
+ *   `deleted_pieces`: pieces whose deletion was sent (the claimed rows are
+ *   gone by then, the chain may not show the removal yet): `watch()`
+ *   refuses them too, and `store()` never reuses them. A piece id is never
+ *   reused in a data set, so a tombstone stays true; kept 30 days.
  */
 export const FILECOIN_WATCH_MIGRATIONS: readonly string[] = [
   `CREATE TABLE copies (
@@ -89,4 +105,14 @@ export const FILECOIN_WATCH_MIGRATIONS: readonly string[] = [
      WHERE copy_id IN (SELECT id FROM copies WHERE backend = 'filecoin-deal' AND kind = 'deal' AND remote_id = 'deal-' || deal_id);
    UPDATE copies SET remote_id = 'deal-' || deal_id || '/' || root, id = backend || '|deal-' || deal_id || '/' || root || '|deal-' || deal_id
      WHERE backend = 'filecoin-deal' AND kind = 'deal' AND remote_id = 'deal-' || deal_id;`,
+  `ALTER TABLE copy_owners ADD COLUMN known INTEGER NOT NULL DEFAULT 0;
+   ALTER TABLE copy_owners ADD COLUMN reported TEXT NOT NULL DEFAULT 'stored';
+   UPDATE copy_owners SET reported = COALESCE(
+     (SELECT c.state FROM copies c WHERE c.id = copy_owners.copy_id AND COALESCE(c.account, '') = copy_owners.account), 'stored');
+   CREATE TABLE deleted_pieces (
+     data_set_id TEXT NOT NULL,
+     piece_id TEXT NOT NULL,
+     at INTEGER NOT NULL,
+     PRIMARY KEY (data_set_id, piece_id)
+   ) WITHOUT ROWID;`,
 ];
