@@ -128,8 +128,8 @@ export default defineConfig({
   test: {
     globalSetup: ["./test/global-setup.ts"],
     include: ["test/**/*.test.ts"],
-    // The CLI's tests run in Node against wrangler dev (vitest.cli.config.ts).
-    exclude: [...configDefaults.exclude, "test/cli/**"],
+    // The CLI's tests and the bench tools' run in Node against wrangler dev (vitest.cli.config.ts).
+    exclude: [...configDefaults.exclude, "test/cli/**", "test/bench/**"],
     testTimeout: 30_000,
     // The worker's structured JSON log lines (src/observability/log.ts) are not test output; tests of them capture them.
     onConsoleLog: (log) => !log.startsWith('{"ts":'),
