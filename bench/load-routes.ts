@@ -34,6 +34,15 @@ async function cached(worker: WranglerDev, path: string, headers: Record<string,
   throw new Error(`${path} never reached the edge cache`);
 }
 
+/**
+ * The load client's own ceiling, figure 8's first row: the same 256 KiB
+ * block from the bench's Node upstream directly, no worker
+ * (bench/load-client.mjs). It must stay far above every worker row.
+ */
+export function clientCeilingRoute(upstreamBase: string, block: SyntheticFile): LoadRoute {
+  return { label: "load client ceiling: the same 256 KiB raw block from the Node upstream directly, no worker (yardstick)", url: `${upstreamBase}/honest~ceiling/ipfs/${block.root}?format=raw`, yardstick: true };
+}
+
 /** `passthrough`: a pass-through Worker whose upstream is the gateway's (5 ms away), for the CAR yardstick row. */
 export async function loadRoutes(gateway: WranglerDev, adminToken: string, block: SyntheticFile, small: SyntheticFile, passthrough?: WranglerDev): Promise<LoadRoute[]> {
   const rawPath = `/ipfs/${block.root}?format=raw`;

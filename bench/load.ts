@@ -10,7 +10,7 @@ import { parseArgs } from "node:util";
 import { startTrustlessGatewayServer } from "../test/servers/trustless-gateway-server.ts";
 import { formatLoad, loadFigure } from "./figure-load.ts";
 import { cpuSeconds } from "./stats.ts";
-import { loadRoutes } from "./load-routes.ts";
+import { clientCeilingRoute, loadRoutes } from "./load-routes.ts";
 import { buildFile } from "./synthetic-dag.ts";
 import { descendants, startBenchWorker, type WranglerDev } from "./wrangler-dev.ts";
 
@@ -45,9 +45,7 @@ try {
   const bareHit = { label: "bare Cache API hit, 256 KiB (hello Worker: one match, body returned as is; yardstick)", url: `${hello.url}/cache-hit?bytes=262144`, cpu: cpuOf(hello), yardstick: true };
   const bareHitLog = { ...bareHit, label: "the same bare hit + one console.log line (yardstick)", url: `${hello.url}/cache-hit-log?bytes=262144` };
   for (const path of ["/cache-hit?bytes=262144", "/cache-hit-log?bytes=262144"]) await (await fetch(`${hello.url}${path}`)).arrayBuffer();
-  // The client's own ceiling: the same 256 KiB block from the Node upstream directly, no worker (bench/load-client.mjs).
-  const clientCeiling = { label: "load client ceiling: the same 256 KiB raw block from the Node upstream directly, no worker (yardstick)", url: `${server.base}/honest~ceiling/ipfs/${block.root}?format=raw`, yardstick: true };
-  const routes = [clientCeiling, helloLog, bareHit, bareHitLog, ...(await loadRoutes(gateway, adminToken, block, small, passthrough)).map((r) => ({ ...r, cpu: cpuOf(r.url.startsWith(passthrough!.url) ? passthrough! : gateway) }))];
+  const routes = [clientCeilingRoute(server.base, block), helloLog, bareHit, bareHitLog, ...(await loadRoutes(gateway, adminToken, block, small, passthrough)).map((r) => ({ ...r, cpu: cpuOf(r.url.startsWith(passthrough!.url) ? passthrough! : gateway) }))];
   const figure = await loadFigure(`${hello.url}/`, routes, log, 8, Number(values.seconds), cpuOf(hello));
   process.stdout.write(`load average ${loadStart.map((x) => x.toFixed(2)).join(" ")} at start, ${loadavg().map((x) => x.toFixed(2)).join(" ")} at end\n`);
   process.stdout.write(formatLoad(figure));

@@ -29,7 +29,7 @@ import { formatReport, TARGETS, type BenchResult } from "./report.ts";
 import { downloads } from "./figure-downloads.ts";
 import { downloadMemory, formatDownloadMemory } from "./figure-download-memory.ts";
 import { formatLoad, loadFigure } from "./figure-load.ts";
-import { loadRoutes } from "./load-routes.ts";
+import { clientCeilingRoute, loadRoutes } from "./load-routes.ts";
 import { formatDownloads } from "./report-downloads.ts";
 import { MIB } from "./stats.ts";
 import { buildFile, type SyntheticFile } from "./synthetic-dag.ts";
@@ -202,7 +202,7 @@ async function main(): Promise<void> {
     log(`figure 7: downloads of the 256 MiB file (1 MiB blocks), curl as client, ${DOWNLOAD_ROUNDS} rounds`);
     const downloadsFigure = await downloads(file1MiB, at("honest~direct"), gateway, passthrough, DOWNLOAD_ROUNDS, log);
     log("figure 8: requests per second, 8 connections x 5 s per route, against the hello-world Worker");
-    const loadFigureResult = await loadFigure(`${hello.url}/`, await loadRoutes(loadGateway, adminToken, loadBlock, loadSmall, loadPassthrough), log);
+    const loadFigureResult = await loadFigure(`${hello.url}/`, [clientCeilingRoute(upstream.base, loadBlock), ...(await loadRoutes(loadGateway, adminToken, loadBlock, loadSmall, loadPassthrough))], log);
 
     // Pinning (bench/figure-pinning.ts): PSA, webhooks, 10,000-pin listing, 256 MiB upload, on the same gateway.
     const pinningFigure = await pinningFigures(gateway, upstream, adminToken, log);
