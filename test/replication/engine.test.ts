@@ -59,6 +59,18 @@ describe("replication engine: policy, state, unified status (local PSA services)
     expect(r2only.aggregate).toBe("stored");
     expect((await psaLog("backup")).some((e) => e.body?.cid === small.root.toString())).toBe(false);
 
+    // The PSA list reads the whole page's replication info in one batch (ReplicaEngine.summaries): each pin gets its own root's lines.
+    const psaList = await call("GET", "/psa/pins", { token });
+    expect(psaList.status).toBe(200);
+    expect(psaList.headers.get("Content-Type")).toBe("application/json");
+    const page = (await psaList.json()) as { count: number; results: { pin: { cid: string }; info: Record<string, string> }[] };
+    expect(page.count).toBe(3);
+    expect(page.results.map((r) => [r.pin.cid, r.info.replicas, r.info.replication])).toEqual([
+      [plain.root.toString(), undefined, undefined], // R2 only: no replica rows, no lines (as before the batch)
+      [large.root.toString(), "backup=stored r2=stored", "stored"],
+      [small.root.toString(), "r2=stored remote=stored", "stored"],
+    ]);
+
     const list = await call("GET", "/api/v1/pins?limit=2", { token });
     expect(list.status).toBe(200);
     const body = (await list.json()) as { count: number; results: { cid: string }[] };
