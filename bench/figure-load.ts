@@ -58,7 +58,7 @@ async function timed(route: LoadRoute, connections: number, seconds: number): Pr
 }
 
 /** What bench/load-client.mjs prints. */
-interface LoadClientJson {
+export interface LoadClientJson {
   requests: number;
   seconds: number;
   p50Ms: number;

@@ -11,19 +11,11 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { LoadClientJson } from "../../bench/figure-load.ts";
 
 const CLIENT = fileURLToPath(new URL("../../bench/load-client.mjs", import.meta.url));
 const BODY = randomBytes(100_000);
 
-interface ClientJson {
-  requests: number;
-  seconds: number;
-  p50Ms: number;
-  p99Ms: number;
-  errors: number;
-  non2xx: number;
-  bytes: number;
-}
 
 let server: Server;
 let base: string;
@@ -74,7 +66,7 @@ afterAll(async () => {
 });
 
 /** Runs the client on `path`; `written` is the bytes the server's sockets wrote meanwhile (sockets of this run only). */
-async function run(path: string, args: string[] = []): Promise<ClientJson & { written: number; answered: number }> {
+async function run(path: string, args: string[] = []): Promise<LoadClientJson & { written: number; answered: number }> {
   const before = new Set(sockets);
   const seen = new Set<Socket>();
   const track = (s: Socket) => seen.add(s);
@@ -87,7 +79,7 @@ async function run(path: string, args: string[] = []): Promise<ClientJson & { wr
   );
   server.off("connection", track);
   const written = [...seen].filter((s) => !before.has(s)).reduce((n, s) => n + s.bytesWritten, 0);
-  return { ...(JSON.parse(stdout) as ClientJson), written, answered: answered.get(path) ?? 0 };
+  return { ...(JSON.parse(stdout) as LoadClientJson), written, answered: answered.get(path) ?? 0 };
 }
 
 describe("bench/load-client.mjs", () => {
