@@ -123,6 +123,25 @@ describe("bench/load-client.mjs", () => {
     expect([r.errors, r.non2xx]).toEqual([0, 0]);
   });
 
+  it("counts a refused connection as an error and still ends at its deadline", async () => {
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, "127.0.0.1", resolve));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise((resolve) => closed.close(resolve)); // nothing listens there now
+    const started = Date.now();
+    const out = await new Promise<string>((resolve, reject) =>
+      execFile(process.execPath, [CLIENT, "--connections", "2", "--seconds", "1", `http://127.0.0.1:${port}/fixed`], { encoding: "utf8" }, (err, stdout, stderr) =>
+        err ? reject(new Error(`${err.message} ${stderr}`)) : resolve(stdout),
+      ),
+    );
+    const r = JSON.parse(out) as LoadClientJson;
+    expect(r.requests).toBe(0);
+    expect(r.bytes).toBe(0);
+    expect(r.errors).toBeGreaterThanOrEqual(2);
+    expect(r.errors).toBeLessThan(50); // retried every 100 ms, not in a tight loop
+    expect(Date.now() - started).toBeLessThan(5000);
+  });
+
   it("counts a body cut short as an error, never as a request", async () => {
     const r = await run("/truncate");
     expect(r.requests).toBe(0);
