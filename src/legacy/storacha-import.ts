@@ -17,6 +17,15 @@ export const IMPORT_BATCH = 50;
 /** Retry of a step that met an unavailable service: 5 s doubling, at most 15 min. */
 const BACKOFF_BASE_MS = 5_000;
 const BACKOFF_MAX_MS = 15 * 60_000;
+/**
+ * Runs of one page that a Storacha call failing as `unavailable` (a timeout,
+ * a 5xx) may stop, waiting out the backoff (5 s doubling: the 8th run comes
+ * ~10 min after the first), before that call's error is kept on its root and
+ * the page goes on: an outage shorter than that is waited out, a piece the
+ * service never answers for does not hold the import forever. A root kept
+ * with an error is taken again by the next migration of the space.
+ */
+const PAGE_RUNS = 8;
 
 const MIGRATIONS = [
   `CREATE TABLE jobs (
@@ -160,7 +169,8 @@ export class StorachaImport extends DurableObject<Env> {
   /**
    * The roots of one page. Throws the `unavailable` StorachaError of a claims or `filecoin/info` call (the
    * service is down: every other root of the page would meet it too, each after a full timeout), having first
-   * recorded it on its root, so that a rerun of the page takes that root again.
+   * recorded it on its root, so that a rerun of the page takes that root again; on the page's PAGE_RUNS-th run
+   * the error stays on its root and the page goes on.
    */
   async #importPage(job: JobRow, account: string, space: StorachaSpace, uploads: { root: string; shards: string[] }[]): Promise<void> {
     const registry = registryStub(this.env, account);
@@ -201,7 +211,7 @@ export class StorachaImport extends DurableObject<Env> {
           }
         } catch (err) {
           error = `shard ${shard}: ${err instanceof Error ? err.message : String(err)}`.slice(0, 300);
-          if (err instanceof StorachaError && err.kind === "unavailable") {
+          if (err instanceof StorachaError && err.kind === "unavailable" && job.attempts + 1 < PAGE_RUNS) {
             this.#sql.exec("UPDATE job_roots SET deals = ?, error = ? WHERE job = ? AND root = ?", JSON.stringify(deals), error, job.id, root);
             throw err;
           }

@@ -26,7 +26,8 @@
  * deal 111 at provider f11111 for every aggregate). Each DAG's blocks are
  * also added to the local trustless gateway, where a migration fetches them.
  *
- * Control: `POST /__down` (every request answered 503 until `POST /__up`),
+ * Control: `POST /__down[?ability=<can>]` (every request, or only UCAN
+ * invocations of that ability, answered 503 until `POST /__up`),
  * `POST /__hang[?ability=<can> | ?path=<prefix>]` (hostile: every request,
  * or only UCAN invocations of that ability, or only requests under that
  * path, is read and then never answered, its connection held open, until
@@ -91,6 +92,8 @@ export async function startStorachaServer(gateway: { addBlock(cid: CID, bytes: U
   const context = await Context.createContext({ http, requirePaymentPlan: false } as Parameters<typeof Context.createContext>[0]);
   const log: string[] = [];
   let down = false;
+  /** `/__down?ability=`: the one ability whose invocations are answered 503 (null: none). */
+  let downAbility: string | null = null;
   /** `/__hang`: null = answer; "*" = hang every request; "/…" = requests under that path; else the one ability whose invocations hang. */
   let hang: string | null = null;
   const held = new Set<ServerResponse>();
@@ -103,9 +106,15 @@ export async function startStorachaServer(gateway: { addBlock(cid: CID, bytes: U
     try {
       const url = new URL(req.url ?? "/", "http://localhost");
       const method = req.method ?? "GET";
-      if (url.pathname === "/__down" && method === "POST") return void ((down = true), res.writeHead(204).end());
+      if (url.pathname === "/__down" && method === "POST") {
+        const ability = url.searchParams.get("ability");
+        if (ability === null) down = true;
+        else downAbility = ability;
+        return void res.writeHead(204).end();
+      }
       if (url.pathname === "/__up" && method === "POST") {
         down = false;
+        downAbility = null;
         hang = null;
         for (const r of held) r.destroy();
         return void res.writeHead(204).end();
@@ -127,6 +136,7 @@ export async function startStorachaServer(gateway: { addBlock(cid: CID, bytes: U
         }
         log.push(...abilities);
         if (hang === "*" || (hang !== null && abilities.includes(hang))) return void hold(res);
+        if (downAbility !== null && abilities.includes(downAbility)) return void res.writeHead(503, { "content-type": "text/plain" }).end("service unavailable\n");
         const answer = await channel.request({ headers: req.headers as Record<string, string>, body });
         res.writeHead(answer.status ?? 200, answer.headers);
         return void res.end(answer.body);

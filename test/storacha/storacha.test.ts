@@ -6,7 +6,7 @@
  * resumption after the service was down or stopped answering (every call
  * bounded by STORACHA_TIMEOUT_MS), forged delegations refused.
  */
-import { createExecutionContext, runDurableObjectAlarm } from "cloudflare:test";
+import { createExecutionContext, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { describe, expect, inject, it } from "vitest";
 import worker from "../../src/worker";
@@ -32,7 +32,7 @@ async function call(method: string, path: string, init: { token?: string; body?:
 async function storachaLog(): Promise<string[]> {
   return (await fetch(`${storacha}/__log`)).json();
 }
-async function control(path: "__down" | "__up" | "__reset" | `__hang${string}`): Promise<void> {
+async function control(path: "__down" | "__up" | "__reset" | `__hang${string}` | `__down?ability=${string}`): Promise<void> {
   expect((await fetch(`${storacha}/${path}`, { method: "POST" })).status).toBe(204);
 }
 
@@ -276,5 +276,49 @@ describe("Storacha legacy space: a service that accepts the connection and never
     } finally {
       await control("__up");
     }
+  }, 90_000);
+});
+
+describe("Storacha legacy space: a piece the service always fails", () => {
+  it("filecoin/info answered 503 every time: each page waits out 8 runs, then keeps the error on its roots and goes on; the next migration takes those roots again", async () => {
+    const { token, account } = await newAccount();
+    const vars = { STORACHA_ACCOUNTS: account } as Partial<Env>;
+    const stub = storachaImportStub(env, account);
+    await control("__reset");
+    await control("__down?ability=filecoin/info");
+    try {
+      const res = await call("POST", "/api/v1/migrate", { token, vars, body: { from: "storacha" } });
+      expect(res.status).toBe(202);
+      const job = (await res.json()) as Progress;
+      const seen: number[] = [];
+      let progress: Progress | undefined;
+      for (let run = 0; run < 40; run++) {
+        // Each run as soon as the last one failed: the backoff is waited out by moving the job's next run to now.
+        await runInDurableObject(stub, (_o, state) => void state.storage.sql.exec("UPDATE jobs SET next_at = 0 WHERE id = ? AND state = 'listing'", job.id));
+        await runDurableObjectAlarm(stub);
+        progress = (await (await call("GET", `/api/v1/migrate/${job.id}`, { token, vars })).json()) as Progress;
+        seen.push(progress.attempts);
+        if (progress.state === "done") break;
+      }
+      // Two pages (STORACHA_IMPORT_BATCH 2, 3 uploads): runs 1–7 of each stop with attempts 1..7, the 8th goes on.
+      expect(seen).toEqual([1, 2, 3, 4, 5, 6, 7, 0, 1, 2, 3, 4, 5, 6, 7, 0]);
+      expect(progress).toMatchObject({ state: "done", listed: 3, created: 3, dealsWatched: 0, failed: 3, attempts: 0, lastError: null });
+      const errors = (progress!.errors as { root: string; error: string }[]).map((e) => e.error).sort();
+      // Kept on each root: its last shard's error (every shard was tried on the page's 8th run).
+      const expected = fixture.uploads.map((u) => `shard ${u.shards[u.shards.length - 1]}: Storacha service unavailable for filecoin/info: HTTP Request failed. POST ${storacha}/ → 503`).sort();
+      expect(errors).toEqual(expected);
+      // Runs 1–7 of each page stop at its first shard; the 8th asks for every shard of the page.
+      const log = await storachaLog();
+      expect(log.filter((a) => a === "filecoin/info")).toHaveLength(2 * 7 + fixture.uploads.reduce((n, u) => n + u.shards.length, 0));
+    } finally {
+      await control("__up");
+    }
+
+    // The service answers again: a second migration takes the roots kept with an error, and watches their deals.
+    const again = await call("POST", "/api/v1/migrate", { token, vars, body: { from: "storacha" } });
+    expect(again.status).toBe(202);
+    const second = (await again.json()) as Progress;
+    const done = await runImport(account, second.id, (p) => p.state === "done", token, vars);
+    expect(done).toMatchObject({ listed: 3, created: 0, reused: 3, dealsWatched: 3, failed: 0, errors: [] });
   }, 90_000);
 });
