@@ -70,6 +70,13 @@ async function unpinAndRemove(a: { token: string; account: string }, cid: string
 
 const session = FOC_SESSION_KEY_ADDRESS.toLowerCase();
 
+/** Each of these copies' pieces was deleted exactly once (asked of its provider, signed by the session key, scheduled on chain), and the watch has no row of the root left. */
+async function expectDeletedOnce(copies: Copy[], cid: string): Promise<void> {
+  expect(await deletionsOf(copies)).toEqual(copies.map((c) => [c.providerId, c.dataSetId, c.pieceIds[0]!, session, "scheduled"]));
+  for (const c of copies) expect(await scheduledRemovals(c)).toEqual(c.pieceIds);
+  expect(await filecoinWatch(env).copies(cid)).toEqual([]);
+}
+
 describe("FilecoinBackend.remove() on unpin (engine, local chain and PDP providers)", () => {
   it("after the grace period the engine deletes exactly the copy's pieces: one request per provider for its own data set's piece, signed by the session key; the chain schedules them; the watch lets them go; remove() again asks nothing", async () => {
     const { a, cid, requestid, remoteId, copies } = await storedPin("foc-unpin", 2301);
@@ -126,9 +133,7 @@ describe("FilecoinBackend.remove() on unpin (engine, local chain and PDP provide
     expect(remoteId).not.toBe(piece);
 
     await unpinAndRemove(a, cid, requestid);
-    expect(await deletionsOf(copies)).toEqual(copies.map((c) => [c.providerId, c.dataSetId, c.pieceIds[0]!, session, "scheduled"]));
-    for (const c of copies) expect(await scheduledRemovals(c)).toEqual(c.pieceIds);
-    expect(await filecoinWatch(env).copies(cid)).toEqual([]);
+    await expectDeletedOnce(copies, cid);
   }, 120_000);
 
   it("two accounts pinning the same root share its pieces and watch rows: the first unpin deletes nothing and keeps the rows (reported to the other account), the last one deletes exactly those pieces once and drops the rows", async () => {
@@ -168,9 +173,7 @@ describe("FilecoinBackend.remove() on unpin (engine, local chain and PDP provide
 
     // The first (last) account unpins: exactly these pieces, once, and the rows go.
     await unpinAndRemove(first.a, cid, first.requestid, "foc-share");
-    expect(await deletionsOf(copies)).toEqual(copies.map((c) => [c.providerId, c.dataSetId, c.pieceIds[0]!, session, "scheduled"]));
-    for (const c of copies) expect(await scheduledRemovals(c)).toEqual(c.pieceIds);
-    expect(await filecoinWatch(env).copies(cid)).toEqual([]);
+    await expectDeletedOnce(copies, cid);
     for (const id of watchIds) {
       expect((await filecoinWatch(env).actions(id)).map((x) => [x.kind, x.reason, x.result]).slice(-1)).toEqual([["unwatch", "removal requested by the engine", "removed"]]);
     }
@@ -214,9 +217,7 @@ describe("FilecoinBackend.remove() on unpin (engine, local chain and PDP provide
 
     // The other unpins: nobody holds them now: each piece deleted once, the rows gone.
     await unpinAndRemove(first.a, cid, first.requestid, "foc-share");
-    expect(await deletionsOf(copies)).toEqual(copies.map((c) => [c.providerId, c.dataSetId, c.pieceIds[0]!, session, "scheduled"]));
-    for (const c of copies) expect(await scheduledRemovals(c)).toEqual(c.pieceIds);
-    expect(await filecoinWatch(env).copies(cid)).toEqual([]);
+    await expectDeletedOnce(copies, cid);
   }, 180_000);
 
   it("a new owner arriving while the last owner's deletion is on its way (decided, provider not yet answered) does not keep the doomed piece ids: its store commits the pieces again under new ids, nothing of its copy is deleted", async () => {
