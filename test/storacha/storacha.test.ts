@@ -39,6 +39,13 @@ async function control(path: "__down" | "__up" | "__reset" | `__hang${string}` |
 type Listed = { space: string; cursor: string | null; uploads: { root: string; shards: { cid: string; piece: string | null; filecoin: { aggregates: { aggregate: string }[]; deals: { aggregate: string; provider: string; dealId: string }[] } | null }[] }[] };
 type Progress = { id: string; state: string; listed: number; created: number; reused: number; pins: Record<string, number>; dealsWatched: number; failed: number; errors: unknown[]; attempts: number; lastError: string | null; nextAttempt: string | null };
 
+/** Starts a migration of the space for the account of `token`: 202 and its job. */
+async function startImport(token: string, vars: Partial<Env>): Promise<Progress> {
+  const res = await call("POST", "/api/v1/migrate", { token, vars, body: { from: "storacha" } });
+  expect(res.status).toBe(202);
+  return (await res.json()) as Progress;
+}
+
 async function runImport(account: string, id: string, until: (p: Progress) => boolean, token: string, vars: Partial<Env>): Promise<Progress> {
   const stub = storachaImportStub(env, account);
   let progress: Progress | undefined;
@@ -161,7 +168,7 @@ describe("Storacha legacy space: POST /api/v1/migrate {from: storacha}", () => {
     }
 
     // Twice: nothing pinned again, deals watched once.
-    const again = (await (await call("POST", "/api/v1/migrate", { token, vars, body: { from: "storacha" } })).json()) as Progress;
+    const again = await startImport(token, vars);
     const second = await runImport(account, again.id, (p) => p.state === "done", token, vars);
     expect(second).toMatchObject({ listed: 3, created: 0, reused: 3, pins: { pinned: 3 } });
     expect(((await (await call("GET", "/psa/pins?limit=1000", { token })).json()) as { count: number }).count).toBe(3);
@@ -188,9 +195,7 @@ describe("Storacha legacy space: POST /api/v1/migrate {from: storacha}", () => {
     const vars = { STORACHA_ACCOUNTS: account } as Partial<Env>;
     await control("__down");
     try {
-      const res = await call("POST", "/api/v1/migrate", { token, vars, body: { from: "storacha" } });
-      expect(res.status).toBe(202);
-      const job = (await res.json()) as Progress;
+      const job = await startImport(token, vars);
       await runDurableObjectAlarm(storachaImportStub(env, account));
       const waiting = (await (await call("GET", `/api/v1/migrate/${job.id}`, { token, vars })).json()) as Progress;
       expect(waiting).toMatchObject({ state: "listing", listed: 0, attempts: 1 });
@@ -244,9 +249,7 @@ describe("Storacha legacy space: a service that accepts the connection and never
     await control("__reset");
     await control("__hang?ability=filecoin/info");
     try {
-      const res = await call("POST", "/api/v1/migrate", { token, vars, body: { from: "storacha" } });
-      expect(res.status).toBe(202);
-      const job = (await res.json()) as Progress;
+      const job = await startImport(token, vars);
       const waiting = await runImport(account, job.id, (p) => p.attempts === 1, token, vars);
       expect(waiting).toMatchObject({ state: "listing", listed: 1, created: 1, dealsWatched: 0, failed: 1, attempts: 1 });
       expect(waiting.lastError).toBe("Storacha service did not answer filecoin/info within 5000 ms (STORACHA_TIMEOUT_MS)");
@@ -287,9 +290,7 @@ describe("Storacha legacy space: a piece the service always fails", () => {
     await control("__reset");
     await control("__down?ability=filecoin/info");
     try {
-      const res = await call("POST", "/api/v1/migrate", { token, vars, body: { from: "storacha" } });
-      expect(res.status).toBe(202);
-      const job = (await res.json()) as Progress;
+      const job = await startImport(token, vars);
       const seen: number[] = [];
       let progress: Progress | undefined;
       for (let run = 0; run < 40; run++) {
@@ -315,9 +316,7 @@ describe("Storacha legacy space: a piece the service always fails", () => {
     }
 
     // The service answers again: a second migration takes the roots kept with an error, and watches their deals.
-    const again = await call("POST", "/api/v1/migrate", { token, vars, body: { from: "storacha" } });
-    expect(again.status).toBe(202);
-    const second = (await again.json()) as Progress;
+    const second = await startImport(token, vars);
     const done = await runImport(account, second.id, (p) => p.state === "done", token, vars);
     expect(done).toMatchObject({ listed: 3, created: 0, reused: 3, dealsWatched: 3, failed: 0, errors: [] });
   }, 90_000);
