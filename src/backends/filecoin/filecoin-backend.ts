@@ -12,11 +12,12 @@ import {
   type StoreOutcome,
 } from "../replication-backend";
 import { parseChainSettings, resolveChain, type FilecoinChainSettings } from "./chain-config";
-import { createChainReader, pieceKey, RPC_TIMEOUT_MS, type DataSetState } from "./chain-reader";
+import { createChainReader, pieceKey, RPC_TIMEOUT_MS, type DataSetState, type FilecoinChainReader } from "./chain-reader";
 import { MAX_PIECE_BYTES, MIN_PIECE_BYTES, pieceStream, planPieces, type PiecePlan } from "./piece-plan";
 import { pdpVerdict } from "./watch-verdict";
 import { uploadPiece } from "./piece-upload";
 import { PIECE_BEING_DELETED } from "../../durable-objects/filecoin-watch";
+import { filecoinWatch } from "../../cron/filecoin-watch";
 
 /**
  * Filecoin Onchain Cloud (PDP warm storage through FWSS) as a replication
@@ -332,7 +333,7 @@ export class FilecoinBackend implements ReplicationBackend {
       const reader = await createChainReader(this.#o.chain, this.#o.rpcTimeoutMs);
       const sets = await reader.dataSets([...new Set(copies.map((c) => BigInt(c.dataSetId)))]);
       const live = await reader.piecesLive(copies.flatMap((c) => c.pieceIds.map((p) => ({ dataSetId: BigInt(c.dataSetId), pieceId: BigInt(p) }))));
-      const watch = this.#o.env.FILECOIN_WATCH.get(this.#o.env.FILECOIN_WATCH.idFromName("filecoin-watch"));
+      const watch = filecoinWatch(this.#o.env);
       // Whose replica this is (store() records it; undefined for records stored before: the watch resolves the owners).
       const account = typeof replica.details.account === "string" || replica.details.account === null ? replica.details.account : undefined;
       for (const c of copies) {
@@ -453,7 +454,7 @@ export class FilecoinBackend implements ReplicationBackend {
    * refuses them all if one is being deleted (PIECE_BEING_DELETED), so no row is left under a remote id never returned.
    */
   async #watch(account: string, root: string, replica: ReplicaRef, copies: CopyDetails[]): Promise<void> {
-    const watch = this.#o.env.FILECOIN_WATCH.get(this.#o.env.FILECOIN_WATCH.idFromName("filecoin-watch"));
+    const watch = filecoinWatch(this.#o.env);
     await watch.watchMany(copies.flatMap((c) => c.pieceCids.map((pieceCid, i) => ({
       kind: "pdp" as const, account: account === "" ? null : account, root, backend: this.name, remoteId: replica.remoteId,
       pieceCid, dataSetId: c.dataSetId, pieceId: c.pieceIds[i]!, providerId: c.providerId,
@@ -469,7 +470,7 @@ export class FilecoinBackend implements ReplicationBackend {
    * logs it for the operator (`FilecoinWatch.noteEmptiedDataSet`). A later
    * store reuses it. A failed read only skips the note.
    */
-  async #noteEmptied(reader: import("./chain-reader").FilecoinChainReader, watch: DurableObjectStub<import("../../durable-objects/filecoin-watch").FilecoinWatch>, going: Map<bigint, { providerId: string; ids: Set<bigint> }>): Promise<void> {
+  async #noteEmptied(reader: FilecoinChainReader, watch: ReturnType<typeof filecoinWatch>, going: Map<bigint, { providerId: string; ids: Set<bigint> }>): Promise<void> {
     if (going.size === 0) return;
     try {
       const counts = await reader.activePieceCounts([...going.keys()]);
@@ -487,7 +488,7 @@ export class FilecoinBackend implements ReplicationBackend {
     const reader = await createChainReader(this.#o.chain, this.#o.rpcTimeoutMs);
     const set = (await reader.dataSets([dataSetId])).get(dataSetId);
     if (!set || set instanceof Error) throw new BackendError("retryable", `data set ${dataSetId}: ${set?.message ?? "no answer"}`);
-    const watch = this.#o.env.FILECOIN_WATCH.get(this.#o.env.FILECOIN_WATCH.idFromName("filecoin-watch"));
+    const watch = filecoinWatch(this.#o.env);
     return new Set([...set.scheduledRemovals, ...(await watch.deletingPieces(dataSetId.toString())).map(BigInt)]);
   }
 }
