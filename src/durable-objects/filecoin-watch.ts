@@ -235,10 +235,7 @@ export class FilecoinWatch extends DurableObject<Env> {
     }
     if (input.kind === "deal" && !/^\d+$/.test(input.dealId ?? "")) throw new Error("a deal copy needs a numeric dealId");
     if (input.kind === "pdp") {
-      const going =
-        this.#sql.exec("SELECT 1 FROM copies WHERE kind = 'pdp' AND data_set_id = ? AND piece_id = ? AND removal_requested = 1 LIMIT 1", input.dataSetId!, input.pieceId!).toArray().length > 0 ||
-        this.#sql.exec("SELECT 1 FROM deleted_pieces WHERE data_set_id = ? AND piece_id = ?", input.dataSetId!, input.pieceId!).toArray().length > 0;
-      if (going) throw new Error(`${PIECE_BEING_DELETED}: piece ${input.pieceId} of data set ${input.dataSetId} (its last owner removed it); store it again`);
+      if (this.#goingPieces(input.dataSetId!, input.pieceId!).length > 0) throw new Error(`${PIECE_BEING_DELETED}: piece ${input.pieceId} of data set ${input.dataSetId} (its last owner removed it); store it again`);
     }
     return id;
   }
@@ -383,11 +380,16 @@ export class FilecoinWatch extends DurableObject<Env> {
 
   /** Piece ids of data set `dataSetId` whose deletion was claimed or sent here (store() never reuses them). */
   async deletingPieces(dataSetId: string): Promise<string[]> {
+    return this.#goingPieces(dataSetId);
+  }
+
+  /** Piece ids of `dataSetId` claimed for deletion (`removal_requested`) or deleted (`deleted_pieces`); `pieceId`: that one only. */
+  #goingPieces(dataSetId: string, pieceId: string | null = null): string[] {
     return this.#sql
       .exec<{ piece_id: string }>(
-        `SELECT piece_id FROM copies WHERE kind = 'pdp' AND data_set_id = ? AND removal_requested = 1
-         UNION SELECT piece_id FROM deleted_pieces WHERE data_set_id = ? ORDER BY piece_id`,
-        dataSetId, dataSetId,
+        `SELECT piece_id FROM copies WHERE kind = 'pdp' AND data_set_id = ?1 AND removal_requested = 1 AND (?2 IS NULL OR piece_id = ?2)
+         UNION SELECT piece_id FROM deleted_pieces WHERE data_set_id = ?1 AND (?2 IS NULL OR piece_id = ?2) ORDER BY piece_id`,
+        dataSetId, pieceId,
       )
       .toArray()
       .map((r) => r.piece_id);
